@@ -1,0 +1,68 @@
+"""Shared fixtures. Every test that touches the database ends with a check that
+the ledger is healthy: every entry balances and every balance is its postings."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.db import connection
+
+from kinshop import testing
+
+
+def pytest_collection_modifyitems(config, items):
+    vendor = "postgresql" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "sqlite"
+    skip_pg = pytest.mark.skip(reason="needs PostgreSQL (run by `make test` when reachable)")
+    for item in items:
+        if "postgres" in item.keywords and vendor != "postgresql":
+            item.add_marker(skip_pg)
+
+
+@pytest.fixture(autouse=True)
+def _media_and_settings(settings, tmp_path_factory):
+    settings.MEDIA_ROOT = tmp_path_factory.getbasetemp() / "media"
+    settings.KINSHOP_PAYMENT_SANDBOX = True
+    settings.KINSHOP_PLATFORM_FEE_BP = 0
+
+
+@pytest.fixture(autouse=True)
+def _ledger_stays_healthy(request):
+    yield
+    if "db" not in request.fixturenames and "transactional_db" not in request.fixturenames:
+        return
+    try:
+        from kinshop.ledger import queries as ledger_queries
+    except ImportError:
+        return
+    if connection.connection is None and not connection.in_atomic_block:
+        connection.ensure_connection()
+    health = ledger_queries.health()
+    assert health["balanced"], f"ledger unhealthy after test: {health['mismatches'][:5]}"
+
+
+@pytest.fixture
+def operator(db):
+    return testing.make_operator("op")
+
+
+@pytest.fixture
+def supplier_pair(db):
+    """A verified supplier and its staff member."""
+    return testing.make_supplier(name="Lin'an Hickory Co.")
+
+
+@pytest.fixture
+def product(supplier_pair):
+    _, staff = supplier_pair
+    return testing.make_product(staff=staff, title="Hickory nuts 500 g")
+
+
+@pytest.fixture
+def shop(product):
+    return testing.make_shop(handle="nutshop", products=[product], price=9900)
+
+
+@pytest.fixture
+def api():
+    return testing.ApiClient

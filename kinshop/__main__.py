@@ -1,0 +1,3 @@
+from kinshop.cli import main
+
+main()

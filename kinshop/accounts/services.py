@@ -1,0 +1,100 @@
+"""Use cases for people: sign up, tokens, identity. The only writers of accounts."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+
+from kinshop.accounts import rules
+from kinshop.accounts.models import ApiToken, IdentityVerification, User
+from kinshop.core import clock
+from kinshop.core.errors import Conflict, InvalidInput, NotAuthenticated
+
+
+def register(*, username: str, password: str, email: str = "", phone: str = "") -> User:
+    """Anyone may sign up; a username is unique regardless of case."""
+    username = username.strip()
+    if not rules.is_valid_username(username):
+        raise InvalidInput(
+            "A username has 3 to 150 letters, digits or . @ + - _.", code="invalid_username"
+        )
+    if User.objects.filter(username__iexact=username).exists():
+        raise Conflict("This username is taken.", code="username_taken")
+    email = (email or "").strip()
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError as error:
+            raise InvalidInput("This e-mail address is not valid.", code="invalid_email") from error
+    phone = rules.normalise_phone(phone or "")
+    if phone and not rules.is_valid_phone(phone):
+        raise InvalidInput("This phone number is not valid.", code="invalid_phone")
+    user = User(username=username, email=email, phone=phone)
+    try:
+        password_validation.validate_password(password, user)
+    except ValidationError as error:
+        raise InvalidInput(" ".join(error.messages), code="weak_password") from error
+    user.set_password(password)
+    user.save()
+    return user
+
+
+def create_token(*, username: str, password: str, name: str = "") -> tuple[ApiToken, str]:
+    """Exchange a username and password for a bearer token, shown only once."""
+    user = User.objects.filter(username__iexact=username.strip()).first()
+    if user is None or not user.is_active or not user.check_password(password):
+        raise NotAuthenticated("Wrong username or password.", code="invalid_credentials")
+    token = rules.new_token()
+    record = ApiToken.objects.create(
+        user=user, key_hash=rules.hash_token(token), prefix=token[:10], name=name[:60]
+    )
+    return record, token
+
+
+def user_for_token(token: str) -> User | None:
+    record = (
+        ApiToken.objects.select_related("user")
+        .filter(key_hash=rules.hash_token(token), revoked_at__isnull=True, user__is_active=True)
+        .first()
+    )
+    return record.user if record else None
+
+
+def verify_identity(*, user: User, real_name: str, id_number: str) -> IdentityVerification:
+    """Record a real-name verification (a KYC provider would be called here)."""
+    real_name = real_name.strip()
+    if not 2 <= len(real_name) <= 60:
+        raise InvalidInput("Give your full legal name.", code="invalid_real_name")
+    canonical = rules.normalise_id_number(id_number)
+    if canonical is None:
+        raise InvalidInput(
+            "An ID number has 18 characters: 17 digits and a digit or X.",
+            code="invalid_id_number",
+        )
+    identity, _ = IdentityVerification.objects.update_or_create(
+        user=user,
+        defaults={
+            "real_name": real_name,
+            "id_number_masked": rules.mask_id_number(canonical),
+            "id_number_hash": rules.hash_id_number(canonical, settings.SECRET_KEY),
+            "verified_at": clock.now(),
+        },
+    )
+    return identity
+
+
+def is_identity_verified(user: User) -> bool:
+    return IdentityVerification.objects.filter(user=user).exists()
+
+
+def roles(user: User) -> list[str]:
+    from kinshop.catalog.models import SupplierMembership
+    from kinshop.shops.models import Shop
+
+    return rules.roles_for(
+        is_operator=user.is_staff,
+        has_shop=Shop.objects.filter(owner=user).exists(),
+        is_supplier_staff=SupplierMembership.objects.filter(user=user).exists(),
+    )

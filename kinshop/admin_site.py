@@ -1,0 +1,15 @@
+"""The operator's console: Django's admin, titled and themed for Kinshop."""
+
+from django.contrib import admin
+from django.contrib.admin.apps import AdminConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class KinshopAdminSite(admin.AdminSite):
+    site_header = _("Kinshop operator console")
+    site_title = _("Kinshop operator")
+    index_title = _("Operations")
+
+
+class KinshopAdminConfig(AdminConfig):
+    default_site = "kinshop.admin_site.KinshopAdminSite"

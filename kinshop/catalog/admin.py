@@ -1,0 +1,102 @@
+from django.contrib import admin, messages
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from kinshop.catalog import services
+from kinshop.catalog.models import (
+    SKU,
+    Product,
+    ProductImage,
+    Supplier,
+    SupplierMembership,
+    SupplierStatusChange,
+)
+from kinshop.core.errors import DomainError
+
+
+class SupplierStatusChangeInline(admin.TabularInline):
+    model = SupplierStatusChange
+    extra = 0
+    can_delete = False
+    readonly_fields = ("from_status", "to_status", "actor", "reason", "at")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class SupplierMembershipInline(admin.TabularInline):
+    model = SupplierMembership
+    extra = 0
+    raw_id_fields = ("user",)
+
+
+def _transition_action(target: str, label: str):
+    def action(modeladmin, request, queryset):
+        done = 0
+        for supplier in queryset:
+            try:
+                with transaction.atomic():
+                    services.change_supplier_status(
+                        supplier=supplier, to=target, actor=request.user, reason="admin action"
+                    )
+                done += 1
+            except DomainError as error:
+                modeladmin.message_user(request, f"{supplier}: {error.message}", messages.WARNING)
+        if done:
+            modeladmin.message_user(request, _("%(count)d supplier(s) updated.") % {"count": done})
+
+    action.__name__ = f"mark_{target}"
+    action.short_description = label  # type: ignore[attr-defined]
+    return action
+
+
+@admin.register(Supplier)
+class SupplierAdmin(admin.ModelAdmin):
+    list_display = ("name", "license_no", "status", "verified_at", "created_at")
+    list_filter = ("status",)
+    search_fields = ("name", "license_no")
+    readonly_fields = ("status", "verified_at", "created_at")
+    inlines = [SupplierMembershipInline, SupplierStatusChangeInline]
+    actions = [
+        _transition_action(Supplier.Status.VERIFIED, _("Verify selected suppliers")),
+        _transition_action(Supplier.Status.REJECTED, _("Reject selected suppliers")),
+        _transition_action(Supplier.Status.SUSPENDED, _("Suspend selected suppliers")),
+    ]
+
+
+class SKUInline(admin.TabularInline):
+    model = SKU
+    extra = 0
+    fields = (
+        "code",
+        "name",
+        "supply_price",
+        "retail_min",
+        "retail_max",
+        "suggested_retail_price",
+        "stock",
+    )
+    readonly_fields = ("stock",)
+
+
+class ProductImageInline(admin.TabularInline):
+    model = ProductImage
+    extra = 0
+    fields = ("image", "position")
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    list_display = ("title", "supplier", "commission_rate_bp", "is_active", "created_at")
+    list_filter = ("is_active", "supplier")
+    search_fields = ("title", "supplier__name")
+    list_select_related = ("supplier",)
+    inlines = [SKUInline, ProductImageInline]
+
+
+@admin.register(SKU)
+class SKUAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "product", "supply_price", "retail_min", "retail_max", "stock")
+    search_fields = ("code", "name", "product__title")
+    list_select_related = ("product",)
+    readonly_fields = ("stock",)

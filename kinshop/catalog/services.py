@@ -1,0 +1,209 @@
+"""Use cases of the supply market. The only writers of suppliers, products and stock."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db.models import F
+
+from kinshop.catalog import rules
+from kinshop.catalog.models import (
+    SKU,
+    Product,
+    ProductImage,
+    Supplier,
+    SupplierMembership,
+    SupplierStatusChange,
+)
+from kinshop.core import clock
+from kinshop.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from kinshop.core.statemachine import ensure_transition
+
+
+@dataclass(frozen=True)
+class NewSku:
+    code: str
+    name: str
+    supply_price: int
+    retail_min: int
+    retail_max: int
+    suggested_retail_price: int
+    stock: int = 0
+
+
+def apply_supplier(*, user, name: str, license_no: str, description: str = "") -> Supplier:
+    """A business applies to supply; the applicant becomes its first staff member.
+    It lists nothing in the market until an operator verifies it."""
+    name, license_no = name.strip(), license_no.strip()
+    if not name or not license_no:
+        raise InvalidInput("A supplier needs a name and a licence number.", code="missing_field")
+    if SupplierMembership.objects.filter(user=user).exists():
+        raise Conflict("You already work for a supplier.", code="already_supplier_staff")
+    supplier = Supplier.objects.create(name=name, license_no=license_no, description=description)
+    SupplierMembership.objects.create(supplier=supplier, user=user, is_owner=True)
+    SupplierStatusChange.objects.create(
+        supplier=supplier,
+        from_status="",
+        to_status=supplier.status,
+        actor=user,
+        reason="applied",
+        at=clock.now(),
+    )
+    return supplier
+
+
+def change_supplier_status(*, supplier: Supplier, to: str, actor, reason: str = "") -> Supplier:
+    """Operators verify, reject, suspend and reinstate suppliers; each change is kept."""
+    if not (actor and actor.is_staff):
+        raise Forbidden("Only an operator can change a supplier's status.")
+    supplier = Supplier.objects.select_for_update().get(pk=supplier.pk)
+    ensure_transition(Supplier.TRANSITIONS, supplier.status, to, what="supplier")
+    previous = supplier.status
+    supplier.status = to
+    now = clock.now()
+    if to == Supplier.Status.VERIFIED:
+        supplier.verified_at = now
+    supplier.save(update_fields=["status", "verified_at"])
+    SupplierStatusChange.objects.create(
+        supplier=supplier, from_status=previous, to_status=to, actor=actor, reason=reason, at=now
+    )
+    return supplier
+
+
+def verify_supplier(*, supplier: Supplier, actor, reason: str = "") -> Supplier:
+    return change_supplier_status(
+        supplier=supplier, to=Supplier.Status.VERIFIED, actor=actor, reason=reason
+    )
+
+
+def _require_verified_staff(user, supplier: Supplier | None) -> Supplier:
+    if supplier is None:
+        raise Forbidden("Only a supplier's staff can do this.", code="not_supplier_staff")
+    if not supplier.is_verified:
+        raise Forbidden("The supplier is not verified yet.", code="supplier_not_verified")
+    return supplier
+
+
+def create_product(
+    *,
+    user,
+    title: str,
+    description: str = "",
+    commission_rate_bp: int,
+    skus: Iterable[NewSku],
+    images: Iterable[tuple[str, bytes]] = (),
+) -> Product:
+    """A verified supplier lists a product. Its commission rate is capped by the
+    operator maximum, and every SKU's band must leave the shopkeeper a margin."""
+    from kinshop.catalog.queries import supplier_of
+
+    supplier = _require_verified_staff(user, supplier_of(user))
+    title = title.strip()
+    if not title:
+        raise InvalidInput("A product needs a title.", code="missing_title")
+    if not 0 <= commission_rate_bp <= settings.KINSHOP_MAX_COMMISSION_BP:
+        raise InvalidInput(
+            f"The commission rate must be between 0 and "
+            f"{settings.KINSHOP_MAX_COMMISSION_BP} basis points.",
+            code="commission_rate_out_of_range",
+        )
+    skus = list(skus)
+    if not skus:
+        raise InvalidInput("A product needs at least one SKU.", code="missing_skus")
+    codes = [sku.code.strip() for sku in skus]
+    if len(set(codes)) != len(codes) or not all(codes):
+        raise InvalidInput("SKU codes must be given and distinct.", code="duplicate_sku_code")
+    if SKU.objects.filter(supplier=supplier, code__in=codes).exists():
+        raise Conflict("One of these SKU codes is already used.", code="sku_code_taken")
+    for sku in skus:
+        if sku.stock < 0:
+            raise InvalidInput("Stock cannot be negative.", code="negative_stock")
+        problem = rules.pricing_problem(
+            rules.SkuPricing(
+                sku.supply_price, sku.retail_min, sku.retail_max, sku.suggested_retail_price
+            ),
+            commission_bp=commission_rate_bp,
+            fee_bp=settings.KINSHOP_PLATFORM_FEE_BP,
+        )
+        if problem:
+            raise InvalidInput(
+                f"SKU {sku.code}: the prices do not work ({problem.replace('_', ' ')}).",
+                code=problem,
+                sku=sku.code,
+            )
+    product = Product.objects.create(
+        supplier=supplier,
+        title=title,
+        description=description,
+        commission_rate_bp=commission_rate_bp,
+    )
+    SKU.objects.bulk_create(
+        [
+            SKU(
+                product=product,
+                supplier=supplier,
+                code=sku.code.strip(),
+                name=sku.name.strip() or sku.code.strip(),
+                supply_price=sku.supply_price,
+                retail_min=sku.retail_min,
+                retail_max=sku.retail_max,
+                suggested_retail_price=sku.suggested_retail_price,
+                stock=sku.stock,
+                currency=settings.KINSHOP_CURRENCY,
+            )
+            for sku in skus
+        ]
+    )
+    for position, (filename, content) in enumerate(images):
+        add_product_image(product=product, filename=filename, content=content, position=position)
+    return product
+
+
+def add_product_image(*, product: Product, filename: str, content: bytes, position: int = 0):
+    image = ProductImage(product=product, supplier_id=product.supplier_id, position=position)
+    image.image.save(filename, ContentFile(content), save=False)
+    image.save()
+    return image
+
+
+def adjust_stock(*, user, sku_id: int, delta: int) -> SKU:
+    """Supplier staff add or remove stock; it never goes below zero."""
+    sku = SKU.objects.filter(pk=sku_id).first()
+    if sku is None:
+        raise NotFound("No such SKU.")
+    from kinshop.catalog.queries import is_staff_of
+
+    if not is_staff_of(user, sku.supplier_id):
+        raise Forbidden(
+            "Only this supplier's staff can change its stock.", code="not_supplier_staff"
+        )
+    if delta >= 0:
+        SKU.objects.filter(pk=sku_id).update(stock=F("stock") + delta)
+    elif not take_stock(sku_id=sku_id, quantity=-delta):
+        raise Conflict("Not enough stock to remove that many.", code="out_of_stock")
+    sku.refresh_from_db(fields=["stock"])
+    return sku
+
+
+def take_stock(*, sku_id: int, quantity: int) -> bool:
+    """Take `quantity` units if that many are in stock, in one conditional update."""
+    return bool(
+        SKU.objects.filter(pk=sku_id, stock__gte=quantity).update(stock=F("stock") - quantity)
+    )
+
+
+def reserve_stock(*, quantities: dict[int, int]) -> None:
+    """Take stock for several SKUs, all or nothing, in a fixed (primary key) order
+    so two orders never wait on each other. The caller's transaction rolls back
+    the earlier takes when a later one fails."""
+    for sku_id in sorted(quantities):
+        if not take_stock(sku_id=sku_id, quantity=quantities[sku_id]):
+            raise Conflict("Not enough stock.", code="out_of_stock", sku_id=sku_id)
+
+
+def return_stock(*, quantities: dict[int, int]) -> None:
+    for sku_id in sorted(quantities):
+        SKU.objects.filter(pk=sku_id).update(stock=F("stock") + quantities[sku_id])

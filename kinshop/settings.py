@@ -1,0 +1,198 @@
+"""One settings module for every environment, configured by environment variables.
+
+Defaults are safe for a laptop demo: SQLite under `var/`, a generated secret key
+kept in `var/secret_key`, the payment sandbox off unless asked for.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import dj_database_url
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("KINSHOP_VAR_DIR", BASE_DIR / "var"))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else default
+
+
+def _secret_key() -> str:
+    if key := os.environ.get("SECRET_KEY"):
+        return key
+    path = VAR_DIR / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+DEBUG = env_bool("DEBUG", False)
+ALLOWED_HOSTS = [
+    h for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h
+]
+CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+
+INSTALLED_APPS = [
+    "kinshop.admin_site.KinshopAdminConfig",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "kinshop.core",
+    "kinshop.accounts",
+    "kinshop.catalog",
+    "kinshop.shops",
+    "kinshop.sharing",
+    "kinshop.orders",
+    "kinshop.payments",
+    "kinshop.ledger",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "kinshop.urls"
+WSGI_APPLICATION = "kinshop.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "kinshop" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+            ],
+        },
+    },
+]
+
+DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'kinshop.sqlite3'}"
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # IMMEDIATE takes the write lock when a transaction starts, so two writers
+    # queue instead of deadlocking on a lock upgrade; WAL lets readers go on.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 30,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+DATABASES["default"]["ATOMIC_REQUESTS"] = False  # entry points open their own transaction
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 8},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/"
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", _("简体中文")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "kinshop" / "locale"]
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
+MEDIA_URL = "/media/"
+MEDIA_ROOT = Path(os.environ.get("KINSHOP_MEDIA_ROOT", VAR_DIR / "media"))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+if not DEBUG and env_bool("KINSHOP_HTTPS", False):
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+}
+
+# ---- Kinshop business settings (operator settings; see DESIGN.md section 3) ----
+KINSHOP_CURRENCY = os.environ.get("KINSHOP_CURRENCY", "CNY")
+KINSHOP_PLATFORM_FEE_BP = env_int("KINSHOP_PLATFORM_FEE_BP", 0)
+KINSHOP_MAX_COMMISSION_BP = env_int("KINSHOP_MAX_COMMISSION_BP", 3000)
+KINSHOP_ATTRIBUTION = os.environ.get("KINSHOP_ATTRIBUTION", "last_click")
+KINSHOP_ATTRIBUTION_DAYS = env_int(
+    "KINSHOP_ATTRIBUTION_DAYS", 30 if KINSHOP_ATTRIBUTION == "binding" else 7
+)
+KINSHOP_AUTO_CONFIRM_DAYS = env_int("KINSHOP_AUTO_CONFIRM_DAYS", 10)
+KINSHOP_AFTER_SALES_DAYS = env_int("KINSHOP_AFTER_SALES_DAYS", 7)
+KINSHOP_PAYMENT_TIMEOUT_MINUTES = env_int("KINSHOP_PAYMENT_TIMEOUT_MINUTES", 30)
+KINSHOP_MIN_WITHDRAWAL = env_int("KINSHOP_MIN_WITHDRAWAL", 1000)
+KINSHOP_PAYMENT_SANDBOX = env_bool("KINSHOP_PAYMENT_SANDBOX", False)
+# The sandbox provider signs its webhooks like a real provider would.
+KINSHOP_SANDBOX_WEBHOOK_SECRET = os.environ.get(
+    "KINSHOP_SANDBOX_WEBHOOK_SECRET", SECRET_KEY + ":sandbox-webhook"
+)
+KINSHOP_WECHATPAY = {
+    "MCH_ID": os.environ.get("WECHATPAY_MCH_ID", ""),
+    "APP_ID": os.environ.get("WECHATPAY_APP_ID", ""),
+    "API_BASE": os.environ.get("WECHATPAY_API_BASE", "https://api.mch.weixin.qq.com"),
+    "PRIVATE_KEY_PATH": os.environ.get("WECHATPAY_PRIVATE_KEY_PATH", ""),
+    "CERT_SERIAL_NO": os.environ.get("WECHATPAY_CERT_SERIAL_NO", ""),
+    "API_V3_KEY": os.environ.get("WECHATPAY_API_V3_KEY", ""),
+    "PLATFORM_PUBLIC_KEY_PATH": os.environ.get("WECHATPAY_PLATFORM_PUBLIC_KEY_PATH", ""),
+    "PLATFORM_SERIAL_NO": os.environ.get("WECHATPAY_PLATFORM_SERIAL_NO", ""),
+    "NOTIFY_URL": os.environ.get("WECHATPAY_NOTIFY_URL", ""),
+}
+KINSHOP_REDIS_URL = os.environ.get("REDIS_URL", "")
+KINSHOP_PUBLIC_URL = os.environ.get("KINSHOP_PUBLIC_URL", "http://127.0.0.1:8000")
+# Uploaded files are served by Kinshop itself unless a front server does it.
+KINSHOP_SERVE_MEDIA = env_bool("KINSHOP_SERVE_MEDIA", True)

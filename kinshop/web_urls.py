@@ -1,0 +1,7 @@
+"""The web pages of every app, in one place so the order of patterns is visible."""
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("kinshop.shops.urls")),
+]

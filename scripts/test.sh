@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The whole suite on SQLite, then again on PostgreSQL when one is reachable.
+# With CI=true a missing PostgreSQL is a failure, not a skip.
+set -euo pipefail
+PYTHON=${PYTHON:-.venv/bin/python}
+PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432/test}
+export KINSHOP_PAYMENT_SANDBOX=1
+
+echo "== Kinshop tests on SQLite =="
+env -u DATABASE_URL KINSHOP_TEST_DB=sqlite "$PYTHON" -m pytest "$@"
+
+target=""
+if [[ "${DATABASE_URL:-}" == postgres* ]]; then
+  target=$DATABASE_URL
+elif "$PYTHON" - "$PG_URL" <<'PY' 2>/dev/null
+import sys, psycopg
+psycopg.connect(sys.argv[1].replace("postgres://", "postgresql://"), connect_timeout=3).close()
+PY
+then
+  target=$PG_URL
+fi
+
+if [[ -z "$target" ]]; then
+  echo
+  echo "!! PostgreSQL tests SKIPPED: no server at DATABASE_URL or $PG_URL."
+  echo "!! Concurrency, locking and crash tests only run on PostgreSQL."
+  if [[ "${CI:-}" == "true" ]]; then
+    echo "!! CI=true requires the PostgreSQL run: failing."
+    exit 1
+  fi
+  exit 0
+fi
+
+echo
+echo "== Kinshop tests on PostgreSQL (${target%%@*}@…) =="
+DATABASE_URL=$target KINSHOP_TEST_DB=postgres "$PYTHON" -m pytest "$@"
