@@ -107,7 +107,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 30,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+# Each test process gets its own test database, so parallel runs never collide.
+_test_suffix = os.environ.get("KINSHOP_TEST_WORKER") or str(os.getpid())
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{_test_suffix}.sqlite3")}
+else:
+    DATABASES["default"]["TEST"] = {"NAME": f"test_kinshop_{_test_suffix}"}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False  # entry points open their own transaction
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
