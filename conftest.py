@@ -43,7 +43,7 @@ def _ledger_stays_healthy(request):
 
 @pytest.fixture
 def operator(db):
-    return testing.make_operator("op")
+    return testing.make_operator("platform_operator")
 
 
 @pytest.fixture

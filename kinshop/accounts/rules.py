@@ -8,9 +8,11 @@ import re
 import secrets
 
 TOKEN_PREFIX = "ks_"
-_ID_NUMBER = re.compile(r"^(\d{17}[\dX]|\d{15})$")
-_USERNAME = re.compile(r"^[\w.@+-]{3,150}$")
-_PHONE = re.compile(r"^\+?\d{6,20}$")
+# ASCII digits only: `\d` also matches full-width and other scripts' digits, which
+# would give one ID number or phone several "canonical" forms (and hashes).
+_ID_NUMBER = re.compile(r"(?:[0-9]{17}[0-9X]|[0-9]{15})")
+_USERNAME = re.compile(r"[\w.@+-]{3,150}")
+_PHONE = re.compile(r"\+?[0-9]{6,20}")
 
 
 def new_token() -> str:
@@ -25,7 +27,7 @@ def normalise_id_number(id_number: str) -> str | None:
     """Resident ID number (居民身份证号): 18 characters (17 digits and a digit or
     X) or the old 15 digits. Returns the canonical form, or None when malformed."""
     value = id_number.strip().upper().replace(" ", "")
-    return value if _ID_NUMBER.match(value) else None
+    return value if _ID_NUMBER.fullmatch(value) else None
 
 
 def mask_id_number(id_number: str) -> str:
@@ -37,7 +39,7 @@ def hash_id_number(id_number: str, secret: str) -> str:
 
 
 def is_valid_username(username: str) -> bool:
-    return bool(_USERNAME.match(username))
+    return bool(_USERNAME.fullmatch(username))
 
 
 def normalise_phone(phone: str) -> str:
@@ -48,7 +50,7 @@ def normalise_phone(phone: str) -> str:
 
 
 def is_valid_phone(phone: str) -> bool:
-    return bool(_PHONE.match(phone))
+    return bool(_PHONE.fullmatch(phone))
 
 
 def roles_for(*, is_operator: bool, has_shop: bool, is_supplier_staff: bool) -> list[str]:

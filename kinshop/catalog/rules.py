@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from kinshop.core.money import BASIS_POINTS
@@ -19,7 +20,7 @@ def pricing_problem(pricing: SkuPricing, *, commission_bp: int, fee_bp: int) -> 
     """Why a SKU's prices cannot work, or None when they can.
 
     The band must leave the shopkeeper a margin M = P − S − F − C ≥ 0 at every
-    price P in it; the margin is smallest at the band's floor.
+    price P in it (see `band_is_covered`).
     """
     if min(pricing.supply_price, pricing.retail_min, pricing.retail_max) < 0:
         return "negative_price"
@@ -27,14 +28,46 @@ def pricing_problem(pricing: SkuPricing, *, commission_bp: int, fee_bp: int) -> 
         return "band_inverted"
     if not pricing.retail_min <= pricing.suggested_retail_price <= pricing.retail_max:
         return "suggested_price_out_of_band"
-    if not margin_is_covered(
-        price=pricing.retail_min,
+    if not band_is_covered(
+        retail_min=pricing.retail_min,
+        retail_max=pricing.retail_max,
         supply_price=pricing.supply_price,
         commission_bp=commission_bp,
         fee_bp=fee_bp,
     ):
         return "band_below_cost"
     return None
+
+
+def band_is_covered(
+    *, retail_min: int, retail_max: int, supply_price: int, commission_bp: int, fee_bp: int
+) -> bool:
+    """True when every price in [retail_min, retail_max] leaves a margin ≥ 0.
+
+    The floor of the band is not always the worst price: where fee and commission
+    both round up by a fen at the same price, the margin drops by one (5% fee, 30%
+    commission, S = 14: M(19) = 19 − 14 − 0 − 5 = 0 but M(20) = 20 − 14 − 1 − 6 = −1).
+    Both rounded parts repeat every `period` prices while the margin drifts by a
+    constant, so the lowest margin lies in the band's first period when the drift
+    is ≥ 0 and in its last one otherwise: checking both is exact.
+    """
+    kept_bp = BASIS_POINTS - fee_bp - commission_bp
+    if kept_bp >= 0 and retail_min * kept_bp >= supply_price * BASIS_POINTS:
+        # Rounding down only adds to the margin: even the unrounded one is ≥ 0.
+        return True
+    period = math.lcm(
+        BASIS_POINTS // math.gcd(fee_bp, BASIS_POINTS),
+        BASIS_POINTS // math.gcd(commission_bp, BASIS_POINTS),
+    )
+    first = range(retail_min, min(retail_max, retail_min + period - 1) + 1)
+    last = range(max(retail_min, retail_max - period + 1), retail_max + 1)
+    return all(
+        margin_is_covered(
+            price=price, supply_price=supply_price, commission_bp=commission_bp, fee_bp=fee_bp
+        )
+        for window in (first, last)
+        for price in window
+    )
 
 
 def margin_is_covered(*, price: int, supply_price: int, commission_bp: int, fee_bp: int) -> bool:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import reduce
+from operator import or_
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db.models import F
+from django.db.models import Case, F, Q, When
 
 from kinshop.catalog import rules
 from kinshop.catalog.models import (
@@ -21,6 +23,8 @@ from kinshop.catalog.models import (
 from kinshop.core import clock
 from kinshop.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from kinshop.core.statemachine import ensure_transition
+
+MAX_STOCK = 2**31 - 1  # SKU.stock is a 32-bit integer column
 
 
 @dataclass(frozen=True)
@@ -181,7 +185,15 @@ def adjust_stock(*, user, sku_id: int, delta: int) -> SKU:
             "Only this supplier's staff can change its stock.", code="not_supplier_staff"
         )
     if delta >= 0:
-        SKU.objects.filter(pk=sku_id).update(stock=F("stock") + delta)
+        # Conditional, like taking stock: past the column's top PostgreSQL would fail
+        # with a database error (a 500) instead of this clear refusal.
+        added = SKU.objects.filter(pk=sku_id, stock__lte=MAX_STOCK - delta).update(
+            stock=F("stock") + delta
+        )
+        if not added:
+            raise Conflict(
+                f"Stock cannot go above {MAX_STOCK} units.", code="stock_limit", max_stock=MAX_STOCK
+            )
     elif not take_stock(sku_id=sku_id, quantity=-delta):
         raise Conflict("Not enough stock to remove that many.", code="out_of_stock")
     sku.refresh_from_db(fields=["stock"])
@@ -196,14 +208,29 @@ def take_stock(*, sku_id: int, quantity: int) -> bool:
 
 
 def reserve_stock(*, quantities: dict[int, int]) -> None:
-    """Take stock for several SKUs, all or nothing, in a fixed (primary key) order
-    so two orders never wait on each other. The caller's transaction rolls back
-    the earlier takes when a later one fails."""
-    for sku_id in sorted(quantities):
-        if not take_stock(sku_id=sku_id, quantity=quantities[sku_id]):
-            raise Conflict("Not enough stock.", code="out_of_stock", sku_id=sku_id)
+    """Take stock for several SKUs, all or nothing, in two statements whatever
+    the number of SKUs: lock the rows in primary-key order (so two orders never
+    wait on each other in a cycle), then one conditional update. The caller's
+    transaction undoes everything when it raises."""
+    ids = sorted(quantities)
+    current = dict(
+        SKU.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", "stock")
+    )
+    short = [sku_id for sku_id in ids if current.get(sku_id, 0) < quantities[sku_id]]
+    if short:
+        raise Conflict("Not enough stock.", code="out_of_stock", sku_ids=short)
+    enough = reduce(or_, (Q(pk=sku_id, stock__gte=quantities[sku_id]) for sku_id in ids))
+    taken = SKU.objects.filter(enough).update(
+        stock=Case(*(When(pk=sku_id, then=F("stock") - quantities[sku_id]) for sku_id in ids))
+    )
+    if taken != len(ids):  # only possible without row locks; the check constraint is the last guard
+        raise Conflict("Not enough stock.", code="out_of_stock", sku_ids=ids)
 
 
 def return_stock(*, quantities: dict[int, int]) -> None:
-    for sku_id in sorted(quantities):
-        SKU.objects.filter(pk=sku_id).update(stock=F("stock") + quantities[sku_id])
+    """Put units back (a cancelled order, a restocked refund), in one statement."""
+    ids = sorted(sku_id for sku_id, quantity in quantities.items() if quantity > 0)
+    if ids:
+        SKU.objects.filter(pk__in=ids).update(
+            stock=Case(*(When(pk=sku_id, then=F("stock") + quantities[sku_id]) for sku_id in ids))
+        )

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 from django.contrib.auth.models import AnonymousUser
+from django.db import IntegrityError
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Field, NinjaAPI, Schema
@@ -60,7 +61,16 @@ class BearerTokenAuth(HttpBearer):
 
 
 class BrowserSessionAuth(SessionAuth):
-    """The browser session, with Django's CSRF check on unsafe methods."""
+    """The browser session, with Django's CSRF check on unsafe methods.
+
+    The check runs only for a signed-in session: a caller with neither a session
+    nor a valid token is told 401 (sign in), not 403 csrf_failed."""
+
+    def __call__(self, request: HttpRequest):
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return None
+        return super().__call__(request)
 
 
 AUTH = [BearerTokenAuth(), BrowserSessionAuth(csrf=True)]
@@ -122,6 +132,18 @@ def install_error_handlers(api: NinjaAPI) -> None:
         if exc.status_code == 403 and "CSRF" in str(exc):
             return _respond(api, request, 403, "csrf_failed", "The CSRF check failed.")
         return _respond(api, request, exc.status_code, "http_error", str(exc))
+
+    @api.exception_handler(IntegrityError)
+    def integrity_error(request: HttpRequest, exc: IntegrityError) -> HttpResponse:
+        # Two requests raced to create the same unique thing (a handle, a
+        # username, a SKU code); the loser's transaction is already rolled back.
+        return _respond(
+            api,
+            request,
+            409,
+            "conflict",
+            "This conflicts with a change made at the same moment; retry.",
+        )
 
     @api.exception_handler(Http404)
     def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:

@@ -46,6 +46,9 @@ def parse_yuan(text: str) -> int:
     if negative:
         text = text[1:]
     units, _, fraction = text.partition(".")
+    if not units and not fraction:
+        # "-", "." and "-." have no digit at all: not zero, not an amount.
+        raise ValueError(f"not an amount: {text!r}")
     if not units.isdigit() and units != "":
         raise ValueError(f"not an amount: {text!r}")
     if fraction and (not fraction.isdigit() or len(fraction) > 2):

@@ -89,7 +89,9 @@ def selection_out(selection) -> dict:
 def _parse_prices(prices: dict[str, int]) -> dict[int, int]:
     parsed = {}
     for key, value in prices.items():
-        if not str(key).isdigit():
+        # ASCII and bounded: str.isdigit() also accepts "²" and 5000-digit keys,
+        # which int() then refuses with a ValueError (a 500).
+        if not (key.isascii() and key.isdigit() and len(key) <= 18):
             raise InvalidInput("Prices are keyed by SKU id.", code="invalid_sku_id")
         if not 0 <= value <= 10**12:
             raise InvalidInput("A price is a whole number of fen.", code="invalid_price")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-_HANDLE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,28}[a-z0-9])$")
+_HANDLE = re.compile(r"[a-z0-9](?:[a-z0-9-]{1,28}[a-z0-9])")
 RESERVED_HANDLES = frozenset(
     {
         "admin",
@@ -27,7 +27,7 @@ RESERVED_HANDLES = frozenset(
 
 
 def handle_problem(handle: str) -> str | None:
-    if not _HANDLE.match(handle):
+    if not _HANDLE.fullmatch(handle):  # not `$`, which lets a trailing newline through
         return "invalid_handle"
     if handle in RESERVED_HANDLES:
         return "handle_reserved"
