@@ -63,6 +63,8 @@ INSTALLED_APPS = [
     "kinshop.orders",
     "kinshop.payments",
     "kinshop.ledger",
+    "kinshop.idempotency",
+    "kinshop.demo",
 ]
 
 MIDDLEWARE = [
@@ -144,6 +146,7 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
+STATICFILES_DIRS = [BASE_DIR / "kinshop" / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("KINSHOP_MEDIA_ROOT", VAR_DIR / "media"))
 STORAGES = {

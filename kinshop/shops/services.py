@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.db.models import Max
 
 from kinshop.catalog import rules as catalog_rules
@@ -40,6 +41,15 @@ def update_shop(*, user, shop: Shop, name: str | None = None, bio: str | None = 
     if bio is not None:
         shop.bio = bio.strip()
     shop.save(update_fields=["name", "bio"])
+    return shop
+
+
+def set_shop_avatar(*, user, shop: Shop, filename: str, content: bytes) -> Shop:
+    """The shopkeeper gives the shop its face: the picture shown beside its name."""
+    if shop.owner_id != user.id:
+        raise Forbidden("Only the shopkeeper can edit this shop.", code="not_shopkeeper")
+    shop.avatar.save(filename, ContentFile(content), save=False)
+    shop.save(update_fields=["avatar"])
     return shop
 
 

@@ -1,16 +1,44 @@
+"""The public pages: the list of shops, a shop's storefront and a product in a shop.
+
+Each page reads through `queries` in a fixed number of SQL queries, whatever
+the number of products, SKUs or images."""
+
 from __future__ import annotations
 
+from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
 
 from kinshop.catalog import queries as catalog_queries
 from kinshop.catalog import rules as catalog_rules
+from kinshop.catalog.models import Supplier
 from kinshop.shops import queries
 from kinshop.shops.models import Shop
 
+STOCK_LABELS = {
+    "in_stock": _("In stock"),
+    "low_stock": _("Low stock"),
+    "out_of_stock": _("Sold out"),
+}
+
+
+def _stock(stock: int) -> dict[str, str]:
+    state = catalog_rules.stock_state(stock)
+    return {"stock_state": state, "stock_label": STOCK_LABELS[state]}
+
 
 def home(request):
-    shops = Shop.objects.filter(is_active=True).order_by("id")[:20]
+    on_sale = Q(
+        selections__product__is_active=True,
+        selections__product__supplier__status=Supplier.Status.VERIFIED,
+    )
+    shops = (
+        Shop.objects.filter(is_active=True)
+        .select_related("owner")
+        .annotate(product_count=Count("selections", filter=on_sale))
+        .order_by("id")[:20]
+    )
     return render(request, "shops/home.html", {"shops": shops})
 
 
@@ -18,18 +46,21 @@ def storefront(request, handle: str):
     shop = queries.shop_by_handle(handle)
     if shop is None:
         raise Http404
-    selections = list(queries.storefront_selections(shop))
     cards = []
-    for selection in selections:
-        prices = [p.retail_price for p in selection.prices.all()]
-        stock = sum(sku.stock for sku in selection.product.skus.all())
+    for selection in queries.storefront_selections(shop):
+        # Only the SKUs this shop has priced are for sale here.
+        priced = list(selection.prices.all())
+        if not priced:
+            continue
+        prices = [price.retail_price for price in priced]
         images = list(selection.product.images.all())
         cards.append(
             {
                 "product": selection.product,
                 "image": images[0] if images else None,
-                "price_from": min(prices) if prices else None,
-                "stock_state": catalog_rules.stock_state(stock),
+                "price_from": min(prices),
+                "has_range": min(prices) != max(prices),
+                **_stock(sum(price.sku.stock for price in priced)),
             }
         )
     return render(request, "shops/storefront.html", {"shop": shop, "cards": cards})
@@ -42,14 +73,26 @@ def product_page(request, handle: str, product_id: int):
     product = catalog_queries.market_products().filter(pk=product_id, selections__shop=shop).first()
     if product is None:
         raise Http404
-    prices = queries.retail_prices(shop.id, [sku.id for sku in product.skus.all()])
+    all_skus = list(product.skus.all())
+    prices = queries.retail_prices(shop.id, [sku.id for sku in all_skus])
     skus = [
-        {"sku": sku, "price": prices[sku.id], "stock_state": catalog_rules.stock_state(sku.stock)}
-        for sku in product.skus.all()
+        {"sku": sku, "price": prices[sku.id], **_stock(sku.stock)}
+        for sku in all_skus
         if sku.id in prices
     ]
+    if not skus:
+        raise Http404
+    amounts = [row["price"] for row in skus]
     return render(
         request,
         "shops/product.html",
-        {"shop": shop, "product": product, "skus": skus, "images": list(product.images.all())},
+        {
+            "shop": shop,
+            "product": product,
+            "skus": skus,
+            "images": list(product.images.all()),
+            "price_min": min(amounts),
+            "price_max": max(amounts),
+            **_stock(sum(row["sku"].stock for row in skus)),
+        },
     )
