@@ -1,0 +1,566 @@
+"""Use cases that move money: the only writers of the ledger.
+
+Every service runs inside the caller's transaction (it never opens or commits
+one) and writes balanced journal entries only; balances are sums of postings.
+Postings are signed: debit positive, credit negative (see models).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q, Sum
+
+from kinshop.core import clock
+from kinshop.core.errors import Conflict, Forbidden, InvalidInput
+from kinshop.core.statemachine import ensure_transition
+from kinshop.ledger import queries, rules
+from kinshop.ledger.models import (
+    Account,
+    JournalEntry,
+    LineSettlement,
+    Posting,
+    Withdrawal,
+    WithdrawalStatusChange,
+)
+from kinshop.ledger.queries import PLATFORM, Owner
+
+logger = logging.getLogger(__name__)
+
+Kind = Account.Kind
+SETTLEMENT_BATCH_ORDERS = 500
+
+
+@dataclass(frozen=True)
+class _Ref:
+    """An account not yet looked up: whose, which kind, which currency."""
+
+    owner: Owner
+    kind: str
+    currency: str
+
+
+def _accounts(refs: Iterable[_Ref]) -> dict[_Ref, Account]:
+    """Find or create these accounts in a constant number of queries (a select,
+    and for missing ones an insert that tolerates a concurrent insert, then a
+    second select)."""
+    wanted = set(refs)
+    if not wanted:
+        return {}
+
+    def fetch(refs: set[_Ref]) -> dict[_Ref, Account]:
+        rows = Account.objects.filter(
+            owner_key__in={ref.owner.key for ref in refs},
+            kind__in={ref.kind for ref in refs},
+            currency__in={ref.currency for ref in refs},
+        )
+        by_key = {(row.owner_key, row.kind, row.currency): row for row in rows}
+        found = {}
+        for ref in refs:
+            row = by_key.get((ref.owner.key, ref.kind, ref.currency))
+            if row is not None:
+                found[ref] = row
+        return found
+
+    found = fetch(wanted)
+    missing = wanted - found.keys()
+    if missing:
+        Account.objects.bulk_create(
+            [
+                Account(
+                    owner_kind=ref.owner.kind,
+                    owner_key=ref.owner.key,
+                    kind=ref.kind,
+                    currency=ref.currency,
+                    **ref.owner.party_fields(),
+                )
+                for ref in missing
+            ],
+            ignore_conflicts=True,
+        )
+        found.update(fetch(missing))
+    return found
+
+
+class _EntryBuilder:
+    """Collects postings for one entry; refuses to write one that does not balance."""
+
+    def __init__(self, currency: str) -> None:
+        self.currency = currency
+        self.postings: list[tuple[_Ref, int, int | None]] = []
+
+    def add(self, owner: Owner, kind: str, amount: int, line_id: int | None = None) -> None:
+        if amount:
+            self.postings.append((_Ref(owner, kind, self.currency), amount, line_id))
+
+    def total(self) -> int:
+        return sum(amount for _, amount, _ in self.postings)
+
+
+def _write_entries(batch: list[tuple[JournalEntry, _EntryBuilder]]) -> list[JournalEntry]:
+    """Insert entries and their postings in bulk, after checking each balances."""
+    for entry, builder in batch:
+        if builder.total() != 0:
+            raise AssertionError(f"unbalanced {entry.kind} entry: {builder.postings}")
+    accounts = _accounts(ref for _, builder in batch for ref, _, _ in builder.postings)
+    entries = JournalEntry.objects.bulk_create([entry for entry, _ in batch])
+    Posting.objects.bulk_create(
+        [
+            Posting(entry=entry, account=accounts[ref], amount=amount, line_id=line_id)
+            for entry, (_, builder) in zip(entries, batch, strict=True)
+            for ref, amount, line_id in builder.postings
+        ]
+    )
+    return entries
+
+
+def _write_entry(entry: JournalEntry, builder: _EntryBuilder) -> JournalEntry:
+    return _write_entries([(entry, builder)])[0]
+
+
+def line_split(line) -> rules.Split:
+    """The split of a paid line with the rates frozen on it; no beneficiary, no
+    commission (the margin keeps it)."""
+    commission_bp = line.commission_rate_bp if line.commission_beneficiary_id else 0
+    return rules.split_line(
+        line.line_total, line.unit_supply_price * line.quantity, commission_bp, line.platform_fee_bp
+    )
+
+
+def _party_owners(line) -> dict[str, Owner | None]:
+    return {
+        "supplier": queries.supplier_owner(line.supplier_id),
+        "fee": PLATFORM,
+        "commission": (
+            queries.sharer_owner(line.commission_beneficiary_id)
+            if line.commission_beneficiary_id
+            else None
+        ),
+        "margin": queries.shop_owner(line.shop_id),
+    }
+
+
+# -- payments --
+
+
+def record_capture(*, order) -> JournalEntry:
+    """Payment captured: clearing is debited with what was paid; each line's
+    supplier, sharer and shop are credited pending, the platform its fee. Once
+    per order; a repeat returns the first entry. Constant number of queries."""
+    existing = JournalEntry.objects.filter(kind=JournalEntry.Kind.CAPTURE, order=order).first()
+    if existing is not None:
+        return existing
+    lines = list(order.lines.all())
+    paid = sum(line.line_total for line in lines)
+    if paid != order.total:
+        raise Conflict(
+            "The order's total is not the sum of its lines.",
+            code="order_total_mismatch",
+            total=order.total,
+            lines=paid,
+        )
+    builder = _EntryBuilder(order.currency)
+    for line in lines:
+        split = line_split(line)
+        owners = _party_owners(line)
+        builder.add(PLATFORM, Kind.CLEARING, line.line_total, line.pk)
+        builder.add(owners["supplier"], Kind.PENDING, -split.supplier, line.pk)
+        builder.add(PLATFORM, Kind.PLATFORM_FEE, -split.fee, line.pk)
+        if owners["commission"] is not None:
+            builder.add(owners["commission"], Kind.PENDING, -split.commission, line.pk)
+        builder.add(owners["margin"], Kind.PENDING, -split.margin, line.pk)
+    entry = JournalEntry(
+        kind=JournalEntry.Kind.CAPTURE,
+        order=order,
+        memo=f"payment of order #{order.pk}",
+        created_at=clock.now(),
+    )
+    return _write_entry(entry, builder)
+
+
+def record_refund(*, refund, allocations: dict[int, int]) -> JournalEntry:
+    """A refund succeeded: each line's split is reversed pro rata with its frozen
+    rates (cumulatively, so a line's refunds never reverse more than its split and
+    a full refund reverses it exactly). Before settlement the parties' pending is
+    debited, after it their available (which may go negative: a debt). Clearing
+    is credited. Once per refund; what was refunded before is read from the
+    ledger itself."""
+    from kinshop.orders.models import OrderLine
+
+    existing = JournalEntry.objects.filter(kind=JournalEntry.Kind.REFUND, refund=refund).first()
+    if existing is not None:
+        return existing
+    allocations = {int(line_id): int(amount) for line_id, amount in allocations.items() if amount}
+    if any(amount < 0 for amount in allocations.values()):
+        raise InvalidInput("A refund allocation must not be negative.", code="negative_amount")
+    if sum(allocations.values()) != refund.amount:
+        raise InvalidInput(
+            "The refund's allocations must add up to its amount.",
+            code="allocation_mismatch",
+            amount=refund.amount,
+            allocated=sum(allocations.values()),
+        )
+    queries.lock_orders([refund.order_id])
+    lines = {
+        line.pk: line
+        for line in OrderLine.objects.filter(order_id=refund.order_id, pk__in=allocations)
+    }
+    if lines.keys() != allocations.keys():
+        raise InvalidInput(
+            "A refund can only cover lines of its own order.", code="line_not_in_order"
+        )
+    refunded_before = dict.fromkeys(lines, 0)
+    for row in (
+        Posting.objects.filter(
+            line_id__in=lines, account__kind=Kind.CLEARING, entry__kind=JournalEntry.Kind.REFUND
+        )
+        .values("line_id")
+        .annotate(total=Sum("amount"))
+    ):
+        refunded_before[row["line_id"]] = -row["total"]
+    settled = set(
+        LineSettlement.objects.filter(line_id__in=lines).values_list("line_id", flat=True)
+    )
+    builder = _EntryBuilder(refund.order.currency)
+    for line_id, amount in sorted(allocations.items()):
+        line = lines[line_id]
+        reversal = rules.reverse_split(
+            line_split(line), line.line_total, refunded_before[line_id], amount
+        )
+        party_kind = Kind.AVAILABLE if line_id in settled else Kind.PENDING
+        owners = _party_owners(line)
+        builder.add(PLATFORM, Kind.CLEARING, -amount, line_id)
+        builder.add(owners["supplier"], party_kind, reversal.supplier, line_id)
+        builder.add(PLATFORM, Kind.PLATFORM_FEE, reversal.fee, line_id)
+        if owners["commission"] is not None:
+            builder.add(owners["commission"], party_kind, reversal.commission, line_id)
+        builder.add(owners["margin"], party_kind, reversal.margin, line_id)
+    entry = JournalEntry(
+        kind=JournalEntry.Kind.REFUND,
+        order_id=refund.order_id,
+        refund=refund,
+        memo=f"refund #{refund.pk} of order #{refund.order_id}",
+        created_at=clock.now(),
+    )
+    return _write_entry(entry, builder)
+
+
+def record_late_payment(*, payment) -> JournalEntry:
+    """A payment captured after its order was closed: the money is in clearing
+    and owed back to the payer. Once per payment."""
+    existing = JournalEntry.objects.filter(
+        kind=JournalEntry.Kind.LATE_PAYMENT, payment=payment
+    ).first()
+    if existing is not None:
+        return existing
+    builder = _EntryBuilder(payment.currency)
+    builder.add(PLATFORM, Kind.CLEARING, payment.amount)
+    builder.add(PLATFORM, Kind.LATE_PAYMENT_REFUND, -payment.amount)
+    entry = JournalEntry(
+        kind=JournalEntry.Kind.LATE_PAYMENT,
+        payment=payment,
+        order_id=payment.order_id,
+        memo=f"late payment {payment.reference} of closed order #{payment.order_id}",
+        created_at=clock.now(),
+    )
+    return _write_entry(entry, builder)
+
+
+def record_late_payment_refund(*, payment) -> JournalEntry:
+    """The late payment went back to the payer: the debt to them and the money
+    in clearing both go, so the pair nets to zero. Once per payment, and only
+    after `record_late_payment`."""
+    existing = JournalEntry.objects.filter(
+        kind=JournalEntry.Kind.LATE_PAYMENT_REFUND, payment=payment
+    ).first()
+    if existing is not None:
+        return existing
+    if not JournalEntry.objects.filter(
+        kind=JournalEntry.Kind.LATE_PAYMENT, payment=payment
+    ).exists():
+        raise Conflict(
+            "This payment was never recorded as a late payment.", code="late_payment_not_recorded"
+        )
+    builder = _EntryBuilder(payment.currency)
+    builder.add(PLATFORM, Kind.LATE_PAYMENT_REFUND, payment.amount)
+    builder.add(PLATFORM, Kind.CLEARING, -payment.amount)
+    entry = JournalEntry(
+        kind=JournalEntry.Kind.LATE_PAYMENT_REFUND,
+        payment=payment,
+        order_id=payment.order_id,
+        memo=f"late payment {payment.reference} refunded",
+        created_at=clock.now(),
+    )
+    return _write_entry(entry, builder)
+
+
+# -- settlement --
+
+
+def _due_orders(now: dt.datetime):
+    from kinshop.orders.models import Order
+
+    due_before = now - dt.timedelta(days=settings.KINSHOP_AFTER_SALES_DAYS)
+    return Order.objects.filter(
+        Q(status=Order.Status.COMPLETED, completed_at__lte=due_before)
+        | Q(status=Order.Status.REFUNDED)
+    ).filter(lines__settlement__isnull=True)
+
+
+def settle_due(*, now: dt.datetime) -> int:
+    """Settle every line of orders completed at least the after-sales window
+    ago: what is still pending for each party on the line moves to available,
+    and the line is marked settled. Fully refunded orders have nothing left
+    pending; their lines are marked settled. Idempotent (a settled line is
+    never settled again) and batched: a few queries per batch of orders, not per
+    line. Returns the number of lines settled."""
+    settled = 0
+    after = 0
+    while True:
+        batch = list(
+            _due_orders(now)
+            .filter(pk__gt=after)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+            .distinct()[:SETTLEMENT_BATCH_ORDERS]
+        )
+        if not batch:
+            return settled
+        after = batch[-1]
+        settled += _settle_orders(batch, now)
+
+
+def _settle_orders(order_ids: list[int], now: dt.datetime) -> int:
+    from kinshop.orders.models import Order, OrderLine
+
+    queries.lock_orders(order_ids)
+    # Re-read after taking the locks: a refund or another run may have got there first.
+    orders = {
+        row["pk"]: row
+        for row in _due_orders(now)
+        .filter(pk__in=order_ids)
+        .values("pk", "status", "currency")
+        .distinct()
+    }
+    lines = list(
+        OrderLine.objects.filter(order_id__in=orders, settlement__isnull=True).values_list(
+            "pk", "order_id"
+        )
+    )
+    if not lines:
+        return 0
+    line_ids = {pk for pk, _ in lines}
+    pending = defaultdict(list)  # line id → [(owner, amount still pending)]
+    for row in (
+        Posting.objects.filter(line__order_id__in=orders, account__kind=Kind.PENDING)
+        .values("line_id", "account__owner_key")
+        .annotate(total=Sum("amount"))
+        .order_by("line_id", "account__owner_key")
+    ):
+        if row["line_id"] in line_ids and row["total"]:
+            pending[row["line_id"]].append(
+                (Owner.from_key(row["account__owner_key"]), row["total"])
+            )
+
+    builders: dict[int, _EntryBuilder] = {}
+    settle_lines: list[tuple[int, int]] = []
+    for line_id, order_id in lines:
+        order = orders[order_id]
+        if order["status"] == Order.Status.REFUNDED and pending[line_id]:
+            # A fully refunded order owes nobody anything; money still pending here
+            # means something is off: leave the line for the health check to show.
+            logger.warning("refunded order #%s line %s still has pending money", order_id, line_id)
+            continue
+        settle_lines.append((line_id, order_id))
+        for owner, total in pending[line_id]:
+            builder = builders.setdefault(order_id, _EntryBuilder(order["currency"]))
+            builder.add(owner, Kind.PENDING, -total, line_id)
+            builder.add(owner, Kind.AVAILABLE, total)
+    entries = _write_entries(
+        [
+            (
+                JournalEntry(
+                    kind=JournalEntry.Kind.SETTLEMENT,
+                    order_id=order_id,
+                    memo=f"settlement of order #{order_id}",
+                    created_at=now,
+                ),
+                _merge_available(builder),
+            )
+            for order_id, builder in sorted(builders.items())
+        ]
+    )
+    entry_of = {entry.order_id: entry.pk for entry in entries}
+    LineSettlement.objects.bulk_create(
+        [
+            LineSettlement(
+                line_id=line_id, order_id=order_id, entry_id=entry_of.get(order_id), settled_at=now
+            )
+            for line_id, order_id in settle_lines
+        ]
+    )
+    return len(settle_lines)
+
+
+def _merge_available(builder: _EntryBuilder) -> _EntryBuilder:
+    """One available posting per party per settlement, not one per line."""
+    merged = _EntryBuilder(builder.currency)
+    available: dict[Owner, int] = defaultdict(int)
+    for ref, amount, line_id in builder.postings:
+        if ref.kind == Kind.AVAILABLE:
+            available[ref.owner] += amount
+        else:
+            merged.add(ref.owner, ref.kind, amount, line_id)
+    for owner, amount in available.items():
+        merged.add(owner, Kind.AVAILABLE, amount)
+    return merged
+
+
+# -- withdrawals --
+
+
+def _record_status(withdrawal: Withdrawal, target: str, *, actor, reason: str = "") -> None:
+    ensure_transition(Withdrawal.TRANSITIONS, withdrawal.status, target, what="withdrawal")
+    now = clock.now()
+    WithdrawalStatusChange.objects.create(
+        withdrawal=withdrawal,
+        from_status=withdrawal.status,
+        to_status=target,
+        actor=actor,
+        reason=reason[:200],
+        at=now,
+    )
+    withdrawal.status = target
+    if target in (Withdrawal.Status.APPROVED, Withdrawal.Status.REJECTED):
+        withdrawal.decided_at = now
+    if target == Withdrawal.Status.PAID_OUT:
+        withdrawal.paid_out_at = now
+    withdrawal.save(update_fields=["status", "decided_at", "paid_out_at"])
+
+
+def _require_operator(actor) -> None:
+    if not (actor is not None and actor.is_authenticated and actor.is_staff):
+        raise Forbidden("Only an operator can decide on withdrawals.", code="not_operator")
+
+
+def request_withdrawal(*, user, amount: int, wallet: str = "sharer") -> Withdrawal:
+    """Take money out of a wallet (提现): needs a verified identity, at least the
+    minimum, and no more than is available; a debt blocks it. The amount moves
+    from available to a hold at once, under a lock on the available account, so
+    two requests can never both take the same money."""
+    from kinshop.accounts.services import is_identity_verified
+
+    owner = queries.owner_for(user, wallet)
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
+        raise InvalidInput("A withdrawal is a positive amount in fen.", code="invalid_amount")
+    if not is_identity_verified(user):
+        raise Forbidden("Verify your identity before withdrawing.", code="identity_not_verified")
+    minimum = settings.KINSHOP_MIN_WITHDRAWAL
+    if amount < minimum:
+        raise Conflict(
+            f"A withdrawal is at least {minimum} fen.", code="below_minimum", minimum=minimum
+        )
+    currency = settings.KINSHOP_CURRENCY
+    available_ref = _Ref(owner, Kind.AVAILABLE, currency)
+    hold_ref = _Ref(owner, Kind.WITHDRAWAL_HOLD, currency)
+    accounts = _accounts([available_ref, hold_ref])
+    queries.lock_accounts([account.pk for account in accounts.values()])
+    available = -queries.account_balance(accounts[available_ref].pk)
+    if available < 0:
+        raise Conflict(
+            "A debt from a refund must be recovered before any withdrawal.",
+            code="insufficient_funds",
+            available=available,
+            debt=-available,
+        )
+    if amount > available:
+        raise Conflict(
+            "The amount is more than is available.",
+            code="insufficient_funds",
+            available=available,
+        )
+    withdrawal = Withdrawal.objects.create(
+        user=user,
+        wallet=wallet,
+        owner_key=owner.key,
+        amount=amount,
+        currency=currency,
+        created_at=clock.now(),
+    )
+    WithdrawalStatusChange.objects.create(
+        withdrawal=withdrawal,
+        from_status="",
+        to_status=withdrawal.status,
+        actor=user,
+        at=clock.now(),
+    )
+    builder = _EntryBuilder(currency)
+    builder.add(owner, Kind.AVAILABLE, amount)
+    builder.add(owner, Kind.WITHDRAWAL_HOLD, -amount)
+    _write_entry(
+        JournalEntry(
+            kind=JournalEntry.Kind.WITHDRAWAL,
+            withdrawal=withdrawal,
+            memo=f"withdrawal #{withdrawal.pk} requested",
+            created_at=clock.now(),
+        ),
+        builder,
+    )
+    return withdrawal
+
+
+def approve_withdrawal(*, withdrawal: Withdrawal, actor, reason: str = "") -> Withdrawal:
+    """An operator approves: the held money is paid out (the payout provider is
+    called after commit) and the withdrawal is `paid_out`."""
+    _require_operator(actor)
+    withdrawal = queries.lock_withdrawal(withdrawal.pk)
+    _record_status(withdrawal, Withdrawal.Status.APPROVED, actor=actor, reason=reason)
+    owner = Owner.from_key(withdrawal.owner_key)
+    builder = _EntryBuilder(withdrawal.currency)
+    builder.add(owner, Kind.WITHDRAWAL_HOLD, withdrawal.amount)
+    builder.add(owner, Kind.PAYOUT, -withdrawal.amount)
+    _write_entry(
+        JournalEntry(
+            kind=JournalEntry.Kind.PAYOUT,
+            withdrawal=withdrawal,
+            memo=f"withdrawal #{withdrawal.pk} paid out",
+            created_at=clock.now(),
+        ),
+        builder,
+    )
+    _record_status(withdrawal, Withdrawal.Status.PAID_OUT, actor=actor, reason="payout sent")
+    withdrawal_id = withdrawal.pk
+    transaction.on_commit(lambda: _send_payout(withdrawal_id))
+    return withdrawal
+
+
+def _send_payout(withdrawal_id: int) -> None:
+    """Where a real payout provider would be called, after the commit."""
+    logger.info("payout of withdrawal #%s sent", withdrawal_id)
+
+
+def reject_withdrawal(*, withdrawal: Withdrawal, actor, reason: str = "") -> Withdrawal:
+    """An operator rejects: the held money goes back to available."""
+    _require_operator(actor)
+    withdrawal = queries.lock_withdrawal(withdrawal.pk)
+    _record_status(withdrawal, Withdrawal.Status.REJECTED, actor=actor, reason=reason)
+    owner = Owner.from_key(withdrawal.owner_key)
+    builder = _EntryBuilder(withdrawal.currency)
+    builder.add(owner, Kind.WITHDRAWAL_HOLD, withdrawal.amount)
+    builder.add(owner, Kind.AVAILABLE, -withdrawal.amount)
+    _write_entry(
+        JournalEntry(
+            kind=JournalEntry.Kind.WITHDRAWAL_REJECTED,
+            withdrawal=withdrawal,
+            memo=f"withdrawal #{withdrawal.pk} rejected",
+            created_at=clock.now(),
+        ),
+        builder,
+    )
+    return withdrawal
