@@ -1,0 +1,153 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+from django.http import HttpResponse
+from ninja import Field, Query, Router, Schema, Status
+
+from kinshop.core.api import Page, PageParams, error_responses, paginate
+from kinshop.core.errors import NotFound
+from kinshop.sharing import poster, services
+from kinshop.sharing.models import ShareLink
+from kinshop.shops.models import Shop
+
+router = Router(tags=["sharing"])
+
+
+class ShareLinkIn(Schema):
+    shop: str = Field(..., min_length=1, max_length=30, description="the shop's handle")
+    product_id: int | None = None
+
+
+class ShareLinkOut(Schema):
+    code: str
+    url: str
+    poster_url: str
+
+
+class ShareLinkInfoOut(ShareLinkOut):
+    shop: str
+    shop_name: str
+    product_id: int | None
+    target: str
+    sharer: str
+
+
+class ClickIn(Schema):
+    channel: str = Field("link", max_length=10, description="link, qr, live or offline")
+
+
+class ClickOut(Schema):
+    id: int
+    channel: str
+    at: dt.datetime
+
+
+class MyShareOut(ShareLinkOut):
+    shop: str
+    product_id: int | None
+    clicks: int
+    orders: int
+    commission: int
+    currency: str
+
+
+def poster_path(code: str) -> str:
+    return f"/api/v1/share-links/{code}/poster.png"
+
+
+def link_out(link: ShareLink) -> dict:
+    return {
+        "code": link.code,
+        "url": poster.share_url(link.code),
+        "poster_url": poster_path(link.code),
+    }
+
+
+def my_share_out(link: ShareLink) -> dict:
+    from django.conf import settings
+
+    return {
+        **link_out(link),
+        "shop": link.shop.handle,
+        "product_id": link.product_id,
+        "clicks": link.click_count,
+        "orders": link.order_count,
+        "commission": link.commission_total,
+        "currency": settings.KINSHOP_CURRENCY,
+    }
+
+
+@router.post(
+    "/share-links",
+    operation_id="create_share_link",
+    response={201: ShareLinkOut, **error_responses(400, 401, 404, 422)},
+)
+def create_share_link(request, payload: ShareLinkIn):
+    shop = Shop.objects.filter(handle=payload.shop.strip().lower(), is_active=True).first()
+    if shop is None:
+        raise NotFound("No shop has this handle.", code="shop_not_found")
+    with transaction.atomic():
+        link = services.create_share_link(
+            sharer=request.auth, shop=shop, product=payload.product_id
+        )
+    return Status(201, link_out(link))
+
+
+@router.get(
+    "/share-links/{code}",
+    operation_id="get_share_link",
+    auth=None,
+    response={200: ShareLinkInfoOut, **error_responses(404)},
+)
+def get_share_link(request, code: str):
+    link = services.link_by_code(code)
+    return {
+        **link_out(link),
+        "shop": link.shop.handle,
+        "shop_name": link.shop.name,
+        "product_id": link.product_id,
+        "target": link.target,
+        "sharer": link.sharer.public_name,
+    }
+
+
+@router.get(
+    "/share-links/{code}/poster.png",
+    operation_id="get_share_poster",
+    auth=None,
+    response={200: None, **error_responses(404)},
+    openapi_extra={"responses": {200: {"content": {"image/png": {}}}}},
+)
+def get_share_poster(request, code: str):
+    return poster_response(services.link_by_code(code))
+
+
+def poster_response(link: ShareLink) -> HttpResponse:
+    response = HttpResponse(poster.render_png(link), content_type="image/png")
+    # Prices and pictures change, but not by the minute; an hour keeps shares cheap.
+    response["Cache-Control"] = "public, max-age=3600"
+    response["Content-Disposition"] = f'inline; filename="kinshop-{link.code}.png"'
+    return response
+
+
+@router.post(
+    "/share-links/{code}/clicks",
+    operation_id="record_click",
+    response={201: ClickOut, **error_responses(400, 401, 404, 422)},
+)
+def record_click(request, code: str, payload: ClickIn | None = None):
+    channel = payload.channel if payload is not None else "link"
+    with transaction.atomic():
+        click = services.record_click(code=code, viewer=request.auth, channel=channel)
+    return Status(201, {"id": click.id, "channel": click.channel, "at": click.at})
+
+
+@router.get(
+    "/me/shares",
+    operation_id="list_my_shares",
+    response={200: Page[MyShareOut], **error_responses(401)},
+)
+def list_my_shares(request, params: Query[PageParams]):
+    return paginate(services.my_shares(request.auth), params, my_share_out)

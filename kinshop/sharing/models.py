@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ShareLink(models.Model):
+    """A share (分享) by one sharer of one target: a shop or a product in a shop.
+    The code is short and unguessable; whoever opens it is attributed to the
+    sharer under the operator's attribution policy — one level, never more."""
+
+    class Target(models.TextChoices):
+        SHOP = "shop", _("shop")
+        PRODUCT = "product", _("product")
+
+    code = models.CharField(max_length=16, unique=True)
+    sharer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="share_links"
+    )
+    shop = models.ForeignKey("shops.Shop", on_delete=models.CASCADE, related_name="share_links")
+    product = models.ForeignKey(
+        "catalog.Product", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    target = models.CharField(max_length=12, choices=Target.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sharer", "shop", "product"], name="one_link_per_sharer_target"
+            ),
+            models.UniqueConstraint(
+                fields=["sharer", "shop"],
+                condition=models.Q(product__isnull=True),
+                name="one_shop_link_per_sharer",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Click(models.Model):
+    """One opening of a share link, recorded server-side: the evidence behind
+    every commission."""
+
+    class Channel(models.TextChoices):
+        LINK = "link", _("link")
+        QR = "qr", _("QR code / poster")
+        LIVE = "live", _("live room")
+        OFFLINE = "offline", _("offline")
+
+    link = models.ForeignKey(ShareLink, on_delete=models.CASCADE, related_name="clicks")
+    shop = models.ForeignKey("shops.Shop", on_delete=models.CASCADE, related_name="+")
+    sharer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    viewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="share_clicks",
+    )
+    visitor_key = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.LINK)
+    at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["viewer", "shop", "at"], name="click_viewer_shop_at")]
+
+
+class Binding(models.Model):
+    """Under the `binding` policy (锁客): the first sharer to bring a buyer to a
+    shop stays that buyer's sharer for the shop until `expires_at`."""
+
+    buyer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    shop = models.ForeignKey("shops.Shop", on_delete=models.CASCADE, related_name="+")
+    sharer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    click = models.ForeignKey(Click, on_delete=models.PROTECT, related_name="+")
+    bound_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["buyer", "shop"], name="one_binding_per_buyer_shop")
+        ]

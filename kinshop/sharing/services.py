@@ -1,0 +1,388 @@
+"""Use cases of sharing: share links, clicks, bindings and attribution.
+
+Attribution is one level by construction: it names at most one sharer for a
+purchase — the one whose share brought it — and never anyone above them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F, IntegerField, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+
+from kinshop.core import clock
+from kinshop.core.errors import InvalidInput, NotFound
+from kinshop.sharing import rules
+from kinshop.sharing.models import Binding, Click, ShareLink
+from kinshop.shops.models import Selection, Shop
+
+# Orders that earn nothing for anyone: never paid, or fully refunded.
+_VOID_ORDER_STATUSES = ("cancelled", "refunded")
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """Who earns the commission on a purchase, and the evidence that names them."""
+
+    beneficiary_id: int
+    click_id: int | None
+    policy: str
+    note: str
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The whole answer of the attribution rule, including a refusal: a click
+    may exist whose sharer earns nothing (`note` says why, e.g. self_referral)."""
+
+    attribution: Attribution | None
+    click_id: int | None
+    policy: str
+    note: str
+
+
+def policy() -> str:
+    return rules.policy_of(getattr(settings, "KINSHOP_ATTRIBUTION", rules.LAST_CLICK))
+
+
+def window() -> dt.timedelta:
+    return dt.timedelta(days=settings.KINSHOP_ATTRIBUTION_DAYS)
+
+
+def _signed_in(user) -> bool:
+    return user is not None and getattr(user, "is_authenticated", False)
+
+
+# Share links ---------------------------------------------------------------
+
+
+def create_share_link(*, sharer, shop: Shop, product=None) -> ShareLink:
+    """Any signed-in user may share any shop, or a product that shop sells.
+    Sharing the same target twice returns the same link."""
+    product_id = getattr(product, "pk", product)
+    if (
+        product_id is not None
+        and not Selection.objects.filter(shop=shop, product_id=product_id).exists()
+    ):
+        raise InvalidInput("This shop does not sell that product.", code="product_not_in_shop")
+    existing = ShareLink.objects.filter(sharer=sharer, shop=shop, product_id=product_id).first()
+    if existing is not None:
+        return existing
+    target = ShareLink.Target.PRODUCT if product_id is not None else ShareLink.Target.SHOP
+    for _attempt in range(5):
+        try:
+            with transaction.atomic():
+                return ShareLink.objects.create(
+                    code=rules.new_code(),
+                    sharer=sharer,
+                    shop=shop,
+                    product_id=product_id,
+                    target=target,
+                )
+        except IntegrityError:
+            # Either the same sharer shared the same target concurrently, or
+            # (astronomically rarely) the code was taken: look, then retry.
+            existing = ShareLink.objects.filter(
+                sharer=sharer, shop=shop, product_id=product_id
+            ).first()
+            if existing is not None:
+                return existing
+    raise RuntimeError("could not allocate a share code")  # pragma: no cover
+
+
+def link_by_code(code: str) -> ShareLink:
+    link = (
+        ShareLink.objects.select_related("shop", "sharer", "product").filter(code=code).first()
+        if rules.is_well_formed_code(code)
+        else None
+    )
+    if link is None:
+        raise NotFound("No share link has this code.", code="share_link_not_found")
+    return link
+
+
+# Clicks and bindings --------------------------------------------------------
+
+
+def record_click(
+    *,
+    code: str,
+    viewer=None,
+    visitor_key: str = "",
+    channel: str = "link",
+    at: dt.datetime | None = None,
+) -> Click:
+    """Record one opening of a share link, server-side. Under the `binding`
+    policy a signed-in viewer not yet bound to a sharer for that shop becomes
+    bound to this one, unless this sharer could not earn on their purchases."""
+    if not rules.is_valid_channel(channel):
+        raise InvalidInput(
+            f"A channel is one of {', '.join(rules.CHANNELS)}.", code="invalid_channel"
+        )
+    link = link_by_code(code)
+    return _record(
+        link=link,
+        viewer=viewer if _signed_in(viewer) else None,
+        visitor_key=visitor_key[:64],
+        channel=channel,
+        at=at or clock.now(),
+    )
+
+
+def _record(*, link: ShareLink, viewer, visitor_key: str, channel: str, at) -> Click:
+    click = Click.objects.create(
+        link=link,
+        shop_id=link.shop_id,
+        sharer_id=link.sharer_id,
+        viewer=viewer,
+        visitor_key=visitor_key,
+        channel=channel,
+        at=at,
+    )
+    click.link = link
+    binds = viewer is not None and policy() == rules.BINDING
+    if binds and not _is_bound(buyer=viewer, shop_id=link.shop_id, at=at):
+        _bind_if_eligible(buyer=viewer, click=click, shopkeeper_id=link.shop.owner_id, at=at)
+    return click
+
+
+def claim_anonymous_clicks(*, visitor_key: str, user) -> int:
+    """Attach the clicks a visitor made before signing up or in (same session
+    key) to their account, so the sharer who brought them is not forgotten.
+    Under `binding`, the earliest claimed click still in force binds them to a
+    shop they are not yet bound to. Returns how many clicks were claimed."""
+    if not visitor_key or not _signed_in(user):
+        return 0
+    claimed = list(
+        Click.objects.filter(visitor_key=visitor_key, viewer__isnull=True)
+        .select_related("sharer", "shop")
+        .order_by("at", "id")
+    )
+    if not claimed:
+        return 0
+    Click.objects.filter(pk__in=[click.pk for click in claimed]).update(viewer=user)
+    if policy() == rules.BINDING:
+        now = clock.now()
+        bound_shops = set(
+            Binding.objects.filter(
+                buyer=user, shop_id__in={c.shop_id for c in claimed}, expires_at__gt=now
+            ).values_list("shop_id", flat=True)
+        )
+        for click in claimed:
+            if click.shop_id in bound_shops or click.at + window() <= now:
+                continue
+            if _bind_if_eligible(
+                buyer=user, click=click, shopkeeper_id=click.shop.owner_id, at=now
+            ):
+                bound_shops.add(click.shop_id)
+    return len(claimed)
+
+
+def _is_bound(*, buyer, shop_id: int, at) -> bool:
+    return Binding.objects.filter(buyer=buyer, shop_id=shop_id, expires_at__gt=at).exists()
+
+
+def _bind_if_eligible(*, buyer, click: Click, shopkeeper_id: int, at) -> bool:
+    """Bind `buyer` to the click's sharer for its shop, unless that sharer could
+    not earn on them. True if a binding was made."""
+    if _ineligibility(buyer=buyer, sharer=click.sharer, shopkeeper_id=shopkeeper_id):
+        return False
+    return _bind(buyer=buyer, click=click, at=at)
+
+
+def _bind(*, buyer, click: Click, at) -> bool:
+    """Bind from the click's time for the attribution window, replacing an
+    expired binding; a live one is never replaced — the first sharer stays."""
+    values = {
+        "sharer_id": click.sharer_id,
+        "click": click,
+        "bound_at": click.at,
+        "expires_at": click.at + window(),
+    }
+    if Binding.objects.filter(buyer=buyer, shop_id=click.shop_id, expires_at__lte=at).update(
+        **values
+    ):
+        return True
+    try:
+        with transaction.atomic():
+            Binding.objects.create(buyer=buyer, shop_id=click.shop_id, **values)
+    except IntegrityError:
+        return False  # bound concurrently, or still bound: the first binding stays.
+    return True
+
+
+def _ineligibility(*, buyer, sharer, shopkeeper_id: int) -> str:
+    """rules.ineligibility with the phones each side ships orders to: at most
+    one query, whatever their order history."""
+    from kinshop.orders.models import Order
+
+    quick = rules.ineligibility(
+        sharer=rules.Person.of(id=sharer.pk, phone=sharer.phone, email=sharer.email),
+        buyer=rules.Person.of(id=buyer.pk, phone=buyer.phone, email=buyer.email),
+        shopkeeper_id=shopkeeper_id,
+    )
+    if quick or not (rules.normalise_phone(buyer.phone) or rules.normalise_phone(sharer.phone)):
+        return quick
+    shipped_to: dict[int, set[str]] = {buyer.pk: set(), sharer.pk: set()}
+    for person_id, phone in (
+        Order.objects.filter(buyer_id__in=[buyer.pk, sharer.pk])
+        .values_list("buyer_id", "recipient_phone")
+        .distinct()
+        .order_by()
+    ):
+        shipped_to[person_id].add(phone)
+    return rules.ineligibility(
+        sharer=rules.Person.of(
+            id=sharer.pk,
+            phone=sharer.phone,
+            email=sharer.email,
+            recipient_phones=shipped_to[sharer.pk],
+        ),
+        buyer=rules.Person.of(
+            id=buyer.pk,
+            phone=buyer.phone,
+            email=buyer.email,
+            recipient_phones=shipped_to[buyer.pk],
+        ),
+        shopkeeper_id=shopkeeper_id,
+    )
+
+
+# Attribution ---------------------------------------------------------------
+
+
+def attribute(*, buyer, shop: Shop, share_code: str = "", at: dt.datetime) -> Attribution | None:
+    """Who earns the commission on `buyer`'s purchase from `shop` at `at`, or
+    None: nobody brought them, or whoever did may not earn on them (see
+    `resolve_attribution` for the reason). Called by checkout, inside its
+    transaction; a constant number of queries whatever the history."""
+    return resolve_attribution(buyer=buyer, shop=shop, share_code=share_code, at=at).attribution
+
+
+def resolve_attribution(*, buyer, shop: Shop, share_code: str = "", at: dt.datetime) -> Decision:
+    """The attribution rule. `last_click`: the buyer's latest click on this
+    shop's links within the window wins; a share code given at checkout counts
+    as a click made now. `binding`: the buyer's live binding for the shop wins;
+    without one, the click rule finds the sharer and binds the buyer to them."""
+    current = policy()
+    click = None
+    if share_code:
+        link = (
+            ShareLink.objects.select_related("sharer").filter(code=share_code, shop=shop).first()
+            if rules.is_well_formed_code(share_code)
+            else None
+        )
+        if link is not None:
+            click = Click.objects.create(
+                link=link,
+                shop=shop,
+                sharer=link.sharer,
+                viewer=buyer,
+                channel=Click.Channel.LINK,
+                at=at,
+            )
+    if current == rules.BINDING:
+        binding = (
+            Binding.objects.select_related("sharer", "click")
+            .filter(buyer=buyer, shop=shop, expires_at__gt=at)
+            .first()
+        )
+        if binding is not None:
+            # The binding was checked when it was made; checking again catches
+            # what changed since (the sharer opened this shop, shares a phone).
+            return _decide(
+                buyer=buyer,
+                shop=shop,
+                sharer=binding.sharer,
+                click_id=binding.click_id,
+                policy=current,
+                note=f"bound until {binding.expires_at:%Y-%m-%d}",
+            )
+    if click is None:
+        click = (
+            Click.objects.select_related("sharer")
+            .filter(viewer=buyer, shop=shop, at__gt=at - window(), at__lte=at)
+            .order_by("-at", "-id")
+            .first()
+        )
+    if click is None:
+        return Decision(attribution=None, click_id=None, policy=current, note="no_click")
+    decision = _decide(
+        buyer=buyer,
+        shop=shop,
+        sharer=click.sharer,
+        click_id=click.pk,
+        policy=current,
+        note=f"{click.channel} click at {click.at:%Y-%m-%d %H:%M}",
+    )
+    if current == rules.BINDING and decision.attribution is not None:
+        _bind(buyer=buyer, click=click, at=at)
+    return decision
+
+
+def _decide(*, buyer, shop: Shop, sharer, click_id, policy: str, note: str) -> Decision:
+    refusal = _ineligibility(buyer=buyer, sharer=sharer, shopkeeper_id=shop.owner_id)
+    if refusal:
+        return Decision(attribution=None, click_id=click_id, policy=policy, note=refusal)
+    return Decision(
+        attribution=Attribution(
+            beneficiary_id=sharer.pk, click_id=click_id, policy=policy, note=note[:120]
+        ),
+        click_id=click_id,
+        policy=policy,
+        note=note[:120],
+    )
+
+
+# Statistics ---------------------------------------------------------------
+
+
+def my_shares(user) -> QuerySet[ShareLink]:
+    """The user's share links, newest first, each annotated with `click_count`,
+    `order_count` (distinct non-void orders attributed to the user through a
+    click on this link) and `commission_total` (fen, from the rates frozen on
+    the lines, each rounded down).
+    Paginate it: the count and a page are two queries, whatever the history."""
+    from kinshop.orders.models import OrderLine
+
+    lines = OrderLine.objects.filter(
+        attribution_click__link=OuterRef("pk"),
+        commission_beneficiary_id=OuterRef("sharer_id"),
+    ).exclude(order__status__in=_VOID_ORDER_STATUSES)
+    clicks = (
+        Click.objects.filter(link=OuterRef("pk"))
+        .order_by()
+        .values("link")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    orders = (
+        lines.order_by()
+        .values("attribution_click__link")
+        .annotate(n=Count("order", distinct=True))
+        .values("n")
+    )
+    commission = (
+        lines.order_by()
+        .values("attribution_click__link")
+        .annotate(
+            total=Sum(
+                F("line_total") * F("commission_rate_bp") / Value(10_000),
+                output_field=IntegerField(),
+            )
+        )
+        .values("total")
+    )
+    return (
+        ShareLink.objects.filter(sharer=user)
+        .select_related("shop")
+        .annotate(
+            click_count=Coalesce(Subquery(clicks, output_field=IntegerField()), 0),
+            order_count=Coalesce(Subquery(orders, output_field=IntegerField()), 0),
+            commission_total=Coalesce(Subquery(commission, output_field=IntegerField()), 0),
+        )
+        .order_by("-created_at", "-id")
+    )

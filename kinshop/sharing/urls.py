@@ -1,0 +1,10 @@
+from django.urls import path
+
+from kinshop.sharing import views
+
+app_name = "sharing"
+urlpatterns = [
+    path("s/<str:code>", views.landing, name="landing"),
+    path("s/<str:code>/", views.landing),
+    path("s/<str:code>/poster.png", views.poster_png, name="poster"),
+]
