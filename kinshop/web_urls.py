@@ -3,5 +3,8 @@
 from django.urls import include, path
 
 urlpatterns = [
+    path("", include("kinshop.accounts.urls")),
+    path("", include("kinshop.payments.urls")),
+    path("", include("kinshop.sharing.urls")),
     path("", include("kinshop.shops.urls")),
 ]

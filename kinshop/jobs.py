@@ -1,0 +1,66 @@
+"""Every time-driven job, in the order they must run: orders whose deadline
+passed are closed before anything is settled; auto-confirmation comes before
+settlement so that a long-shipped order settles in the same run when due."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from collections.abc import Callable
+
+from django.db import close_old_connections, transaction
+
+from kinshop.core import clock
+from kinshop.ledger import jobs as ledger_jobs
+from kinshop.orders import jobs as order_jobs
+
+log = logging.getLogger(__name__)
+
+Job = Callable[[dt.datetime], int]
+
+JOBS: list[tuple[str, Job]] = [
+    ("expire_unpaid_orders", order_jobs.expire_unpaid_orders),
+    ("auto_confirm_orders", order_jobs.auto_confirm_orders),
+    ("settle", ledger_jobs.settle),
+]
+
+BATCH_ROUNDS = 1000
+
+
+def run_due(now: dt.datetime | None = None) -> dict[str, int]:
+    """Run every job that is due now, each in its own transactions, until none
+    has anything left to do. Returns how many items each job handled."""
+    now = now or clock.now()
+    done: dict[str, int] = {}
+    for name, job in JOBS:
+        total = 0
+        for _ in range(BATCH_ROUNDS):
+            with transaction.atomic():
+                handled = job(now)
+            total += handled
+            if handled == 0:
+                break
+        done[name] = total
+    return done
+
+
+def start_worker(interval_seconds: float = 30.0) -> threading.Thread:
+    """An in-process worker for the demo: runs the due jobs every interval."""
+
+    def loop() -> None:
+        while True:
+            try:
+                counts = run_due()
+                if any(counts.values()):
+                    log.warning("jobs: %s", counts)
+            except Exception:  # keep the demo serving; the next round retries
+                log.exception("a job failed")
+            finally:
+                close_old_connections()
+            stop.wait(interval_seconds)
+
+    stop = threading.Event()
+    thread = threading.Thread(target=loop, name="kinshop-jobs", daemon=True)
+    thread.start()
+    return thread

@@ -1,0 +1,217 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Order(models.Model):
+    """A consumer's purchase from one shop. Suppliers ship their own lines
+    directly to the consumer (一件代发); the shop holds no stock."""
+
+    class Status(models.TextChoices):
+        PENDING_PAYMENT = "pending_payment", _("awaiting payment")
+        PAID = "paid", _("paid")
+        SHIPPED = "shipped", _("shipped")
+        COMPLETED = "completed", _("completed")
+        CANCELLED = "cancelled", _("cancelled")
+        REFUNDED = "refunded", _("refunded")
+
+    TRANSITIONS = {
+        Status.PENDING_PAYMENT: {Status.PAID, Status.CANCELLED},
+        Status.PAID: {Status.SHIPPED, Status.REFUNDED},
+        Status.SHIPPED: {Status.COMPLETED, Status.REFUNDED},
+        Status.COMPLETED: {Status.REFUNDED},
+        Status.CANCELLED: set(),
+        Status.REFUNDED: set(),
+    }
+
+    buyer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders"
+    )
+    shop = models.ForeignKey("shops.Shop", on_delete=models.PROTECT, related_name="orders")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING_PAYMENT)
+    currency = models.CharField(max_length=3, default="CNY")
+    total = models.PositiveBigIntegerField()
+    refunded_amount = models.PositiveBigIntegerField(default=0)
+    recipient_name = models.CharField(_("recipient"), max_length=60)
+    recipient_phone = models.CharField(_("phone"), max_length=20)
+    region = models.CharField(_("region"), max_length=120)
+    address_detail = models.CharField(_("address"), max_length=255)
+    share_code = models.CharField(max_length=16, blank=True, default="")
+    payment_deadline = models.DateTimeField()
+    created_at = models.DateTimeField(db_index=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    shipped_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["status", "payment_deadline"], name="order_status_deadline"),
+            models.Index(fields=["status", "shipped_at"], name="order_status_shipped"),
+            models.Index(fields=["shop", "-id"], name="order_shop_recent"),
+            models.Index(fields=["buyer", "-id"], name="order_buyer_recent"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(refunded_amount__lte=models.F("total")),
+                name="order_refund_at_most_total",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk}"
+
+    @property
+    def refundable_amount(self) -> int:
+        return self.total - self.refunded_amount
+
+
+class Fulfilment(models.Model):
+    """One supplier's part of an order: it sees and ships only its own lines."""
+
+    class Status(models.TextChoices):
+        WAITING = "waiting", _("waiting for payment")
+        TO_SHIP = "to_ship", _("to ship")
+        SHIPPED = "shipped", _("shipped")
+        CANCELLED = "cancelled", _("cancelled")
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="fulfilments")
+    supplier = models.ForeignKey(
+        "catalog.Supplier", on_delete=models.PROTECT, related_name="fulfilments"
+    )
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.WAITING)
+    carrier = models.CharField(max_length=40, blank=True, default="")
+    tracking_no = models.CharField(max_length=60, blank=True, default="")
+    shipped_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order", "supplier"], name="one_fulfilment_per_supplier"
+            )
+        ]
+        indexes = [models.Index(fields=["supplier", "status"], name="fulfilment_supplier_status")]
+
+
+class OrderLine(models.Model):
+    """A SKU bought at the shop's price. Everything money depends on is frozen
+    here at order time: unit price, supply price, commission and fee rates, and
+    the single commission beneficiary with the evidence that names them."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    fulfilment = models.ForeignKey(Fulfilment, on_delete=models.PROTECT, related_name="lines")
+    shop = models.ForeignKey("shops.Shop", on_delete=models.PROTECT, related_name="+")
+    supplier = models.ForeignKey("catalog.Supplier", on_delete=models.PROTECT, related_name="+")
+    product = models.ForeignKey("catalog.Product", on_delete=models.PROTECT, related_name="+")
+    sku = models.ForeignKey("catalog.SKU", on_delete=models.PROTECT, related_name="order_lines")
+    title = models.CharField(max_length=120)
+    sku_name = models.CharField(max_length=120)
+    quantity = models.PositiveIntegerField()
+    unit_price = models.PositiveBigIntegerField()
+    line_total = models.PositiveBigIntegerField()
+    unit_supply_price = models.PositiveBigIntegerField()
+    commission_rate_bp = models.PositiveIntegerField()
+    platform_fee_bp = models.PositiveIntegerField()
+    # One beneficiary at most, by construction: there is no second field, no
+    # chain of referrers, nothing that could pay a level above the sharer.
+    commission_beneficiary = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="commissioned_lines",
+    )
+    attribution_click = models.ForeignKey(
+        "sharing.Click", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    attribution_policy = models.CharField(max_length=12, blank=True, default="")
+    attribution_note = models.CharField(max_length=120, blank=True, default="")
+    refunded_amount = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="line_quantity_positive"),
+            models.CheckConstraint(
+                condition=Q(refunded_amount__lte=models.F("line_total")),
+                name="line_refund_at_most_total",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["commission_beneficiary", "order"], name="line_beneficiary")
+        ]
+
+    @property
+    def supply_total(self) -> int:
+        return self.unit_supply_price * self.quantity
+
+
+class OrderStatusChange(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="history")
+    from_status = models.CharField(max_length=20)
+    to_status = models.CharField(max_length=20)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    reason = models.CharField(max_length=200, blank=True, default="")
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["at", "id"]
+
+
+class Refund(models.Model):
+    """An after-sales refund (退款) of all or part of an order, optionally of one
+    supplier's part. The money goes back through the payment provider; the
+    ledger reverses the split of the lines it covers, pro rata."""
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("requested")
+        APPROVED = "approved", _("approved, money on its way")
+        SUCCEEDED = "succeeded", _("refunded")
+        REJECTED = "rejected", _("rejected")
+        FAILED = "failed", _("failed")
+
+    TRANSITIONS = {
+        Status.REQUESTED: {Status.APPROVED, Status.REJECTED},
+        Status.APPROVED: {Status.SUCCEEDED, Status.FAILED},
+        Status.FAILED: {Status.APPROVED},
+        Status.SUCCEEDED: set(),
+        Status.REJECTED: set(),
+    }
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="refunds")
+    supplier = models.ForeignKey(
+        "catalog.Supplier", null=True, blank=True, on_delete=models.PROTECT, related_name="refunds"
+    )
+    amount = models.PositiveBigIntegerField()
+    reason = models.CharField(max_length=500)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.REQUESTED)
+    restock = models.BooleanField(default=False)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decision_note = models.CharField(max_length=500, blank=True, default="")
+    created_at = models.DateTimeField()
+    decided_at = models.DateTimeField(null=True, blank=True)
+    succeeded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gte=1), name="refund_positive")]
+
+
+class RefundLine(models.Model):
+    """How much of a refund falls on each line, fixed when the refund succeeds."""
+
+    refund = models.ForeignKey(Refund, on_delete=models.CASCADE, related_name="allocations")
+    line = models.ForeignKey(OrderLine, on_delete=models.PROTECT, related_name="refund_allocations")
+    amount = models.PositiveBigIntegerField()

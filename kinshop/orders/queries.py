@@ -1,0 +1,77 @@
+"""Read helpers for orders, and the one place orders are locked."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from kinshop.catalog.models import SupplierMembership
+from kinshop.core.errors import NotFound
+from kinshop.orders.models import Fulfilment, Order, OrderLine, Refund
+
+
+def with_details(queryset: QuerySet[Order] | None = None) -> QuerySet[Order]:
+    queryset = Order.objects.all() if queryset is None else queryset
+    return queryset.select_related("shop", "buyer").prefetch_related(
+        Prefetch("lines", queryset=OrderLine.objects.order_by("id")),
+        Prefetch(
+            "fulfilments", queryset=Fulfilment.objects.select_related("supplier").order_by("id")
+        ),
+    )
+
+
+def supplier_ids_of(user) -> list[int]:
+    if not user.is_authenticated:
+        return []
+    return list(SupplierMembership.objects.filter(user=user).values_list("supplier_id", flat=True))
+
+
+def visibility(user) -> Q:
+    """Who may see an order: its buyer, its shop's keeper, the staff of a
+    supplier with lines in it, and operators."""
+    if user.is_staff:
+        return Q()
+    return Q(buyer=user) | Q(shop__owner=user) | Q(fulfilments__supplier__memberships__user=user)
+
+
+def visible_order(user, order_id: int) -> Order | None:
+    if not user.is_authenticated:
+        return None
+    return with_details(Order.objects.filter(visibility(user), pk=order_id).distinct()).first()
+
+
+def orders_as(user, role: str) -> QuerySet[Order]:
+    if role == "shop":
+        queryset = Order.objects.filter(shop__owner=user)
+    elif role == "supplier":
+        queryset = Order.objects.filter(
+            fulfilments__supplier_id__in=supplier_ids_of(user)
+        ).distinct()
+    else:
+        queryset = Order.objects.filter(buyer=user)
+    return with_details(queryset).order_by("-id")
+
+
+def lock_order(order_id: int) -> Order:
+    """Every change to an order starts here, so concurrent changes queue. Lock
+    order: an order before its refunds and payments."""
+    order = Order.objects.select_for_update().filter(pk=order_id).first()
+    if order is None:
+        raise NotFound("No such order.", code="order_not_found")
+    return order
+
+
+def lock_refund(refund_id: int) -> Refund:
+    refund = Refund.objects.select_for_update().filter(pk=refund_id).first()
+    if refund is None:
+        raise NotFound("No such refund.", code="refund_not_found")
+    return refund
+
+
+def refunds_visible_to(user) -> QuerySet[Refund]:
+    if user.is_staff:
+        return Refund.objects.all()
+    return Refund.objects.filter(
+        Q(order__buyer=user)
+        | Q(order__shop__owner=user)
+        | Q(order__fulfilments__supplier__memberships__user=user)
+    ).distinct()

@@ -1,0 +1,463 @@
+"""Use cases of ordering, fulfilment and after-sales. The only writers of orders.
+
+Every function runs inside its caller's transaction (one per request or job) and
+changes an order only after locking it through `queries.lock_order`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+
+from django.conf import settings
+
+from kinshop.catalog import rules as catalog_rules
+from kinshop.catalog import services as catalog
+from kinshop.catalog.models import SKU
+from kinshop.core import clock
+from kinshop.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from kinshop.core.statemachine import ensure_transition
+from kinshop.ledger import rules as ledger_rules
+from kinshop.ledger import services as ledger
+from kinshop.orders import queries, rules
+from kinshop.orders.models import (
+    Fulfilment,
+    Order,
+    OrderLine,
+    OrderStatusChange,
+    Refund,
+    RefundLine,
+)
+from kinshop.orders.rules import Address, LineRequest
+from kinshop.sharing import services as sharing
+from kinshop.shops import queries as shop_queries
+from kinshop.shops.models import Shop
+
+__all__ = ["Address", "LineRequest"]
+
+_STATUS_TIMESTAMP = {
+    Order.Status.PAID: "paid_at",
+    Order.Status.SHIPPED: "shipped_at",
+    Order.Status.COMPLETED: "completed_at",
+    Order.Status.CANCELLED: "cancelled_at",
+}
+
+
+def _transition(
+    order: Order, to: str, *, actor=None, reason: str = "", at: dt.datetime | None = None
+):
+    ensure_transition(Order.TRANSITIONS, order.status, to, what="order")
+    at = at or clock.now()
+    previous, order.status = order.status, to
+    fields = ["status"]
+    if stamp := _STATUS_TIMESTAMP.get(to):
+        setattr(order, stamp, at)
+        fields.append(stamp)
+    order.save(update_fields=fields)
+    OrderStatusChange.objects.create(
+        order=order, from_status=previous, to_status=to, actor=actor, reason=reason[:200], at=at
+    )
+
+
+# ---- placing and cancelling --------------------------------------------------
+
+
+def place_order(
+    *, buyer, shop: Shop, lines: Iterable[LineRequest], address: Address, share_code: str = ""
+) -> Order:
+    """A consumer orders SKUs a shop sells, at the shop's prices. Stock is taken
+    now (never oversold) and comes back if the order is not paid in time. The
+    sharer who brought the buyer, if any and if eligible, is frozen on every
+    line with the evidence; so are prices and rates. Constant SQL whatever the
+    number of lines."""
+    try:
+        quantities = rules.merge_lines(lines)
+    except ValueError as error:
+        raise InvalidInput(_LINE_PROBLEMS[str(error)], code=str(error)) from None
+    if problem := rules.address_problem(address):
+        raise InvalidInput("The delivery address is incomplete.", code=problem)
+    if not shop.is_active:
+        raise NotFound("No such shop.", code="shop_not_found")
+
+    skus = {
+        sku.id: sku
+        for sku in SKU.objects.select_related("product", "supplier").filter(pk__in=quantities)
+    }
+    if unknown := sorted(set(quantities) - set(skus)):
+        raise InvalidInput("Some SKUs do not exist.", code="unknown_sku", sku_ids=unknown)
+    prices = shop_queries.retail_prices(shop.id, list(quantities))
+    not_sold = [
+        sku_id
+        for sku_id, sku in skus.items()
+        if sku_id not in prices or not sku.product.is_active or not sku.supplier.is_verified
+    ]
+    if not_sold:
+        raise InvalidInput(
+            "This shop does not sell some of these SKUs.",
+            code="sku_not_sold_here",
+            sku_ids=not_sold,
+        )
+
+    now = clock.now()
+    attribution = sharing.attribute(buyer=buyer, shop=shop, share_code=share_code or "", at=now)
+    fee_bp = settings.KINSHOP_PLATFORM_FEE_BP
+    for sku_id, sku in skus.items():
+        commission_bp = sku.product.commission_rate_bp if attribution else 0
+        if not catalog_rules.margin_is_covered(
+            price=prices[sku_id],
+            supply_price=sku.supply_price,
+            commission_bp=commission_bp,
+            fee_bp=fee_bp,
+        ):
+            raise Conflict(
+                "This price no longer covers its costs.", code="price_below_cost", sku_id=sku_id
+            )
+
+    catalog.reserve_stock(quantities=quantities)
+
+    total = sum(prices[sku_id] * quantity for sku_id, quantity in quantities.items())
+    order = Order.objects.create(
+        buyer=buyer,
+        shop=shop,
+        total=total,
+        currency=settings.KINSHOP_CURRENCY,
+        recipient_name=address.name.strip(),
+        recipient_phone=address.phone.strip(),
+        region=address.region.strip(),
+        address_detail=address.detail.strip(),
+        share_code=(share_code or "")[:16],
+        payment_deadline=now + dt.timedelta(minutes=settings.KINSHOP_PAYMENT_TIMEOUT_MINUTES),
+        created_at=now,
+    )
+    supplier_ids = sorted({sku.supplier_id for sku in skus.values()})
+    fulfilments = Fulfilment.objects.bulk_create(
+        [Fulfilment(order=order, supplier_id=supplier_id) for supplier_id in supplier_ids]
+    )
+    fulfilment_of = {fulfilment.supplier_id: fulfilment for fulfilment in fulfilments}
+    OrderLine.objects.bulk_create(
+        [
+            OrderLine(
+                order=order,
+                fulfilment=fulfilment_of[sku.supplier_id],
+                shop=shop,
+                supplier_id=sku.supplier_id,
+                product_id=sku.product_id,
+                sku=sku,
+                title=sku.product.title,
+                sku_name=sku.name,
+                quantity=quantities[sku_id],
+                unit_price=prices[sku_id],
+                line_total=prices[sku_id] * quantities[sku_id],
+                unit_supply_price=sku.supply_price,
+                commission_rate_bp=sku.product.commission_rate_bp if attribution else 0,
+                platform_fee_bp=fee_bp,
+                commission_beneficiary_id=attribution.beneficiary_id if attribution else None,
+                attribution_click_id=attribution.click_id if attribution else None,
+                attribution_policy=attribution.policy if attribution else "",
+                attribution_note=(attribution.note if attribution else "")[:120],
+            )
+            for sku_id, sku in sorted(skus.items())
+        ]
+    )
+    OrderStatusChange.objects.create(
+        order=order, from_status="", to_status=order.status, actor=buyer, reason="placed", at=now
+    )
+    return order
+
+
+_LINE_PROBLEMS = {
+    "quantity_not_positive": "Every quantity must be at least 1.",
+    "no_lines": "An order needs at least one line.",
+    "too_many_lines": f"An order holds at most {rules.MAX_DISTINCT_LINES} different SKUs.",
+    "quantity_too_large": f"At most {rules.MAX_QUANTITY} units of one SKU per order.",
+}
+
+
+def _release(order: Order) -> None:
+    quantities: dict[int, int] = defaultdict(int)
+    for sku_id, quantity in order.lines.values_list("sku_id", "quantity"):
+        quantities[sku_id] += quantity
+    catalog.return_stock(quantities=dict(quantities))
+    order.fulfilments.update(status=Fulfilment.Status.CANCELLED)
+
+
+def cancel_order(*, user, order_id: int, reason: str = "") -> Order:
+    """The buyer cancels before paying; the stock goes back at once."""
+    order = queries.lock_order(order_id)
+    if order.buyer_id != user.id and not user.is_staff:
+        raise Forbidden("Only the buyer can cancel this order.", code="not_buyer")
+    _transition(order, Order.Status.CANCELLED, actor=user, reason=reason or "cancelled by buyer")
+    _release(order)
+    return order
+
+
+def expire_unpaid(*, now: dt.datetime, limit: int = 500) -> int:
+    """Job: cancel orders whose payment deadline has passed and free their stock.
+    A payment that still arrives later is refunded, never shipped."""
+    due = list(
+        Order.objects.filter(status=Order.Status.PENDING_PAYMENT, payment_deadline__lte=now)
+        .order_by("id")
+        .values_list("id", flat=True)[:limit]
+    )
+    done = 0
+    for order_id in due:
+        order = queries.lock_order(order_id)
+        if order.status != Order.Status.PENDING_PAYMENT:
+            continue  # paid while we were getting here
+        _transition(order, Order.Status.CANCELLED, reason="payment deadline passed", at=now)
+        _release(order)
+        done += 1
+    return done
+
+
+# ---- payment ------------------------------------------------------------------
+
+
+def mark_paid(*, order: Order, at: dt.datetime) -> bool:
+    """Called by payments with the order locked, when its money is captured.
+    Returns False when the order can no longer take it (cancelled, or already
+    paid): the caller refunds that payment."""
+    if order.status != Order.Status.PENDING_PAYMENT:
+        return False
+    _transition(order, Order.Status.PAID, reason="payment captured", at=at)
+    order.fulfilments.update(status=Fulfilment.Status.TO_SHIP)
+    ledger.record_capture(order=order)
+    return True
+
+
+# ---- fulfilment ---------------------------------------------------------------
+
+
+def ship(*, user, order_id: int, carrier: str, tracking_no: str) -> Fulfilment:
+    """A supplier ships its own part of an order; the order is shipped when every
+    part still owed is."""
+    carrier, tracking_no = carrier.strip(), tracking_no.strip()
+    if not carrier or not tracking_no:
+        raise InvalidInput(
+            "A shipment needs a carrier and a tracking number.", code="missing_tracking"
+        )
+    order = queries.lock_order(order_id)
+    supplier_ids = queries.supplier_ids_of(user)
+    fulfilment = order.fulfilments.filter(supplier_id__in=supplier_ids).first()
+    if fulfilment is None:
+        if order.buyer_id == user.id or order.shop.owner_id == user.id or user.is_staff:
+            raise Forbidden(
+                "Only the supplier's staff can ship its part.", code="not_supplier_staff"
+            )
+        raise NotFound("No such order.", code="order_not_found")
+    if fulfilment.status != Fulfilment.Status.TO_SHIP:
+        raise Conflict(
+            f"This part cannot be shipped now (it is {fulfilment.status}).",
+            code="invalid_transition",
+        )
+    now = clock.now()
+    fulfilment.status = Fulfilment.Status.SHIPPED
+    fulfilment.carrier, fulfilment.tracking_no, fulfilment.shipped_at = (
+        carrier[:40],
+        tracking_no[:60],
+        now,
+    )
+    fulfilment.save(update_fields=["status", "carrier", "tracking_no", "shipped_at"])
+    if not order.fulfilments.filter(status=Fulfilment.Status.TO_SHIP).exists():
+        _transition(order, Order.Status.SHIPPED, actor=user, reason="all parts shipped", at=now)
+    return fulfilment
+
+
+def confirm_receipt(*, user, order_id: int) -> Order:
+    """The buyer confirms delivery; the after-sales window starts now."""
+    order = queries.lock_order(order_id)
+    if order.buyer_id != user.id:
+        raise Forbidden("Only the buyer can confirm receipt.", code="not_buyer")
+    _transition(order, Order.Status.COMPLETED, actor=user, reason="confirmed by buyer")
+    return order
+
+
+def auto_confirm(*, now: dt.datetime, limit: int = 500) -> int:
+    """Job: orders shipped N days ago complete by themselves."""
+    cutoff = now - dt.timedelta(days=settings.KINSHOP_AUTO_CONFIRM_DAYS)
+    due = list(
+        Order.objects.filter(status=Order.Status.SHIPPED, shipped_at__lte=cutoff)
+        .order_by("id")
+        .values_list("id", flat=True)[:limit]
+    )
+    done = 0
+    for order_id in due:
+        order = queries.lock_order(order_id)
+        if order.status == Order.Status.SHIPPED:
+            _transition(order, Order.Status.COMPLETED, reason="auto-confirmed", at=now)
+            done += 1
+    return done
+
+
+# ---- after-sales --------------------------------------------------------------
+
+_REFUNDABLE = {Order.Status.PAID, Order.Status.SHIPPED, Order.Status.COMPLETED}
+_OPEN_REFUND = {Refund.Status.REQUESTED, Refund.Status.APPROVED, Refund.Status.FAILED}
+
+
+def _refund_scope(order: Order, supplier_id: int | None) -> list[OrderLine]:
+    lines = list(order.lines.all())
+    if supplier_id is not None:
+        lines = [line for line in lines if line.supplier_id == supplier_id]
+    return lines
+
+
+def request_refund(
+    *, user, order_id: int, amount: int, reason: str, supplier_id: int | None = None
+) -> Refund:
+    """The buyer asks for money back until the after-sales window closes; an
+    operator may at any time (arbitration). Never more than was paid, minus what
+    is refunded or already asked for."""
+    order = queries.lock_order(order_id)
+    is_buyer = order.buyer_id == user.id
+    if not (is_buyer or user.is_staff):
+        raise Forbidden("Only the buyer can ask for a refund.", code="not_buyer")
+    if order.status not in _REFUNDABLE:
+        raise Conflict(f"A {order.status} order cannot be refunded.", code="invalid_transition")
+    now = clock.now()
+    if not user.is_staff and not rules.after_sales_open(
+        completed_at=order.completed_at, now=now, days=settings.KINSHOP_AFTER_SALES_DAYS
+    ):
+        raise Conflict("The after-sales window has closed.", code="after_sales_closed")
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput("Say why you want a refund.", code="missing_reason")
+    supplier_ids = sorted({fulfilment.supplier_id for fulfilment in order.fulfilments.all()})
+    if supplier_id is None and len(supplier_ids) == 1:
+        supplier_id = supplier_ids[0]
+    elif supplier_id is not None and supplier_id not in supplier_ids:
+        raise InvalidInput("That supplier has no part in this order.", code="unknown_supplier")
+    scope = _refund_scope(order, supplier_id)
+    refundable = sum(line.line_total - line.refunded_amount for line in scope)
+    asked = sum(
+        refund.amount
+        for refund in order.refunds.filter(status__in=_OPEN_REFUND)
+        if supplier_id is None or refund.supplier_id in (None, supplier_id)
+    )
+    if amount < 1:
+        raise InvalidInput("A refund is at least 1 fen.", code="invalid_amount")
+    if amount > refundable - asked:
+        raise InvalidInput(
+            f"At most {max(refundable - asked, 0)} fen can still be refunded.",
+            code="refund_exceeds_paid",
+            refundable=max(refundable - asked, 0),
+        )
+    return Refund.objects.create(
+        order=order,
+        supplier_id=supplier_id,
+        amount=amount,
+        reason=reason[:500],
+        requested_by=user,
+        created_at=now,
+    )
+
+
+def _lock_order_then_refund(refund_id: int) -> Refund:
+    """Order first, then refund: the one lock order every path follows."""
+    order_id = Refund.objects.filter(pk=refund_id).values_list("order_id", flat=True).first()
+    if order_id is None:
+        raise NotFound("No such refund.", code="refund_not_found")
+    order = queries.lock_order(order_id)
+    refund = queries.lock_refund(refund_id)
+    refund.order = order
+    return refund
+
+
+def _can_decide(user, refund: Refund) -> bool:
+    if user.is_staff:
+        return True
+    return refund.supplier_id is not None and refund.supplier_id in queries.supplier_ids_of(user)
+
+
+def approve_refund(*, user, refund_id: int, restock: bool = False, note: str = "") -> Refund:
+    """The supplier's staff (or the operator, overriding) approve: the money goes
+    back through the provider that took it."""
+    from kinshop.payments import services as payments
+
+    refund = _lock_order_then_refund(refund_id)
+    if not _can_decide(user, refund):
+        if refund.order.buyer_id == user.id or refund.order.shop.owner_id == user.id:
+            raise Forbidden(
+                "Only the supplier's staff or an operator can approve.", code="not_allowed"
+            )
+        raise NotFound("No such refund.", code="refund_not_found")
+    ensure_transition(Refund.TRANSITIONS, refund.status, Refund.Status.APPROVED, what="refund")
+    refund.status = Refund.Status.APPROVED
+    refund.restock = restock
+    refund.decided_by, refund.decided_at, refund.decision_note = user, clock.now(), note[:500]
+    refund.save(update_fields=["status", "restock", "decided_by", "decided_at", "decision_note"])
+    payments.send_refund(refund=refund)
+    refund.refresh_from_db()
+    return refund
+
+
+def reject_refund(*, user, refund_id: int, note: str = "") -> Refund:
+    refund = _lock_order_then_refund(refund_id)
+    if not _can_decide(user, refund):
+        if refund.order.buyer_id == user.id or refund.order.shop.owner_id == user.id:
+            raise Forbidden(
+                "Only the supplier's staff or an operator can reject.", code="not_allowed"
+            )
+        raise NotFound("No such refund.", code="refund_not_found")
+    ensure_transition(Refund.TRANSITIONS, refund.status, Refund.Status.REJECTED, what="refund")
+    refund.status = Refund.Status.REJECTED
+    refund.decided_by, refund.decided_at, refund.decision_note = user, clock.now(), note[:500]
+    refund.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+    return refund
+
+
+def complete_refund(*, refund_id: int) -> Refund:
+    """The money is back with the buyer: allocate it over the lines pro rata,
+    reverse their split in the ledger, and close the order if nothing is left.
+    Idempotent: a refund completes once."""
+    refund = _lock_order_then_refund(refund_id)
+    order = refund.order
+    if refund.status == Refund.Status.SUCCEEDED:
+        return refund
+    ensure_transition(Refund.TRANSITIONS, refund.status, Refund.Status.SUCCEEDED, what="refund")
+    scope = _refund_scope(order, refund.supplier_id)
+    allocations = dict(
+        ledger_rules.allocate_refund(
+            refund.amount, [(line.id, line.line_total - line.refunded_amount) for line in scope]
+        )
+    )
+    ledger.record_refund(refund=refund, allocations=allocations)
+    fully_refunded: dict[int, int] = defaultdict(int)
+    for line in scope:
+        share = allocations.get(line.id, 0)
+        if share:
+            line.refunded_amount += share
+            if line.refunded_amount == line.line_total:
+                fully_refunded[line.sku_id] += line.quantity
+    OrderLine.objects.bulk_update(scope, ["refunded_amount"])
+    RefundLine.objects.bulk_create(
+        [
+            RefundLine(refund=refund, line_id=line_id, amount=amount)
+            for line_id, amount in allocations.items()
+            if amount
+        ]
+    )
+    now = clock.now()
+    refund.status, refund.succeeded_at = Refund.Status.SUCCEEDED, now
+    refund.save(update_fields=["status", "succeeded_at"])
+    order.refunded_amount += refund.amount
+    order.save(update_fields=["refunded_amount"])
+    if refund.restock and fully_refunded:
+        catalog.return_stock(quantities=dict(fully_refunded))
+    if order.refunded_amount == order.total:
+        _transition(
+            order, Order.Status.REFUNDED, actor=refund.decided_by, reason="fully refunded", at=now
+        )
+        order.fulfilments.filter(status=Fulfilment.Status.TO_SHIP).update(
+            status=Fulfilment.Status.CANCELLED
+        )
+    return refund
+
+
+def fail_refund(*, refund_id: int) -> Refund:
+    refund = _lock_order_then_refund(refund_id)
+    if refund.status == Refund.Status.APPROVED:
+        refund.status = Refund.Status.FAILED
+        refund.save(update_fields=["status"])
+    return refund

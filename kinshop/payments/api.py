@@ -1,0 +1,126 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from django.db import transaction
+from ninja import Field, Router, Schema, Status
+
+from kinshop.core.api import error_responses
+from kinshop.idempotency import services as idempotency
+from kinshop.orders import queries as order_queries
+from kinshop.payments import services
+from kinshop.payments.models import Payment
+
+router = Router(tags=["payments"])
+
+
+class PaymentIn(Schema):
+    provider: Literal["sandbox", "offline", "wechatpay"]
+
+
+class PaymentOut(Schema):
+    id: int
+    order_id: int
+    provider: str
+    amount: int
+    currency: str
+    status: str
+    reference: str
+    pay_url: str | None = None
+    created_at: dt.datetime
+    captured_at: dt.datetime | None = None
+
+
+class WebhookOut(Schema):
+    code: str
+    applied: int = Field(0)
+
+
+def payment_out(payment: Payment) -> dict:
+    return {
+        "id": payment.id,
+        "order_id": payment.order_id,
+        "provider": payment.provider,
+        "amount": payment.amount,
+        "currency": payment.currency,
+        "status": payment.status,
+        "reference": payment.reference,
+        "pay_url": payment.pay_url or None,
+        "created_at": payment.created_at,
+        "captured_at": payment.captured_at,
+    }
+
+
+@router.post(
+    "/orders/{order_id}/payments",
+    operation_id="pay_order",
+    response={201: PaymentOut, 200: PaymentOut, **error_responses(400, 401, 403, 404, 409, 422)},
+)
+def pay_order(request, order_id: int, payload: PaymentIn):
+    if order_queries.visible_order(request.auth, order_id) is None:
+        from kinshop.core.errors import NotFound
+
+        raise NotFound("No such order.", code="order_not_found")
+
+    def start():
+        payment = services.start_payment(
+            user=request.auth, order_id=order_id, provider=payload.provider
+        )
+        return 201, PaymentOut(**payment_out(payment)).model_dump(mode="json")
+
+    with transaction.atomic():
+        status, body = idempotency.run_once(
+            user=request.auth,
+            operation=f"pay_order:{order_id}",
+            key=request.headers.get("Idempotency-Key"),
+            payload=payload.dict(),
+            action=start,
+        )
+    return Status(status, body)
+
+
+@router.get(
+    "/payments/{payment_id}",
+    operation_id="get_payment",
+    response={200: PaymentOut, **error_responses(401, 404)},
+)
+def get_payment(request, payment_id: int):
+    return payment_out(services.visible_payment(request.auth, payment_id))
+
+
+@router.post(
+    "/payments/{payment_id}/sandbox-confirm",
+    operation_id="sandbox_confirm_payment",
+    response={200: PaymentOut, **error_responses(400, 401, 403, 404, 409, 422)},
+)
+def sandbox_confirm_payment(request, payment_id: int):
+    with transaction.atomic():
+        payment = services.sandbox_confirm(user=request.auth, payment_id=payment_id)
+    return payment_out(payment)
+
+
+@router.post(
+    "/payments/{payment_id}/offline-received",
+    operation_id="confirm_offline_payment",
+    response={200: PaymentOut, **error_responses(401, 403, 404, 409)},
+)
+def confirm_offline_payment(request, payment_id: int):
+    with transaction.atomic():
+        payment = services.receive_offline(user=request.auth, payment_id=payment_id)
+    return payment_out(payment)
+
+
+@router.post(
+    "/payments/webhooks/{provider}",
+    operation_id="payment_webhook",
+    auth=None,
+    response={200: WebhookOut, **error_responses(400, 404, 422)},
+)
+def payment_webhook(request, provider: Literal["sandbox", "wechatpay"]):
+    """Signed notifications from payment providers. Replays change nothing."""
+    with transaction.atomic():
+        applied = services.handle_webhook(
+            provider=provider, body=request.body, headers=dict(request.headers.items())
+        )
+    return {"code": "SUCCESS", "applied": applied}

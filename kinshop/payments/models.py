@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Payment(models.Model):
+    """One attempt to pay an order through a provider. At most one payment of an
+    order is ever captured: the database refuses a second."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("waiting for the payer")
+        CAPTURED = "captured", _("captured")
+        FAILED = "failed", _("failed")
+        CANCELLED = "cancelled", _("cancelled")
+        REFUNDED_LATE = "refunded_late", _("refunded: arrived after the order was closed")
+
+    TRANSITIONS = {
+        Status.PENDING: {Status.CAPTURED, Status.FAILED, Status.CANCELLED, Status.REFUNDED_LATE},
+        Status.FAILED: {Status.CAPTURED, Status.REFUNDED_LATE},
+        Status.CANCELLED: {Status.CAPTURED, Status.REFUNDED_LATE},
+        Status.CAPTURED: set(),
+        Status.REFUNDED_LATE: set(),
+    }
+
+    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="payments")
+    provider = models.CharField(max_length=20)
+    amount = models.PositiveBigIntegerField()
+    currency = models.CharField(max_length=3, default="CNY")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    reference = models.CharField(max_length=64, unique=True)
+    provider_transaction_id = models.CharField(max_length=64, blank=True, default="")
+    pay_url = models.CharField(max_length=500, blank=True, default="")
+    created_at = models.DateTimeField()
+    captured_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order"],
+                condition=Q(status="captured"),
+                name="one_captured_payment_per_order",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+class ProviderRefund(models.Model):
+    """Money sent back through the provider, for an after-sales refund or for a
+    payment that arrived after its order was closed."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        SUCCEEDED = "succeeded", _("succeeded")
+        FAILED = "failed", _("failed")
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    refund = models.OneToOneField(
+        "orders.Refund",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="provider_refund",
+    )
+    amount = models.PositiveBigIntegerField()
+    reference = models.CharField(max_length=64, unique=True)
+    provider_refund_id = models.CharField(max_length=64, blank=True, default="")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField()
+    succeeded_at = models.DateTimeField(null=True, blank=True)
+
+
+class WebhookEvent(models.Model):
+    """Every notification a provider sent, kept once by its id: a notification
+    delivered ten times is processed once."""
+
+    provider = models.CharField(max_length=20)
+    event_id = models.CharField(max_length=100)
+    event_type = models.CharField(max_length=60)
+    payload = models.JSONField()
+    received_at = models.DateTimeField()
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "event_id"], name="webhook_event_once")
+        ]

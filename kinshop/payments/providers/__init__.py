@@ -1,0 +1,31 @@
+"""The registry of payment providers, by name."""
+
+from __future__ import annotations
+
+from kinshop.core.errors import InvalidInput
+from kinshop.payments.providers.base import Provider
+from kinshop.payments.providers.offline import OfflineProvider
+from kinshop.payments.providers.sandbox import SandboxProvider
+
+
+def _registry() -> dict[str, Provider]:
+    providers: dict[str, Provider] = {"sandbox": SandboxProvider(), "offline": OfflineProvider()}
+    try:
+        from kinshop.payments.providers.wechatpay import WeChatPayProvider
+    except ImportError:
+        return providers
+    providers["wechatpay"] = WeChatPayProvider()
+    return providers
+
+
+def get_provider(name: str, *, must_be_enabled: bool = True) -> Provider:
+    provider = _registry().get(name)
+    if provider is None or (must_be_enabled and not provider.is_enabled()):
+        raise InvalidInput(
+            f"The payment provider '{name}' is not available.", code="unknown_provider"
+        )
+    return provider
+
+
+def enabled_provider_names() -> list[str]:
+    return [name for name, provider in _registry().items() if provider.is_enabled()]

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from kinshop.payments import views
+
+app_name = "payments"
+urlpatterns = [
+    path("pay/sandbox/<str:reference>/", views.sandbox_pay, name="sandbox_pay"),
+]
