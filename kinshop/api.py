@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from ninja import NinjaAPI
 
+from kinshop.accounts.api import router as accounts
+from kinshop.catalog.api import router as catalog
 from kinshop.core.api import AUTH, install_error_handlers
+from kinshop.ledger.api import router as ledger
+from kinshop.orders.api import router as orders
+from kinshop.payments.api import router as payments
+from kinshop.sharing.api import router as sharing
+from kinshop.shops.api import router as shops
 
 api = NinjaAPI(
     title="Kinshop API",
@@ -16,21 +23,5 @@ api = NinjaAPI(
 )
 install_error_handlers(api)
 
-
-def _mount() -> None:
-    from kinshop.accounts.api import router as accounts
-    from kinshop.catalog.api import router as catalog
-    from kinshop.shops.api import router as shops
-
-    api.add_router("", accounts)
-    api.add_router("", catalog)
-    api.add_router("", shops)
-    for module in ("sharing", "orders", "payments", "ledger"):
-        try:
-            router = __import__(f"kinshop.{module}.api", fromlist=["router"]).router
-        except ModuleNotFoundError:
-            continue
-        api.add_router("", router)
-
-
-_mount()
+for router in (accounts, catalog, shops, sharing, orders, payments, ledger):
+    api.add_router("", router)

@@ -6,16 +6,15 @@ from kinshop.core.errors import InvalidInput
 from kinshop.payments.providers.base import Provider
 from kinshop.payments.providers.offline import OfflineProvider
 from kinshop.payments.providers.sandbox import SandboxProvider
+from kinshop.payments.providers.wechatpay import WeChatPayProvider
 
 
 def _registry() -> dict[str, Provider]:
-    providers: dict[str, Provider] = {"sandbox": SandboxProvider(), "offline": OfflineProvider()}
-    try:
-        from kinshop.payments.providers.wechatpay import WeChatPayProvider
-    except ImportError:
-        return providers
-    providers["wechatpay"] = WeChatPayProvider()
-    return providers
+    return {
+        "sandbox": SandboxProvider(),
+        "offline": OfflineProvider(),
+        "wechatpay": WeChatPayProvider(),
+    }
 
 
 def get_provider(name: str, *, must_be_enabled: bool = True) -> Provider:
