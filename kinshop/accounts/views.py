@@ -11,6 +11,7 @@ from django.views.decorators.http import require_http_methods
 from kinshop.accounts import services
 from kinshop.accounts.forms import SignUpForm
 from kinshop.core.errors import DomainError
+from kinshop.orders.messages import error_text
 
 
 def _claim_clicks(request, user) -> None:
@@ -39,6 +40,18 @@ class SignInView(LoginView):
         return response
 
 
+def _account_error(error: DomainError) -> str:
+    """Registration problems the person can fix, in their language."""
+    known = {
+        "username_taken": _("This username is taken. Try another one."),
+        # Django's password validators already speak the person's language.
+        "weak_password": error.message,
+        "invalid_username": _("A username has 3 to 150 letters, digits or . @ + - _."),
+        "invalid_phone": _("Enter a valid phone number."),
+    }
+    return known.get(error.code) or error_text(error)
+
+
 def _next_url(request) -> str:
     target = request.POST.get("next") or request.GET.get("next") or "/"
     if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
@@ -59,7 +72,7 @@ def sign_up(request):
                 )
                 _claim_clicks(request, user)
         except DomainError as error:
-            form.add_error(None, error.message)
+            form.add_error(None, _account_error(error))
         else:
             share_code = request.session.get("share_code")
             auth.login(request, user, backend="django.contrib.auth.backends.ModelBackend")

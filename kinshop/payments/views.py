@@ -9,8 +9,46 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from kinshop.core.errors import DomainError
+from kinshop.orders.messages import error_text
+from kinshop.orders.models import Order
 from kinshop.payments import services
 from kinshop.payments.models import Payment
+from kinshop.payments.providers import enabled_provider_names
+
+# The methods a buyer can pick on the web, in the order they are offered.
+WEB_PROVIDERS = ("wechatpay", "sandbox", "offline")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def choose(request, order_id: int):
+    """The buyer picks how to pay; the provider says where to go next."""
+    order = (
+        Order.objects.select_related("shop")
+        .prefetch_related("lines")
+        .filter(pk=order_id, buyer=request.user)
+        .first()
+    )
+    if order is None:
+        raise Http404
+    if order.status != Order.Status.PENDING_PAYMENT:
+        return redirect("orders:detail", order_id=order.id)
+    enabled = set(enabled_provider_names())
+    providers = [name for name in WEB_PROVIDERS if name in enabled]
+    if request.method == "POST":
+        try:
+            with transaction.atomic():
+                payment = services.start_payment(
+                    user=request.user, order_id=order.id, provider=request.POST.get("provider", "")
+                )
+        except DomainError as error:
+            messages.error(request, error_text(error))
+            return redirect("orders:detail", order_id=order.id)
+        if payment.pay_url:
+            return redirect(payment.pay_url)
+        messages.info(request, _("Pay by bank transfer or on delivery, as the shop tells you."))
+        return redirect("orders:detail", order_id=order.id)
+    return render(request, "payments/choose.html", {"order": order, "providers": providers})
 
 
 @login_required
@@ -32,7 +70,7 @@ def sandbox_pay(request, reference: str):
             with transaction.atomic():
                 payment = services.sandbox_confirm(user=request.user, payment_id=payment.pk)
         except DomainError as error:
-            messages.error(request, error.message)
+            messages.error(request, error_text(error))
             return redirect(request.path)
         if payment.status == Payment.Status.CAPTURED:
             messages.success(request, _("Payment received. Thank you!"))
@@ -40,7 +78,7 @@ def sandbox_pay(request, reference: str):
             messages.warning(
                 request, _("This order was already closed: the money goes back to you.")
             )
-        return redirect(request.GET.get("next") or f"/orders/{payment.order_id}/")
+        return redirect(f"/orders/{payment.order_id}/")
     return render(
         request, "payments/sandbox_pay.html", {"payment": payment, "order": payment.order}
     )

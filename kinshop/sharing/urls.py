@@ -4,6 +4,7 @@ from kinshop.sharing import views
 
 app_name = "sharing"
 urlpatterns = [
+    path("share/", views.share_sheet, name="share_sheet"),
     path("s/<str:code>", views.landing, name="landing"),
     path("s/<str:code>/", views.landing),
     path("s/<str:code>/poster.png", views.poster_png, name="poster"),

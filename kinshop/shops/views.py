@@ -13,6 +13,8 @@ from django.utils.translation import gettext_lazy as _
 from kinshop.catalog import queries as catalog_queries
 from kinshop.catalog import rules as catalog_rules
 from kinshop.catalog.models import Supplier
+from kinshop.core.errors import NotFound
+from kinshop.sharing import services as sharing
 from kinshop.shops import queries
 from kinshop.shops.models import Shop
 
@@ -26,6 +28,18 @@ STOCK_LABELS = {
 def _stock(stock: int) -> dict[str, str]:
     state = catalog_rules.stock_state(stock)
     return {"stock_state": state, "stock_label": STOCK_LABELS[state]}
+
+
+def _shared_by(request, shop: Shop) -> str:
+    """The name of the friend whose link brought this visitor to this shop, if any."""
+    code = request.session.get("share_code")
+    if not code:
+        return ""
+    try:
+        link = sharing.link_by_code(code)
+    except NotFound:
+        return ""
+    return link.sharer.public_name if link.shop_id == shop.id else ""
 
 
 def home(request):
@@ -63,7 +77,11 @@ def storefront(request, handle: str):
                 **_stock(sum(price.sku.stock for price in priced)),
             }
         )
-    return render(request, "shops/storefront.html", {"shop": shop, "cards": cards})
+    return render(
+        request,
+        "shops/storefront.html",
+        {"shop": shop, "cards": cards, "shared_by": _shared_by(request, shop)},
+    )
 
 
 def product_page(request, handle: str, product_id: int):
@@ -83,6 +101,8 @@ def product_page(request, handle: str, product_id: int):
     if not skus:
         raise Http404
     amounts = [row["price"] for row in skus]
+    # Preselect the first SKU that can still be bought.
+    available = [row for row in skus if row["stock_state"] != "out_of_stock"]
     return render(
         request,
         "shops/product.html",
@@ -93,6 +113,8 @@ def product_page(request, handle: str, product_id: int):
             "images": list(product.images.all()),
             "price_min": min(amounts),
             "price_max": max(amounts),
+            "selected_sku_id": available[0]["sku"].id if available else None,
+            "shared_by": _shared_by(request, shop),
             **_stock(sum(row["sku"].stock for row in skus)),
         },
     )
