@@ -1,4 +1,12 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from kinshop.ledger import views
 
 app_name = "ledger"
-urlpatterns: list = []
+urlpatterns = [
+    path("me/", views.overview, name="overview"),
+    path("me/entries/", views.entries, name="entries"),
+    path("me/identity/", views.identity, name="identity"),
+    path("me/withdraw/", views.withdraw, name="withdraw"),
+    path("me/withdrawals/", views.withdrawals, name="withdrawals"),
+]

@@ -1,0 +1,321 @@
+"""The supplier console (/console/supplier/): products and stock, new
+products, orders to ship, offline payments to confirm and refunds to decide.
+
+Only the staff of a verified supplier reach its pages; everything they see is
+filtered by their own supplier, resolved from the signed-in user. A person who
+works for no supplier gets the application form; a pending one is told to wait."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Case, Exists, IntegerField, OuterRef, Prefetch, Value, When
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from kinshop.catalog import queries, services
+from kinshop.catalog.forms import (
+    ApplySupplierForm,
+    ProductForm,
+    RefundDecisionForm,
+    ShipForm,
+    StockForm,
+)
+from kinshop.catalog.models import SKU, Product, Supplier
+from kinshop.core.errors import DomainError
+from kinshop.orders import queries as order_queries
+from kinshop.orders import services as orders
+from kinshop.orders.models import Fulfilment, Refund
+from kinshop.payments import services as payments
+from kinshop.payments.models import Payment
+from kinshop.shops.console_forms import error_message
+
+PAGE_SIZE = 10
+
+
+def supplier_staff_required(view):
+    """Signed in and on the staff of a verified supplier. Anyone else lands on
+    the console's front page, which tells them what to do next."""
+
+    @login_required
+    def wrapped(request, *args, **kwargs):
+        supplier = queries.supplier_of(request.user)
+        if supplier is None or not supplier.is_verified:
+            return redirect("catalog:console")
+        return view(request, supplier, *args, **kwargs)
+
+    wrapped.__name__ = view.__name__
+    wrapped.__doc__ = view.__doc__
+    return wrapped
+
+
+def _is_htmx(request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def console(request):
+    """Products with their SKUs and stock, or the application / waiting page."""
+    supplier = queries.supplier_of(request.user)
+    if supplier is None:
+        return _apply(request)
+    if not supplier.is_verified:
+        return render(request, "catalog/waiting.html", {"supplier": supplier})
+    products = (
+        Product.objects.filter(supplier=supplier)
+        .prefetch_related(Prefetch("skus", queryset=SKU.objects.order_by("id")))
+        .order_by("-id")
+    )
+    page_obj = Paginator(products, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "catalog/products.html",
+        {"tab": "products", "supplier": supplier, "page_obj": page_obj},
+    )
+
+
+def _apply(request):
+    form = ApplySupplierForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.is_valid():
+            try:
+                with transaction.atomic():
+                    services.apply_supplier(
+                        user=request.user,
+                        name=form.cleaned_data["name"],
+                        license_no=form.cleaned_data["license_no"],
+                        description=form.cleaned_data["description"],
+                    )
+            except DomainError as error:
+                form.add_error(None, error_message(error))
+            else:
+                messages.success(request, _("Thank you: an operator will verify your business."))
+                return redirect("catalog:console")
+    return render(request, "catalog/apply.html", {"form": form}, status=status)
+
+
+@supplier_staff_required
+@require_http_methods(["GET", "POST"])
+def new_product(request, supplier: Supplier):
+    form = ProductForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.is_valid():
+            try:
+                with transaction.atomic():
+                    product = services.create_product(
+                        user=request.user,
+                        title=form.cleaned_data["title"],
+                        description=form.cleaned_data["description"],
+                        commission_rate_bp=form.cleaned_data["commission_rate"],
+                        skus=form.cleaned_data["skus"],
+                    )
+            except DomainError as error:
+                form.add_error(None, error_message(error))
+            else:
+                messages.success(
+                    request, _("“%(title)s” is listed in the market.") % {"title": product.title}
+                )
+                return redirect("catalog:console")
+    return render(
+        request,
+        "catalog/new_product.html",
+        {"tab": "new", "supplier": supplier, "form": form},
+        status=status,
+    )
+
+
+@supplier_staff_required
+@require_POST
+def adjust_stock(request, supplier: Supplier, sku_id: int):
+    """Inline with HTMX (the stock cell is swapped), a plain redirect without."""
+    sku = SKU.objects.filter(pk=sku_id, supplier=supplier).first()
+    if sku is None:
+        raise Http404
+    form = StockForm(request.POST)
+    error = None
+    if form.is_valid():
+        try:
+            with transaction.atomic():
+                sku = services.adjust_stock(
+                    user=request.user, sku_id=sku.pk, delta=form.cleaned_data["delta"]
+                )
+        except DomainError as problem:
+            error = error_message(problem)
+    else:
+        error = " ".join(str(message) for message in form.errors.get("delta", []))
+    if _is_htmx(request):
+        # 200 even for a refusal: HTMX swaps only successful answers, and the
+        # cell carries the error inline.
+        return render(
+            request,
+            "catalog/_stock_cell.html",
+            {"sku": sku, "error": error, "saved": error is None},
+        )
+    if error:
+        messages.error(request, f"{sku.name}: {error}")
+    else:
+        messages.success(
+            request,
+            _("%(name)s: stock is now %(stock)d.")
+            % {
+                "name": sku.name,
+                "stock": sku.stock,
+            },
+        )
+    return redirect("catalog:console")
+
+
+@supplier_staff_required
+def orders_to_ship(request, supplier: Supplier):
+    """This supplier's parts of orders, those waiting to be shipped first."""
+    mine = Fulfilment.objects.filter(order=OuterRef("pk"), supplier=supplier)
+    status = request.GET.get("status", "")
+    queryset = order_queries.orders_as(request.user, "supplier").annotate(
+        to_ship=Exists(mine.filter(status=Fulfilment.Status.TO_SHIP)),
+        awaiting_offline=Exists(
+            Payment.objects.filter(
+                order=OuterRef("pk"), provider="offline", status=Payment.Status.PENDING
+            )
+        ),
+    )
+    if status == "to_ship":
+        queryset = queryset.filter(to_ship=True)
+    queryset = queryset.order_by(
+        Case(When(to_ship=True, then=Value(0)), default=Value(1), output_field=IntegerField()),
+        "-id",
+    )
+    page_obj = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    orders_on_page = list(page_obj)
+    offline = {}
+    for payment in Payment.objects.filter(
+        order__in=[order.pk for order in orders_on_page if order.awaiting_offline],
+        provider="offline",
+        status=Payment.Status.PENDING,
+    ).order_by("id"):
+        offline.setdefault(payment.order_id, payment)
+    rows = []
+    for order in orders_on_page:
+        part = next(
+            (part for part in order.fulfilments.all() if part.supplier_id == supplier.pk), None
+        )
+        rows.append(
+            {
+                "order": order,
+                "part": part,
+                "lines": [line for line in order.lines.all() if line.supplier_id == supplier.pk],
+                "offline_payment": offline.get(order.pk),
+            }
+        )
+    return render(
+        request,
+        "catalog/orders.html",
+        {
+            "tab": "orders",
+            "supplier": supplier,
+            "rows": rows,
+            "page_obj": page_obj,
+            "status": status,
+            "ship_form": ShipForm(),
+        },
+    )
+
+
+@supplier_staff_required
+@require_POST
+def ship(request, supplier: Supplier, order_id: int):
+    form = ShipForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("A shipment needs a carrier and a tracking number."))
+        return redirect("catalog:orders")
+    try:
+        with transaction.atomic():
+            orders.ship(
+                user=request.user,
+                order_id=order_id,
+                carrier=form.cleaned_data["carrier"],
+                tracking_no=form.cleaned_data["tracking_no"],
+            )
+    except DomainError as error:
+        messages.error(request, f"#{order_id}: {error_message(error)}")
+    else:
+        messages.success(request, _("Order #%(id)d is shipped.") % {"id": order_id})
+    return redirect("catalog:orders")
+
+
+@supplier_staff_required
+@require_POST
+def receive_offline(request, supplier: Supplier, payment_id: int):
+    try:
+        with transaction.atomic():
+            payment = payments.receive_offline(user=request.user, payment_id=payment_id)
+    except DomainError as error:
+        messages.error(request, error_message(error))
+    else:
+        messages.success(
+            request, _("Payment for order #%(id)d received.") % {"id": payment.order_id}
+        )
+    return redirect("catalog:orders")
+
+
+@supplier_staff_required
+def refunds(request, supplier: Supplier):
+    """Refunds this supplier decides, those waiting for a decision first."""
+    queryset = (
+        Refund.objects.filter(supplier=supplier)
+        .select_related("order", "requested_by")
+        .order_by(
+            Case(
+                When(status=Refund.Status.REQUESTED, then=Value(0)),
+                default=Value(1),
+                output_field=IntegerField(),
+            ),
+            "-id",
+        )
+    )
+    page_obj = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "catalog/refunds.html",
+        {
+            "tab": "refunds",
+            "supplier": supplier,
+            "page_obj": page_obj,
+            "form": RefundDecisionForm(),
+        },
+    )
+
+
+@supplier_staff_required
+@require_POST
+def decide_refund(request, supplier: Supplier, refund_id: int, decision: str):
+    form = RefundDecisionForm(request.POST)
+    form.is_valid()
+    note = form.cleaned_data.get("note", "")
+    try:
+        with transaction.atomic():
+            if decision == "approve":
+                orders.approve_refund(
+                    user=request.user,
+                    refund_id=refund_id,
+                    restock=form.cleaned_data.get("restock", False),
+                    note=note,
+                )
+            else:
+                orders.reject_refund(user=request.user, refund_id=refund_id, note=note)
+    except DomainError as error:
+        messages.error(request, f"#{refund_id}: {error_message(error)}")
+    else:
+        if decision == "approve":
+            messages.success(request, _("Refund #%(id)d approved.") % {"id": refund_id})
+        else:
+            messages.success(request, _("Refund #%(id)d rejected.") % {"id": refund_id})
+    return redirect("catalog:refunds")

@@ -1,0 +1,108 @@
+"""The operator's console: the themed admin, its ledger health and compliance
+cards, and the withdrawal and refund actions."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import transaction
+
+from kinshop import testing
+from kinshop.accounts import services as accounts
+from kinshop.ledger import queries as ledger_queries
+from kinshop.ledger import services as ledger
+from kinshop.ledger.models import Withdrawal
+from kinshop.ledger.tests.test_views import place_paid_order, settled_commission
+from kinshop.orders import services as orders
+from kinshop.orders.models import Refund
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def superuser(db):
+    return testing.make_user("chief_operator", is_staff=True, is_superuser=True)
+
+
+def test_admin_index_shows_ledger_health_and_compliance(client, superuser, shop, product):
+    settled_commission(shop, product, testing.make_user())
+    client.force_login(superuser)
+    response = client.get("/admin/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Kinshop 运营后台" in html
+    assert 'data-testid="ledger-health"' in html
+    assert 'data-testid="ledger-balanced">是<' in html
+    health = ledger_queries.health()
+    assert f"<td>{health['entries']}</td>" in html
+    assert 'data-testid="compliance-report"' in html
+    assert "100.0%" in html  # retail reach rate
+
+
+def test_admin_is_closed_to_non_operators(client):
+    client.force_login(testing.make_user())
+    response = client.get("/admin/")
+    assert response.status_code == 302
+    assert "/admin/login/" in response.url
+
+
+def _requested_withdrawal(shop, product) -> Withdrawal:
+    sharer = testing.make_user()
+    settled_commission(shop, product, sharer)
+    accounts.verify_identity(user=sharer, real_name="王芳", id_number="11010519491231002X")
+    with transaction.atomic():
+        return ledger.request_withdrawal(user=sharer, amount=1980)
+
+
+def test_withdrawal_approve_action_pays_out(client, superuser, shop, product):
+    withdrawal = _requested_withdrawal(shop, product)
+    client.force_login(superuser)
+    response = client.post(
+        "/admin/ledger/withdrawal/",
+        {"action": "approve", "_selected_action": [withdrawal.pk], "index": 0},
+        follow=True,
+    )
+    assert response.status_code == 200
+    withdrawal.refresh_from_db()
+    assert withdrawal.status == "paid_out"
+    wallet = ledger_queries.wallet(withdrawal.user)
+    assert (wallet["held"], wallet["paid_out"], wallet["available"]) == (0, 1980, 0)
+
+
+def test_withdrawal_reject_action_returns_the_money(client, superuser, shop, product):
+    withdrawal = _requested_withdrawal(shop, product)
+    client.force_login(superuser)
+    client.post(
+        "/admin/ledger/withdrawal/",
+        {"action": "reject", "_selected_action": [withdrawal.pk], "index": 0},
+    )
+    withdrawal.refresh_from_db()
+    assert withdrawal.status == "rejected"
+    assert ledger_queries.wallet(withdrawal.user)["available"] == 1980
+
+
+def test_refund_approve_action(client, superuser, shop, product):
+    order = place_paid_order(shop=shop, sku=product.skus.first())
+    with transaction.atomic():
+        refund = orders.request_refund(
+            user=order.buyer, order_id=order.id, amount=order.total, reason="坏了"
+        )
+    client.force_login(superuser)
+    client.post(
+        "/admin/orders/refund/",
+        {"action": "approve_refunds", "_selected_action": [refund.pk], "index": 0},
+    )
+    assert Refund.objects.get(pk=refund.pk).status == "succeeded"
+
+
+def test_refund_reject_action(client, superuser, shop, product):
+    order = place_paid_order(shop=shop, sku=product.skus.first())
+    with transaction.atomic():
+        refund = orders.request_refund(
+            user=order.buyer, order_id=order.id, amount=100, reason="坏了"
+        )
+    client.force_login(superuser)
+    client.post(
+        "/admin/orders/refund/",
+        {"action": "reject_refunds", "_selected_action": [refund.pk], "index": 0},
+    )
+    assert Refund.objects.get(pk=refund.pk).status == "rejected"
