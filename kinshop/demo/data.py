@@ -537,3 +537,235 @@ def shop_url(base_url: str, shop: Shop) -> str:
 
 def all_products() -> dict[str, Product]:
     return {product.key: product for supplier in SUPPLIERS for product in supplier.products}
+
+
+# ---- The story after the catalogue: sharing, orders, after-sales, withdrawals ----
+#
+# Every order goes through the real services at the time it says (days before
+# the seeding), then the jobs run once, so every status the platform knows is on
+# show: awaiting payment (sandbox and offline), paid, shipped, completed (settled
+# and still pending), cancelled, refunded, partly refunded, a refund awaiting the
+# supplier. Sharers earn on the orders they brought; buyers never share with
+# themselves and ship to their own phone, so every attribution is eligible.
+
+
+@dataclass(frozen=True)
+class Address:
+    name: str
+    phone: str
+    region: str
+    detail: str
+
+
+ADDRESSES: dict[str, Address] = {
+    "xiaomei": Address(
+        "陈小美", "13812340011", "浙江省 杭州市 西湖区", "文三路 90 号 东部软件园 3 幢 502"
+    ),
+    "laozhang": Address(
+        "张建华", "13812340012", "上海市 徐汇区", "漕溪北路 88 号 圣爱大厦 1203 室"
+    ),
+    "amy-li": Address(
+        "李艾米", "13812340013", "江苏省 南京市 鼓楼区", "汉口路 22 号 南京大学南园 6 舍"
+    ),
+    "zhou": Address(
+        "周子航", "13812340004", "浙江省 杭州市 西湖区", "余杭塘路 866 号 浙大紫金港 蓝田 2 舍"
+    ),
+    "teacher-wang": Address(
+        "王秀英", "13812340005", "浙江省 杭州市 临安区", "锦城街道 钱王街 188 号"
+    ),
+    "mama-lin": Address(
+        "林静", "13812340001", "浙江省 杭州市 西湖区", "古翠路 55 号 嘉绿苑 7 幢 301"
+    ),
+    "xiaolu": Address(
+        "鹿晓", "13812340003", "浙江省 宁波市 鄞州区", "天童南路 588 号 宁波文化广场 2 号楼"
+    ),
+    "acha": Address("茶阿明", "13812340002", "浙江省 湖州市 安吉县", "递铺街道 天目路 39 号"),
+}
+
+
+@dataclass(frozen=True)
+class ShareOf:
+    """A sharer shares a shop, or one product it sells (product_key), and
+    strangers open the link `anonymous_clicks` times on `channel`."""
+
+    sharer: str
+    shop: str
+    product_key: str = ""
+    channel: str = "link"
+    anonymous_clicks: int = 0
+
+
+SHARES: tuple[ShareOf, ...] = (
+    ShareOf("xiaomei", "hangzhou-mama", "hickory-cracked", "qr", 9),
+    ShareOf("xiaomei", "xiaolu-skin", "cream", "link", 5),
+    ShareOf("xiaomei", "hangzhou-mama", "torreya", "link", 3),
+    ShareOf("xiaomei", "xiaolu-skin", "cleanser", "link", 4),
+    ShareOf("xiaomei", "hangzhou-mama", "hickory-cookies", "qr", 6),
+    ShareOf("xiaomei", "xiaolu-skin", "lip-balm", "link", 2),
+    ShareOf("xiaomei", "hangzhou-mama", "", "link", 7),
+    ShareOf("laozhang", "xiaolu-skin", "serum", "link", 4),
+    ShareOf("laozhang", "acha-tea", "golden-bud", "live", 12),
+    ShareOf("laozhang", "dorm-zhou", "sheet-masks", "link", 3),
+    ShareOf("laozhang", "acha-tea", "tea-set", "offline", 2),
+    ShareOf("laozhang", "dorm-zhou", "cold-brew", "qr", 5),
+    ShareOf("amy-li", "acha-tea", "anji-mingqian", "link", 6),
+    ShareOf("amy-li", "xiaolu-skin", "sunscreen", "qr", 8),
+    ShareOf("amy-li", "teacher-wang", "", "link", 3),
+    ShareOf("xiaolu", "hangzhou-mama", "hickory-kernels", "link", 4),
+)
+
+
+@dataclass(frozen=True)
+class Item:
+    product_key: str
+    sku_code: str
+    quantity: int = 1
+
+
+@dataclass(frozen=True)
+class DemoOrder:
+    """One order and what becomes of it. `fate` is one of:
+    pending_payment (sandbox payment started, not paid), offline_waiting (an
+    offline payment the supplier has not confirmed yet), cancelled (never paid,
+    the deadline passed), paid, shipped, completed (confirmed by the buyer),
+    auto_confirmed (shipped long ago, completed by the job), refunded (in full),
+    partial_refund (completed, part of it refunded) and refund_requested
+    (awaiting the supplier's decision). `days_ago` is when it was placed."""
+
+    buyer: str
+    shop: str
+    items: tuple[Item, ...]
+    fate: str
+    days_ago: float
+    sharer: str = ""
+    channel: str = "link"
+    refund: int = 0
+    reason: str = ""
+
+
+ORDERS: tuple[DemoOrder, ...] = (
+    # Completed three weeks ago: settled, the sharers' money is available.
+    DemoOrder("xiaomei", "xiaolu-skin", (Item("serum", "QL-SR-30"),), "completed", 20, "laozhang"),
+    DemoOrder(
+        "laozhang",
+        "hangzhou-mama",
+        (Item("hickory-cracked", "LA-HN-S500", 2),),
+        "completed",
+        21,
+        "xiaomei",
+        "qr",
+    ),
+    DemoOrder("zhou", "xiaolu-skin", (Item("cream", "QL-CR-50"),), "completed", 19, "xiaomei"),
+    DemoOrder(
+        "teacher-wang", "acha-tea", (Item("anji-mingqian", "XL-MQ-50"),), "completed", 22, "amy-li"
+    ),
+    DemoOrder(
+        "mama-lin",
+        "xiaolu-skin",
+        (Item("sunscreen", "QL-SS-2X50"),),
+        "completed",
+        18,
+        "amy-li",
+        "qr",
+    ),
+    DemoOrder("acha", "teacher-wang", (Item("bamboo-shoots", "LA-BS-250", 3),), "completed", 17),
+    # Shipped twelve days ago and never confirmed: the job completes it.
+    DemoOrder(
+        "amy-li",
+        "acha-tea",
+        (Item("golden-bud", "XL-HJ-50"),),
+        "auto_confirmed",
+        13,
+        "laozhang",
+        "live",
+    ),
+    # Completed this week: still inside the after-sales window, money pending.
+    DemoOrder(
+        "xiaolu", "hangzhou-mama", (Item("torreya", "LA-TY-GIFT"),), "completed", 4, "xiaomei"
+    ),
+    DemoOrder(
+        "laozhang",
+        "xiaolu-skin",
+        (Item("cleanser", "QL-CL-120"),),
+        "partial_refund",
+        5,
+        "xiaomei",
+        refund=2000,
+        reason="泵头坏了，商家同意退 20 元 · The pump was broken; ¥20 back agreed",
+    ),
+    DemoOrder(
+        "xiaomei",
+        "dorm-zhou",
+        (Item("sheet-masks", "QL-MK-10", 2),),
+        "refund_requested",
+        3,
+        "laozhang",
+        refund=6900,
+        reason="一盒面膜漏液了 · One box of masks arrived leaking",
+    ),
+    # On the way.
+    DemoOrder(
+        "amy-li",
+        "hangzhou-mama",
+        (Item("hickory-cookies", "LA-CK-24"), Item("hickory-kernels", "LA-HK-150")),
+        "shipped",
+        2,
+        "xiaomei",
+        "qr",
+    ),
+    DemoOrder("zhou", "teacher-wang", (Item("honey", "XL-HY-500"),), "shipped", 2),
+    # Paid, waiting for the supplier to ship.
+    DemoOrder(
+        "xiaomei", "acha-tea", (Item("tea-set", "XL-TS-1"),), "paid", 1, "laozhang", "offline"
+    ),
+    DemoOrder(
+        "laozhang",
+        "hangzhou-mama",
+        (Item("pecans", "LA-PC-500"), Item("hickory-kernels", "LA-HK-300")),
+        "paid",
+        1,
+    ),
+    DemoOrder(
+        "teacher-wang", "xiaolu-skin", (Item("lip-balm", "QL-LB-3"),), "paid", 0.5, "xiaomei"
+    ),
+    DemoOrder("mama-lin", "xiaolu-skin", (Item("serum", "QL-SR-50"),), "paid", 0.2),
+    # Refunded in full before shipping: the buyer ordered the wrong thing.
+    DemoOrder(
+        "amy-li",
+        "dorm-zhou",
+        (Item("cold-brew", "XL-CB-30"),),
+        "refunded",
+        4,
+        "laozhang",
+        "qr",
+        refund=-1,
+        reason="拍错了规格 · Ordered the wrong size",
+    ),
+    # Never paid: the payment deadline passed and the job cancelled it.
+    DemoOrder("laozhang", "acha-tea", (Item("anji-yuqian", "XL-YQ-100"),), "cancelled", 1),
+    # Awaiting payment right now.
+    DemoOrder(
+        "xiaomei", "teacher-wang", (Item("hickory-cracked", "LA-HN-C500"),), "pending_payment", 0
+    ),
+    # A bank transfer Qinglan has not seen arrive yet.
+    DemoOrder(
+        "mama-lin", "xiaolu-skin", (Item("hand-cream", "QL-HC-GIFT", 2),), "offline_waiting", 0
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Withdrawals:
+    """A sharer verifies their identity and withdraws: `paid_out` amounts are
+    approved by the operator, `requested` ones await the operator."""
+
+    username: str
+    real_name: str
+    id_number: str
+    paid_out: tuple[int, ...]
+    requested: tuple[int, ...]
+
+
+WITHDRAWALS: tuple[Withdrawals, ...] = (
+    Withdrawals("xiaomei", "陈小美", "330106199203154520", paid_out=(2000,), requested=(1500,)),
+)

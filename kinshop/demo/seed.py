@@ -4,17 +4,39 @@ the band and commission checks, shops price inside each band."""
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 
 from django.db import transaction
+from django.test import override_settings
 
+from kinshop import jobs
 from kinshop.accounts import services as accounts
 from kinshop.accounts.models import User
 from kinshop.catalog import services as catalog
 from kinshop.catalog.models import SKU
+from kinshop.core import clock
 from kinshop.core.errors import InvalidInput
 from kinshop.demo import data, images
+from kinshop.ledger import services as ledger
+from kinshop.orders import services as orders
+from kinshop.orders.models import Order
+from kinshop.payments import services as payments
+from kinshop.sharing import services as sharing
+from kinshop.sharing.models import ShareLink
 from kinshop.shops import services as shops
+from kinshop.shops.models import Shop
+
+# The story is told with the default windows, whatever the environment says, so
+# that the same orders are settled, pending or shipped on every demo.
+STORY_SETTINGS = {
+    "KINSHOP_PAYMENT_SANDBOX": True,
+    "KINSHOP_PAYMENT_TIMEOUT_MINUTES": 30,
+    "KINSHOP_AUTO_CONFIRM_DAYS": 10,
+    "KINSHOP_AFTER_SALES_DAYS": 7,
+    "KINSHOP_ATTRIBUTION": "last_click",
+    "KINSHOP_ATTRIBUTION_DAYS": 7,
+}
 
 
 def seed() -> bool:
@@ -84,7 +106,155 @@ def seed() -> bool:
                 )
         for consumer in data.CONSUMERS:
             _person(consumer)
+        with override_settings(**STORY_SETTINGS):
+            _story(operator)
     return True
+
+
+# ---- the story: shares, clicks, orders in every status, after-sales, withdrawals ----
+
+
+def _at(days_ago: float):
+    """Run the block as if it were `days_ago` days before now."""
+    return clock.travel(-dt.timedelta(days=days_ago))
+
+
+def _story(operator: User) -> None:
+    people = {user.username: user for user in User.objects.all()}
+    shops_by_handle = {shop.handle: shop for shop in Shop.objects.all()}
+    products = {
+        key: product_by_title(product.title) for key, product in data.all_products().items()
+    }
+    links: dict[tuple[str, str, str], ShareLink] = {}
+    for number, share in enumerate(data.SHARES):
+        shop = shops_by_handle[share.shop]
+        product = products[share.product_key] if share.product_key else None
+        link = sharing.create_share_link(sharer=people[share.sharer], shop=shop, product=product)
+        links[share.sharer, share.shop, share.product_key] = link
+        for click in range(share.anonymous_clicks):
+            with _at(click * 1.7 % 20 + 0.3):
+                sharing.record_click(
+                    code=link.code,
+                    visitor_key=f"demo-visitor-{number}-{click}",
+                    channel=share.channel if click % 3 else "link",
+                )
+    for story in data.ORDERS:
+        _order(story, operator=operator, people=people, shops=shops_by_handle, links=links)
+    jobs.run_due()
+    for plan in data.WITHDRAWALS:
+        user = people[plan.username]
+        accounts.verify_identity(user=user, real_name=plan.real_name, id_number=plan.id_number)
+        for amount in plan.paid_out:
+            withdrawal = ledger.request_withdrawal(user=user, amount=amount)
+            ledger.approve_withdrawal(
+                withdrawal=withdrawal, actor=operator, reason="demo: identity matches"
+            )
+        for amount in plan.requested:
+            ledger.request_withdrawal(user=user, amount=amount)
+
+
+def product_by_title(title: str):
+    from kinshop.catalog.models import Product
+
+    return Product.objects.get(title=title)
+
+
+def _order(story: data.DemoOrder, *, operator, people, shops, links) -> Order:
+    buyer = people[story.buyer]
+    shop = shops[story.shop]
+    skus = {
+        sku.code: sku
+        for sku in SKU.objects.filter(code__in=[item.sku_code for item in story.items])
+    }
+    placed = story.days_ago
+    if story.sharer:
+        first = story.items[0].product_key
+        link = (
+            links.get((story.sharer, story.shop, first))
+            or links.get((story.sharer, story.shop, ""))
+            or sharing.create_share_link(
+                sharer=people[story.sharer],
+                shop=shop,
+                product=skus[story.items[0].sku_code].product,
+            )
+        )
+        with _at(placed + 0.01):
+            sharing.record_click(code=link.code, viewer=buyer, channel=story.channel)
+    address = data.ADDRESSES[story.buyer]
+    with _at(placed):
+        order = orders.place_order(
+            buyer=buyer,
+            shop=shop,
+            lines=[
+                orders.LineRequest(sku_id=skus[item.sku_code].id, quantity=item.quantity)
+                for item in story.items
+            ],
+            address=orders.Address(
+                name=address.name, phone=address.phone, region=address.region, detail=address.detail
+            ),
+        )
+    if story.fate == "cancelled":
+        return order  # the payment-deadline job cancels it
+    if story.fate == "offline_waiting":
+        payments.start_payment(user=buyer, order_id=order.id, provider="offline")
+        return order
+    with _at(placed):
+        payment = payments.start_payment(user=buyer, order_id=order.id, provider="sandbox")
+    if story.fate == "pending_payment":
+        return order
+    with _at(placed - 0.003):
+        payments.sandbox_confirm(user=buyer, payment_id=payment.id)
+    staff = _staff_of(order)
+    if story.fate == "refunded":
+        with _at(placed - 0.2):
+            refund = orders.request_refund(
+                user=buyer, order_id=order.id, amount=order.total, reason=story.reason
+            )
+        with _at(placed - 0.4):
+            orders.approve_refund(
+                user=staff, refund_id=refund.id, restock=True, note="已退款，欢迎再来 · Refunded"
+            )
+        return order
+    if story.fate == "paid":
+        return order
+    with _at(placed - 1):
+        for number, supplier_staff in enumerate(staff_of_every_part(order)):
+            orders.ship(
+                user=supplier_staff,
+                order_id=order.id,
+                carrier="顺丰速运 SF Express" if number % 2 == 0 else "中通快递 ZTO",
+                tracking_no=f"SF{order.id:06d}{number}{int(placed * 100):05d}",
+            )
+    if story.fate in ("shipped", "auto_confirmed"):
+        return order
+    with _at(placed - 2):
+        orders.confirm_receipt(user=buyer, order_id=order.id)
+    if story.fate in ("partial_refund", "refund_requested"):
+        with _at(placed - 2.5):
+            refund = orders.request_refund(
+                user=buyer, order_id=order.id, amount=story.refund, reason=story.reason
+            )
+        if story.fate == "partial_refund":
+            with _at(placed - 2.8):
+                orders.approve_refund(user=staff, refund_id=refund.id, note="已同意 · Agreed")
+    return order
+
+
+def _staff_of(order: Order) -> User:
+    return staff_of_every_part(order)[0]
+
+
+def staff_of_every_part(order: Order) -> list[User]:
+    """A staff member of each supplier with a part in the order, in supplier order."""
+    from kinshop.catalog.models import SupplierMembership
+
+    supplier_ids = sorted(order.fulfilments.values_list("supplier_id", flat=True))
+    staff = {}
+    for membership in SupplierMembership.objects.filter(
+        supplier_id__in=supplier_ids
+    ).select_related("user"):
+        staff.setdefault(membership.supplier_id, membership.user)
+    return [staff[supplier_id] for supplier_id in supplier_ids]
 
 
 def retail_price(sku: SKU, pricing: str) -> int:

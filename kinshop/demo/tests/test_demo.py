@@ -188,3 +188,68 @@ def test_storefront_query_count_does_not_grow_with_products(client):
     # then
     assert len(two) == len(twelve)
     assert response.content.decode().count('class="product-card"') == 12
+
+
+@pytest.mark.django_db
+def test_the_demo_story_shows_every_status_and_a_healthy_ledger():
+    from kinshop.ledger import queries as ledger_queries
+    from kinshop.ledger.models import Withdrawal
+    from kinshop.orders.models import Order, Refund
+    from kinshop.payments.models import Payment
+    from kinshop.sharing.models import Click, ShareLink
+
+    # when
+    seed()
+
+    # then every order status is on show, each reached through the services
+    statuses = set(Order.objects.values_list("status", flat=True))
+    assert statuses == {choice.value for choice in Order.Status}
+    assert ledger_queries.health()["balanced"]
+    # a full refund, a partial one, and one awaiting the supplier
+    assert Order.objects.filter(status=Order.Status.REFUNDED).exists()
+    partial = Order.objects.filter(refunded_amount__gt=0).exclude(status=Order.Status.REFUNDED)
+    assert partial.exists()
+    assert Refund.objects.filter(status=Refund.Status.REQUESTED).exists()
+    # an offline payment the supplier has not confirmed yet, on an order still awaiting payment
+    offline = Payment.objects.get(provider="offline")
+    assert offline.status == Payment.Status.PENDING
+    assert offline.order.status == Order.Status.PENDING_PAYMENT
+    # settled and unsettled completed orders
+    completed = Order.objects.filter(status=Order.Status.COMPLETED)
+    assert completed.filter(lines__settlement__isnull=False).exists()
+    assert completed.filter(lines__settlement__isnull=True).exists()
+    # sharers shared, strangers and buyers clicked
+    assert ShareLink.objects.count() >= len(data.SHARES)
+    assert Click.objects.filter(viewer__isnull=True).count() > 20
+    assert Click.objects.filter(viewer__isnull=False).count() > 5
+    # at least two sharers with money both pending and available
+    both = [
+        username
+        for username in ("xiaomei", "laozhang", "amy-li")
+        if (wallet := ledger_queries.wallet(User.objects.get(username=username)))["pending"] > 0
+        and wallet["available"] > 0
+    ]
+    assert len(both) >= 2, both
+    # a verified sharer withdrew: one paid out, one awaiting the operator
+    assert set(Withdrawal.objects.values_list("status", flat=True)) == {
+        Withdrawal.Status.PAID_OUT,
+        Withdrawal.Status.REQUESTED,
+    }
+    # the browser journey's sharer only has settled money, so its wallet moves by
+    # exactly the journey's commission when the jobs run with zero-day windows
+    amy = ledger_queries.wallet(User.objects.get(username="amy-li"))
+    assert amy["pending"] == 0 and amy["available"] > 0
+
+
+@pytest.mark.django_db
+def test_the_demo_story_is_deterministic_in_money():
+    from kinshop.ledger import queries as ledger_queries
+
+    seed()
+    wallets = {
+        username: ledger_queries.wallet(User.objects.get(username=username))
+        for username in ("xiaomei", "laozhang", "amy-li")
+    }
+    assert wallets["xiaomei"]["paid_out"] == 2000
+    assert wallets["xiaomei"]["held"] == 1500
+    assert all(wallet["debt"] == 0 for wallet in wallets.values())
