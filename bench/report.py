@@ -1,0 +1,286 @@
+"""Print the one results table and write bench/RESULTS.md with the machine it
+ran on. Reads the JSON each phase left in $BENCH_TMP."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import platform
+import re
+from pathlib import Path
+
+import psycopg
+
+from bench.common import load, work_dir
+from bench.db import url_for
+
+RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+
+
+def _maybe(name: str):
+    try:
+        return load(name)
+    except FileNotFoundError:
+        return None
+
+
+def _pgbench(clients: int) -> dict:
+    path = work_dir() / f"pgbench_{clients}.txt"
+    text = path.read_text() if path.exists() else ""
+    tps = re.search(r"tps = ([\d.]+)", text)
+    latency = re.search(r"latency average = ([\d.]+) ms", text)
+    return {
+        "tps": float(tps.group(1)) if tps else 0.0,
+        "latency_ms": float(latency.group(1)) if latency else 0.0,
+    }
+
+
+def _machine() -> dict:
+    cpuinfo = Path("/proc/cpuinfo").read_text()
+    model = re.search(r"model name\s*:\s*(.*)", cpuinfo)
+    meminfo = Path("/proc/meminfo").read_text()
+    mem_kb = int(re.search(r"MemTotal:\s*(\d+)", meminfo).group(1))
+    with psycopg.connect(url_for(os.environ["PG_URL"], "kinshop_bench")) as connection:
+        pg = connection.execute("SHOW server_version").fetchone()[0]
+    return {
+        "nproc": os.cpu_count(),
+        "ram": f"{mem_kb / 1024 / 1024:.1f} GiB",
+        "cpu": model.group(1).strip() if model else "unknown",
+        "postgres": pg,
+        "python": platform.python_version(),
+        "load_before": os.environ.get("BENCH_LOAD_BEFORE", "?"),
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+
+
+def _ratio(a, b, digits: int = 3) -> str:
+    if not isinstance(a, int | float) or not isinstance(b, int | float) or not b:
+        return "n/a"
+    return f"{a / b:.{digits}f}"
+
+
+def _failed(run: dict) -> str:
+    """A note when requests failed (sold out is an answer, not a failure)."""
+    failed = sum(
+        count
+        for outcome, count in run["outcomes"].items()
+        if outcome not in ("ok", "order:409:out_of_stock")
+    )
+    return f", {failed} FAILED" if failed else ""
+
+
+def build_rows() -> list[tuple[str, str, str, str]]:
+    rows: list[tuple[str, str, str, str]] = []
+    for clients in (8, 32):
+        run = _maybe(f"checkout_{clients}")
+        bench = _pgbench(clients)
+        if run is None:
+            continue
+        rows.append(
+            (
+                f"1. checkout, {clients} clients: orders/s",
+                f"{run['per_second']:.1f}{_failed(run)}",
+                f"pgbench tpcb-like, {clients} clients: {bench['tps']:.0f} TPS",
+                _ratio(run["per_second"], bench["tps"], 4),
+            )
+        )
+        rows.append(
+            (
+                f"1. checkout, {clients} clients: latency p50 / p99",
+                f"{run['p50_ms']:.0f} / {run['p99_ms']:.0f} ms",
+                f"pgbench latency average {bench['latency_ms']:.1f} ms",
+                _ratio(run["p50_ms"], bench["latency_ms"], 0) + "× (p50)",
+            )
+        )
+    hot, spread, checks = _maybe("crowd_hot"), _maybe("crowd_spread"), _maybe("checks")
+    if hot and spread:
+        rows.append(
+            (
+                f"2. flash crowd, 32 clients, 1 SKU (stock {checks['flash_initial']}): orders/s",
+                f"{hot['per_second']:.1f} (p99 {hot['p99_ms']:.0f} ms){_failed(hot)}",
+                f"same load over 100 SKUs: {spread['per_second']:.1f} "
+                f"(p99 {spread['p99_ms']:.0f} ms){_failed(spread)}",
+                _ratio(hot["per_second"], spread["per_second"], 2),
+            )
+        )
+    if checks:
+        rows.append(
+            (
+                "2. flash crowd: oversell / mismatch / undersell",
+                f"{checks['oversell']} / {checks['mismatch']} / {checks['undersell']}",
+                f"must be 0 / 0 / 0 ({checks['flash_sold']} sold, {checks['flash_left']} left, "
+                f"{checks['flash_sold_out_responses']} told sold out)",
+                "ok"
+                if checks["oversell"] == checks["mismatch"] == checks["undersell"] == 0
+                else "FAIL",
+            )
+        )
+    build, run, reference = _maybe("settle_build"), _maybe("settle_run"), _maybe("settle_reference")
+    if build:
+        lines = build["lines"]
+        if run and reference:
+            rows.append(
+                (
+                    f"3. settle {lines:,} matured lines (jobs.run_due)",
+                    f"{run['seconds']:.1f} s ({lines / run['seconds']:,.0f} lines/s)",
+                    f"one INSERT of the same {reference['postings']:,} postings: "
+                    f"{reference['seconds']:.2f} s",
+                    _ratio(run["seconds"], reference["seconds"], 1) + "× slower",
+                )
+            )
+        else:
+            rows.append(
+                (
+                    f"3. settle {lines:,} matured lines (jobs.run_due)",
+                    f"did not finish within {os.environ.get('BENCH_SETTLE_TIMEOUT', '?')} s",
+                    "-",
+                    "FAIL",
+                )
+            )
+    storefront, trivial = _maybe("get_storefront"), _maybe("get_trivial")
+    if storefront and trivial:
+        rows.append(
+            (
+                f"4. storefront /shop/<handle>/ (100 products), {storefront['clients']} clients: req/s",
+                f"{storefront['per_second']:.1f} (p99 {storefront['p99_ms']:.0f} ms)"
+                f"{_failed(storefront)}",
+                f"trivial Django view: {trivial['per_second']:.0f} (p99 {trivial['p99_ms']:.0f} ms)",
+                _ratio(storefront["per_second"], trivial["per_second"], 4),
+            )
+        )
+    counts = _maybe("queries")
+    if counts:
+        rows.append(
+            (
+                "5. SQL queries per create_order, 1 / 10 lines",
+                f"{counts['create_order_1']} / {counts['create_order_10']}",
+                "constant (CONVENTIONS.md)",
+                _ratio(counts["create_order_10"], counts["create_order_1"], 2),
+            )
+        )
+        rows.append(
+            (
+                "5. SQL queries per storefront, 10 / 100 products",
+                f"{counts['storefront_10']} / {counts['storefront_100']}",
+                "constant (CONVENTIONS.md)",
+                _ratio(counts["storefront_100"], counts["storefront_10"], 2),
+            )
+        )
+        parts = [
+            counts.get(name) for name in ("create_order_1", "pay_order_1", "sandbox_confirm_1")
+        ]
+        whole = sum(parts) if all(isinstance(part, int) for part in parts) else "n/a"
+        rows.append(
+            (
+                "5. SQL queries per whole checkout (order + pay + confirm), 1 line",
+                f"{whole} ({' + '.join(map(str, parts))})",
+                "pgbench tpcb-like: 7 (BEGIN, 3 UPDATE, SELECT, INSERT, END)",
+                _ratio(whole, 7, 1) + "×",
+            )
+        )
+    return rows
+
+
+def table(rows: list[tuple[str, str, str, str]]) -> str:
+    header = ("measurement", "Kinshop", "reference", "ratio")
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(4)]
+
+    def line(cells) -> str:
+        return (
+            "| "
+            + " | ".join(cell.ljust(width) for cell, width in zip(cells, widths, strict=True))
+            + " |"
+        )
+
+    separator = "| " + " | ".join("-" * width for width in widths) + " |"
+    return "\n".join([line(header), separator, *(line(row) for row in rows)])
+
+
+def main() -> None:
+    machine = _machine()
+    rows = build_rows()
+    text = table(rows)
+    print()
+    print(text)
+    seconds = os.environ.get("BENCH_SECONDS", "20")
+    workers = os.environ.get("BENCH_WORKERS", "?")
+    details = {
+        name: _maybe(name)
+        for name in (
+            "checkout_8",
+            "checkout_32",
+            "crowd_hot",
+            "crowd_spread",
+            "get_storefront",
+            "get_trivial",
+            "checks",
+            "settle_build",
+            "settle_run",
+            "settle_reference",
+            "queries",
+        )
+    }
+    outcomes = "\n".join(
+        f"- `{name}`: {data.get('outcomes', data)}" for name, data in details.items() if data
+    )
+    RESULTS.write_text(
+        f"""# Kinshop benchmark results
+
+`make bench` on {machine["date"]}.
+
+Machine: {machine["nproc"]} CPUs ({machine["cpu"]}), {machine["ram"]} RAM,
+PostgreSQL {machine["postgres"]} on the same machine, Python {machine["python"]}.
+Load average before the run: {machine["load_before"]} (other work shares this
+machine: treat single figures as noisy; the ratios are measured side by side).
+
+Server: gunicorn, {workers} sync workers × 1 thread, `DEBUG=0`,
+`CONN_MAX_AGE=60`, payment sandbox on, on 127.0.0.1. Load generator: one
+Python process with one thread and one connection per client
+(`bench/load.py`), on the same 2 cores. Timed phases last {seconds} s each.
+
+{text}
+
+How each figure is made:
+
+1. A checkout is three requests by one buyer (each client is its own buyer
+   with a bearer token): `POST /api/v1/orders` (1 unit of a random SKU among
+   the shop's 100, `Idempotency-Key` sent), `POST /orders/{{id}}/payments`
+   `{{provider: sandbox}}`, `POST /payments/{{id}}/sandbox-confirm`; latency is
+   the whole checkout. Reference: `pgbench -b tpcb-like -c N -j 2 -T {seconds}`
+   on a separate `-s 10` database of the same server, run right after.
+2. Flash crowd: 32 buyers keep checking out 1 unit of one SKU until each is
+   told `out_of_stock`; orders/s counts from the start to the last paid
+   checkout. Reference: the same 32 buyers and the same number of checkouts
+   ({details["crowd_spread"]["ok"] if details["crowd_spread"] else "?"}) over
+   the 100 SKUs. Stock checks, for every SKU of the run: oversell = units on
+   live (not cancelled) order lines > initial stock, or stock < 0; mismatch =
+   units sold + stock left != initial stock; undersell = the flash SKU has
+   stock left although buyers were told `out_of_stock`.
+3. Matured lines are built with set-based SQL: completed orders (one line
+   each, completed 30 days ago) whose capture postings are copies of what
+   `ledger.services.record_capture` wrote for the first of them (see
+   `bench/settle.py`), then `VACUUM ANALYZE`. Timed: `kinshop.jobs.run_due(now)`
+   (every due job, settlement included), then the ledger health check must
+   say balanced. Reference: one `INSERT ... SELECT ... generate_series` of as
+   many postings as the job wrote, into a WAL-logged copy of `ledger_posting`
+   (`LIKE ... INCLUDING ALL`: same columns, checks and indexes; no foreign keys).
+4. `GET /shop/bench-main/` (100 products, one SKU each) against
+   `GET /bench/trivial/` (a view returning "ok", through the same middleware;
+   bench-only URLconf `bench/urls.py`), same clients, same server.
+5. Counted in-process with `CaptureQueriesContext` and Django's test client on
+   the bench database (`bench/queries.py`).
+
+Outcomes of each phase (status:code counts):
+
+{outcomes}
+
+Settlement: {details["settle_run"]}
+"""
+    )
+    print(
+        f"\nwritten to {RESULTS.relative_to(Path.cwd()) if RESULTS.is_relative_to(Path.cwd()) else RESULTS}"
+    )
+
+
+if __name__ == "__main__":
+    main()

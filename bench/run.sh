@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# `make bench`: Kinshop measured side by side with PostgreSQL's and Django's own
+# limits, on this machine, in one run of a few minutes. Prints one table and
+# writes bench/RESULTS.md.
+#
+# Environment: PYTHON (the venv's python), PG_URL (any database on the server
+# to use; the bench makes and drops its own `kinshop_bench` and
+# `kinshop_pgbench` there), BENCH_SECONDS (each timed phase, default 20),
+# BENCH_SETTLE_LINES (default 100000), BENCH_FLASH_STOCK (default 300),
+# BENCH_WORKERS (gunicorn workers, default 2 × CPUs), BENCH_KEEP_DB=1 keeps the
+# bench databases afterwards for a look.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+PYTHON=${PYTHON:-.venv/bin/python}
+export PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432/test}
+export BENCH_SECONDS=${BENCH_SECONDS:-20}
+SETTLE_LINES=${BENCH_SETTLE_LINES:-100000}
+FLASH_STOCK=${BENCH_FLASH_STOCK:-300}
+export BENCH_WORKERS=${BENCH_WORKERS:-$(( 2 * $(nproc) ))}
+export BENCH_SETTLE_TIMEOUT=${BENCH_SETTLE_TIMEOUT:-240}
+# The whole run must stay under 10 minutes on a busy 2-core machine: the
+# unbounded phases (crowds, settlement) get what is left of this budget.
+BUDGET=${BENCH_BUDGET_SECONDS:-560}
+GUNICORN=$(dirname "$PYTHON")/gunicorn
+PGBENCH=$(command -v pgbench || echo /usr/lib/postgresql/15/bin/pgbench)
+[[ -x $PGBENCH ]] || { echo "pgbench not found: apt-get install postgresql-contrib"; exit 1; }
+
+export BENCH_TMP
+BENCH_TMP=$(mktemp -d -t kinshop-bench.XXXXXX)
+export BENCH_LOAD_BEFORE
+BENCH_LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+# The app under test: production settings plus the bench-only trivial view.
+export DJANGO_SETTINGS_MODULE=bench.settings DEBUG=0 KINSHOP_PAYMENT_SANDBOX=1
+export KINSHOP_VAR_DIR=$BENCH_TMP/var SECRET_KEY="bench-$RANDOM-$RANDOM-$RANDOM"
+export LOG_LEVEL=ERROR
+DATABASE_URL=$("$PYTHON" -m bench.db url kinshop_bench)
+PGBENCH_URL=$("$PYTHON" -m bench.db url kinshop_pgbench)
+export DATABASE_URL
+
+server_pid=""
+stop_server() {
+  if [[ -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then
+    kill -TERM "$server_pid"
+    for _ in $(seq 50); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.2; done
+    kill -0 "$server_pid" 2>/dev/null && kill -KILL "$server_pid"
+    wait "$server_pid" 2>/dev/null || true
+  fi
+  server_pid=""
+}
+cleanup() {
+  stop_server
+  if [[ ${BENCH_KEEP_DB:-0} != 1 ]]; then
+    "$PYTHON" -m bench.db drop kinshop_bench kinshop_pgbench || true
+  fi
+  rm -rf "$BENCH_TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+phase() { printf '\n== %s (%s s)\n' "$1" "$SECONDS"; }
+
+phase "fresh databases, migrations, seed data"
+"$PYTHON" -m bench.db recreate kinshop_bench kinshop_pgbench
+"$PYTHON" -m kinshop migrate -v 0
+"$PYTHON" -m bench.seed "$FLASH_STOCK"
+"$PGBENCH" -i -s 10 -q "$PGBENCH_URL" >"$BENCH_TMP/pgbench_init.txt" 2>&1
+
+phase "start gunicorn ($BENCH_WORKERS workers)"
+PORT=$("$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$GUNICORN" kinshop.wsgi --chdir "$ROOT" --bind "127.0.0.1:$PORT" \
+  --workers "$BENCH_WORKERS" --threads 1 --timeout 120 --graceful-timeout 5 \
+  --log-level warning >"$BENCH_TMP/gunicorn.log" 2>&1 &
+server_pid=$!
+"$PYTHON" - "$PORT" <<'PY'
+import sys, time, urllib.request
+url = f"http://127.0.0.1:{sys.argv[1]}/bench/trivial/"
+for _ in range(150):
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            if response.status == 200:
+                sys.exit(0)
+    except OSError:
+        time.sleep(0.2)
+sys.exit("gunicorn did not answer within 30 s")
+PY
+LOAD=("$PYTHON" -m bench.load)
+# Every worker imports, connects and fills its caches before anything is timed.
+"${LOAD[@]}" checkout warmup --port "$PORT" --clients 8 --seconds 3 >/dev/null
+"${LOAD[@]}" get warmup_get --port "$PORT" --clients 8 --seconds 1 --path /shop/bench-main/ >/dev/null
+
+for clients in 8 32; do
+  phase "1. checkout, $clients clients, then pgbench"
+  "${LOAD[@]}" checkout "checkout_$clients" --port "$PORT" --clients "$clients" --seconds "$BENCH_SECONDS"
+  "$PGBENCH" -c "$clients" -j 2 -T "$BENCH_SECONDS" -b tpcb-like "$PGBENCH_URL" \
+    >"$BENCH_TMP/pgbench_$clients.txt" 2>&1
+  grep -E '^tps|latency average' "$BENCH_TMP/pgbench_$clients.txt" | sed 's/^/  pgbench: /'
+done
+
+phase "2. flash crowd: 32 clients on 1 SKU, then on 100 SKUs"
+# Each crowd may use a fifth of what is left, so settlement keeps its share.
+crowd_limit=$(( (BUDGET - SECONDS) / 5 )); (( crowd_limit < 20 )) && crowd_limit=20
+"${LOAD[@]}" crowd crowd_hot --port "$PORT" --clients 32 --hot --limit "$crowd_limit"
+"${LOAD[@]}" crowd crowd_spread --port "$PORT" --clients 32 --limit "$crowd_limit" \
+  --target "$("$PYTHON" -c 'import json, os; print(json.load(open(os.environ["BENCH_TMP"] + "/crowd_hot.json"))["ok"] or 1)')"
+
+phase "4. storefront (100 products) vs a trivial view, 8 clients"
+"${LOAD[@]}" get get_storefront --port "$PORT" --clients 8 --seconds "$BENCH_SECONDS" --path /shop/bench-main/
+"${LOAD[@]}" get get_trivial --port "$PORT" --clients 8 --seconds "$BENCH_SECONDS" --path /bench/trivial/
+stop_server
+if grep -qiE 'error|traceback' "$BENCH_TMP/gunicorn.log"; then
+  echo "  gunicorn logged errors:"; grep -iE -m 20 'error|traceback' "$BENCH_TMP/gunicorn.log" | sed 's/^/    /'
+fi
+
+phase "5. SQL queries per request"
+"$PYTHON" -m bench.queries
+phase "stock checks (after every order of the run)"
+"$PYTHON" -m bench.checks
+
+phase "3. settlement of $SETTLE_LINES matured lines vs one INSERT"
+"$PYTHON" -m bench.settle build "$SETTLE_LINES"
+left=$(( BUDGET - SECONDS - 20 ))  # 20 s for the reference insert and the report
+(( left < BENCH_SETTLE_TIMEOUT )) && BENCH_SETTLE_TIMEOUT=$(( left > 30 ? left : 30 ))
+if timeout --signal=TERM "$BENCH_SETTLE_TIMEOUT" "$PYTHON" -m bench.settle run; then
+  "$PYTHON" -m bench.settle reference
+else
+  echo "  settlement did not finish within $BENCH_SETTLE_TIMEOUT s"
+fi
+
+phase "report"
+"$PYTHON" -m bench.report
+echo "total: $SECONDS s"

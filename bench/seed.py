@@ -1,0 +1,102 @@
+"""Seed the bench database through Kinshop's own services (kinshop.testing),
+except the load-test buyers, who are made in bulk (see `_bulk_buyers`).
+
+Writes seed.json: shop handles, SKU ids with their initial stock, buyer tokens."""
+
+from __future__ import annotations
+
+import sys
+
+from bench.common import save, setup_django
+
+PRODUCTS = 100  # the main shop sells this many products, one SKU each
+SMALL_SHOP_PRODUCTS = 10
+BIG_STOCK = 10_000_000
+FLASH_STOCK = int(sys.argv[1]) if len(sys.argv) > 1 else 300
+BUYERS = 64
+
+
+def _bulk_buyers(count: int) -> list[str]:
+    """Bench-only fast path: `register()` hashes a password with Argon2 (about
+    0.1 s each by design). Load-test buyers never sign in with a password, so
+    they get an unusable one and a bearer token built exactly as
+    `accounts.create_token` builds it (SHA-256 of a `new_token()`)."""
+    from django.contrib.auth.hashers import make_password
+
+    from kinshop.accounts import rules
+    from kinshop.accounts.models import ApiToken, User
+
+    users = User.objects.bulk_create(
+        [
+            User(username=f"bench-buyer-{number}", password=make_password(None))
+            for number in range(count)
+        ]
+    )
+    tokens = [rules.new_token() for _ in users]
+    ApiToken.objects.bulk_create(
+        [
+            ApiToken(user=user, key_hash=rules.hash_token(token), prefix=token[:10], name="bench")
+            for user, token in zip(users, tokens, strict=True)
+        ]
+    )
+    return tokens
+
+
+def main() -> None:
+    setup_django()
+    from django.db import transaction
+
+    from kinshop import testing
+
+    with transaction.atomic():
+        supplier, staff = testing.make_supplier(name="Bench Farm")
+
+        def product(number: int, stock: int):
+            return testing.make_product(
+                staff=staff,
+                title=f"Bench product {number}",
+                commission_rate_bp=1000,
+                skus=[
+                    {
+                        "code": f"BENCH-{number}",
+                        "name": "500 g",
+                        "supply_price": 6000,
+                        "retail_min": 8000,
+                        "retail_max": 12000,
+                        "suggested_retail_price": 9900,
+                        "stock": stock,
+                    }
+                ],
+            )
+
+        products = [product(number, BIG_STOCK) for number in range(PRODUCTS)]
+        main_shop = testing.make_shop(handle="bench-main", products=products)
+        small_shop = testing.make_shop(
+            handle="bench-small", products=products[:SMALL_SHOP_PRODUCTS]
+        )
+        flash_product = product(PRODUCTS, FLASH_STOCK)
+        flash_shop = testing.make_shop(handle="bench-flash", products=[flash_product])
+        tokens = _bulk_buyers(BUYERS)
+
+    sku_ids = [p.skus.get().id for p in products]
+    save(
+        "seed",
+        {
+            "main_shop": main_shop.handle,
+            "small_shop": small_shop.handle,
+            "flash_shop": flash_shop.handle,
+            "skus": sku_ids,
+            "flash_sku": flash_product.skus.get().id,
+            "initial_stock": {
+                **dict.fromkeys(map(str, sku_ids), BIG_STOCK),
+                str(flash_product.skus.get().id): FLASH_STOCK,
+            },
+            "tokens": tokens,
+            "supplier_id": supplier.id,
+        },
+    )
+    print(f"seeded {PRODUCTS + 1} products, 3 shops, {BUYERS} buyers")
+
+
+if __name__ == "__main__":
+    main()
