@@ -97,12 +97,7 @@ def _parse(table: str) -> dict[str, dict[str, str]]:
 MATRIX = _parse(TABLE)
 
 # Expected answers that are known bugs, with what was seen instead.
-KNOWN_BUGS: dict[tuple[str, str], str] = {
-    ("cancel_order", "operator"): (
-        "bug: POST /orders/{id}/cancel by an operator on the buyer's unpaid order answers "
-        "200 and cancels it; API.md gives cancel_order to the buyer only → 403 not_buyer"
-    ),
-}
+KNOWN_BUGS: dict[tuple[str, str], str] = {}
 
 # The operations of API.md, in its order: the table must hold exactly these.
 CONTRACT_OPERATIONS = [

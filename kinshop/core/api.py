@@ -28,7 +28,10 @@ class ErrorOut(Schema):
 
 
 def error_responses(*statuses: int) -> dict[int, type[ErrorOut]]:
-    return dict.fromkeys(statuses, ErrorOut)
+    """The error answers an operation documents. Every operation may answer 400
+    (a body that is not JSON, a NUL byte) and 422 (a path, query or body that
+    does not fit its schema), so those are always listed."""
+    return dict.fromkeys(sorted({400, 422, *statuses}), ErrorOut)
 
 
 T = TypeVar("T")

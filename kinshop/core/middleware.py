@@ -1,0 +1,35 @@
+"""Refuse NUL characters at the API's edge.
+
+PostgreSQL text cannot hold U+0000, so a NUL in a query string or a JSON body
+would reach the database as an error (a 500). No legitimate request carries
+one; the API answers 400 in the contract's error format instead.
+"""
+
+from __future__ import annotations
+
+from django.http import JsonResponse
+
+_API_PREFIX = "/api/"
+
+
+class RefuseNulCharactersMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path.startswith(_API_PREFIX) and self._carries_nul(request):
+            return JsonResponse(
+                {"code": "nul_character", "message": "The request contains a NUL character."},
+                status=400,
+            )
+        return self.get_response(request)
+
+    @staticmethod
+    def _carries_nul(request) -> bool:
+        query = request.META.get("QUERY_STRING", "")
+        if "%00" in query or "\x00" in query or "\x00" in request.path:
+            return True
+        if request.method in ("POST", "PUT", "PATCH"):
+            body = request.body
+            return b"\x00" in body or b"\\u0000" in body
+        return False
