@@ -25,7 +25,7 @@ JOBS: list[tuple[str, Job]] = [
     ("settle", ledger_jobs.settle),
 ]
 
-BATCH_ROUNDS = 1000
+BATCH_ROUNDS = 1000  # at most 1000 batches of each job per run
 
 
 def run_due(now: dt.datetime | None = None) -> dict[str, int]:

@@ -313,27 +313,22 @@ def _due_orders(now: dt.datetime):
     ).filter(lines__settlement__isnull=True)
 
 
-def settle_due(*, now: dt.datetime) -> int:
-    """Settle every line of orders completed at least the after-sales window
-    ago: what is still pending for each party on the line moves to available,
-    and the line is marked settled. Fully refunded orders have nothing left
-    pending; their lines are marked settled. Idempotent (a settled line is
-    never settled again) and batched: a few queries per batch of orders, not per
-    line. Returns the number of lines settled."""
-    settled = 0
-    after = 0
-    while True:
-        batch = list(
-            _due_orders(now)
-            .filter(pk__gt=after)
-            .order_by("pk")
-            .values_list("pk", flat=True)
-            .distinct()[:SETTLEMENT_BATCH_ORDERS]
-        )
-        if not batch:
-            return settled
-        after = batch[-1]
-        settled += _settle_orders(batch, now)
+def settle_due(*, now: dt.datetime, max_orders: int = SETTLEMENT_BATCH_ORDERS) -> int:
+    """Settle the lines of up to `max_orders` orders completed at least the
+    after-sales window ago: what is still pending for each party on a line moves
+    to available, and the line is marked settled. Fully refunded orders have
+    nothing left pending; their lines are marked settled. Idempotent (a settled
+    line is never settled again), a few queries per batch, not per line.
+
+    One batch per call, so that the caller commits between batches and a
+    refund of a matured order never waits behind the whole backlog: the job
+    runner calls it again until it returns 0. Returns the lines settled."""
+    batch = list(
+        _due_orders(now).order_by("pk").values_list("pk", flat=True).distinct()[:max_orders]
+    )
+    if not batch:
+        return 0
+    return _settle_orders(batch, now)
 
 
 def _settle_orders(order_ids: list[int], now: dt.datetime) -> int:

@@ -389,3 +389,23 @@ def test_compliance_report(shop, product, sharer):
     assert report["units_left_suppliers"] == 3
     assert report["retail_reach_rate"] == 1.0
     assert report["commissioned_lines"] == 1
+
+
+def test_settlement_goes_one_batch_at_a_time_and_the_job_finishes_the_backlog(
+    shop, product, sharer, settings
+):
+    # given three matured orders
+    for _ in range(3):
+        complete(
+            make_paid_order(shop=shop, product=product, sharer=sharer),
+            days_ago=settings.KINSHOP_AFTER_SALES_DAYS + 1,
+        )
+    # when one batch is settled, only that batch is (its caller commits before the next)
+    assert services.settle_due(now=clock.now(), max_orders=1) == 1
+    assert LineSettlement.objects.count() == 1
+    # then the job runner calls again until nothing is due
+    from kinshop.jobs import run_due
+
+    assert run_due()["settle"] == 2
+    assert LineSettlement.objects.count() == 3
+    assert run_due()["settle"] == 0
