@@ -263,14 +263,23 @@ def remove(request, shop, product_id: int):
 
 
 def order_margin(order: Order) -> int:
-    """The shop's margin on an order, from its lines' frozen prices and rates
-    (the split the ledger recorded at capture), before refunds."""
+    """The shop's margin on an order as the ledger holds it: each line's split
+    at capture (its frozen prices and rates) less what its refunds reversed.
+    Nothing for an order that was never paid."""
+    if order.paid_at is None:
+        return 0
     total = 0
     for line in order.lines.all():
-        commission_bp = line.commission_rate_bp if line.commission_beneficiary_id else 0
-        total += ledger_rules.split_line(
-            line.line_total, line.supply_total, commission_bp, line.platform_fee_bp
-        ).margin
+        split = ledger_rules.split_line(
+            line.line_total,
+            line.supply_total,
+            line.commission_rate_bp if line.commission_beneficiary_id else 0,
+            line.platform_fee_bp,
+        )
+        reversed_so_far = ledger_rules.reversed_to_date(
+            split, line.line_total, line.refunded_amount
+        )
+        total += split.margin - reversed_so_far.margin
     return total
 
 

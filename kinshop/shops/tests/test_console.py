@@ -176,3 +176,35 @@ def test_orders_page_queries_do_not_grow_with_orders(client, shop, product):
     for _ in range(45):
         place_paid_order(shop=shop, sku=sku)
     assert _orders_page_queries(client, shop.owner) == few
+
+
+@pytest.mark.django_db
+def test_order_margin_is_net_of_refunds_and_zero_before_payment(settings):
+    from kinshop import testing
+    from kinshop.orders import services as orders
+    from kinshop.payments import services as payments
+    from kinshop.shops.console import order_margin
+
+    # given ¥99.00 paid, supply ¥60.00, no sharer, 2% fee → margin 9900 − 6000 − 198 = 3702
+    settings.KINSHOP_PLATFORM_FEE_BP = 200
+    _, staff = testing.make_supplier()
+    product = testing.make_product(staff=staff)
+    shop = testing.make_shop(products=[product], price=9900)
+    buyer, operator = testing.make_user(), testing.make_operator()
+    address = orders.Address("王小明", "13800138000", "杭州", "文三路 1 号")
+    order = orders.place_order(
+        buyer=buyer,
+        shop=shop,
+        lines=[orders.LineRequest(product.skus.get().id, 1)],
+        address=address,
+    )
+    assert order_margin(order) == 0
+    payment = payments.start_payment(user=buyer, order_id=order.id, provider="sandbox")
+    payments.sandbox_confirm(user=buyer, payment_id=payment.id)
+    order.refresh_from_db()
+    assert order_margin(order) == 3702
+    # when a third is refunded, a third of the margin goes with it
+    refund = orders.request_refund(user=buyer, order_id=order.id, amount=3300, reason="broken")
+    orders.approve_refund(user=operator, refund_id=refund.id)
+    order.refresh_from_db()
+    assert order_margin(order) == 3702 - (3300 - 2000 - 66)
