@@ -285,7 +285,7 @@ def ship_order(request, order_id: int, payload: ShipmentIn):
     response={200: OrderOut, **error_responses(401, 403, 404, 409)},
 )
 def confirm_receipt(request, order_id: int):
-    if queries.visible_order(request.auth, order_id) is None:
+    if not queries.can_see_order(request.auth, order_id):
         raise NotFound("No such order.", code="order_not_found")
     with transaction.atomic():
         services.confirm_receipt(user=request.auth, order_id=order_id)
@@ -298,7 +298,7 @@ def confirm_receipt(request, order_id: int):
     response={200: OrderOut, **error_responses(401, 403, 404, 409, 422)},
 )
 def cancel_order(request, order_id: int, payload: CancelIn | None = None):
-    if queries.visible_order(request.auth, order_id) is None:
+    if not queries.can_see_order(request.auth, order_id):
         raise NotFound("No such order.", code="order_not_found")
     with transaction.atomic():
         services.cancel_order(
@@ -313,7 +313,7 @@ def cancel_order(request, order_id: int, payload: CancelIn | None = None):
     response={201: RefundOut, 200: RefundOut, **error_responses(400, 401, 403, 404, 409, 422)},
 )
 def request_refund(request, order_id: int, payload: RefundIn):
-    if queries.visible_order(request.auth, order_id) is None:
+    if not queries.can_see_order(request.auth, order_id):
         raise NotFound("No such order.", code="order_not_found")
 
     def ask():

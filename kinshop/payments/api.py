@@ -58,7 +58,7 @@ def payment_out(payment: Payment) -> dict:
     response={201: PaymentOut, 200: PaymentOut, **error_responses(400, 401, 403, 404, 409, 422)},
 )
 def pay_order(request, order_id: int, payload: PaymentIn):
-    if order_queries.visible_order(request.auth, order_id) is None:
+    if not order_queries.can_see_order(request.auth, order_id):
         from kinshop.core.errors import NotFound
 
         raise NotFound("No such order.", code="order_not_found")

@@ -29,7 +29,7 @@ def start_payment(*, user, order_id: int, provider: str) -> Payment:
     """The buyer starts paying an order that awaits payment, before its deadline."""
     order = order_queries.lock_order(order_id)
     if order.buyer_id != user.id:
-        if order_queries.visible_order(user, order_id) is not None:
+        if order_queries.can_see_order(user, order_id):
             raise Forbidden("Only the buyer can pay this order.", code="not_buyer")
         raise NotFound("No such order.", code="order_not_found")
     if order.status != Order.Status.PENDING_PAYMENT:
@@ -60,7 +60,7 @@ def start_payment(*, user, order_id: int, provider: str) -> Payment:
 
 def visible_payment(user, payment_id: int) -> Payment:
     payment = Payment.objects.select_related("order").filter(pk=payment_id).first()
-    if payment is None or order_queries.visible_order(user, payment.order_id) is None:
+    if payment is None or not order_queries.can_see_order(user, payment.order_id):
         raise NotFound("No such payment.", code="payment_not_found")
     return payment
 

@@ -65,7 +65,6 @@ def shop_out(shop) -> dict:
 def selection_out(selection) -> dict:
     product = selection.product
     images = list(product.images.all())
-    skus = {sku.id: sku for sku in product.skus.all()}
     return {
         "product_id": product.id,
         "title": product.title,
@@ -75,13 +74,12 @@ def selection_out(selection) -> dict:
         "skus": [
             {
                 "sku_id": price.sku_id,
-                "name": skus[price.sku_id].name,
+                "name": price.sku.name,
                 "retail_price": price.retail_price,
-                "currency": skus[price.sku_id].currency,
-                "stock_state": catalog_rules.stock_state(skus[price.sku_id].stock),
+                "currency": price.sku.currency,
+                "stock_state": catalog_rules.stock_state(price.sku.stock),
             }
             for price in selection.prices.all()
-            if price.sku_id in skus
         ],
     }
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Prefetch, QuerySet
 
-from kinshop.catalog.models import SKU, ProductImage, Supplier
+from kinshop.catalog.models import ProductImage, Supplier
 from kinshop.shops.models import Selection, SelectionPrice, Shop
 
 
@@ -29,7 +29,6 @@ def storefront_selections(shop: Shop) -> QuerySet[Selection]:
                 "prices", queryset=SelectionPrice.objects.select_related("sku").order_by("sku_id")
             ),
             Prefetch("product__images", queryset=ProductImage.objects.order_by("position", "id")),
-            Prefetch("product__skus", queryset=SKU.objects.order_by("id")),
         )
         .order_by("position", "id")
     )

@@ -65,7 +65,7 @@ def test_an_unknown_code_shows_a_friendly_page(db):
     response = Client().get("/s/bcdfg23456")
 
     assert response.status_code == 404
-    assert "does not exist" in response.content.decode()
+    assert "这个分享链接不存在" in response.content.decode()  # zh-hans is the default language
     assert Click.objects.count() == 0
 
 

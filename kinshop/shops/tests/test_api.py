@@ -393,5 +393,5 @@ def test_get_shop_uses_the_same_number_of_queries_for_2_or_12_products(api, supp
     with CaptureQueriesContext(connection) as with_12:
         assert len(client.get("/shops/big-shop").json()["products"]) == 12
 
-    # shop + owner, selections + product + supplier, prices + sku, images, skus
-    assert len(with_2) == len(with_12) == 5
+    # shop + owner, selections + product + supplier, prices + sku, images
+    assert len(with_2) == len(with_12) == 4
