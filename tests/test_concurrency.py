@@ -9,7 +9,7 @@ from collections import Counter
 from collections.abc import Callable
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from kinshop import testing
 from kinshop.catalog.models import SKU
@@ -46,18 +46,24 @@ def run_together(count: int, work: Callable[[int], object]) -> list[object]:
 
 @pytest.fixture
 def last_ten_units():
-    _, staff = testing.make_supplier()
-    product = testing.make_product(staff=staff, title="限量 Limited")
-    sku = product.skus.get()
-    SKU.objects.filter(pk=sku.pk).update(stock=10)
-    shop = testing.make_shop(products=[product])
+    # The services lock rows, so they need a transaction like any entry point.
+    with transaction.atomic():
+        _, staff = testing.make_supplier()
+        product = testing.make_product(staff=staff, title="限量 Limited")
+        sku = product.skus.get()
+        SKU.objects.filter(pk=sku.pk).update(stock=10)
+        shop = testing.make_shop(products=[product])
     return shop, sku
 
 
 def test_fifty_buyers_for_the_last_ten_units(last_ten_units):
     shop, sku = last_ten_units
     clients = [testing.ApiClient(testing.make_user()) for _ in range(50)]
-    payload = {"shop": shop.handle, "lines": [{"sku_id": sku.id, "quantity": 1}], "address": ADDRESS}
+    payload = {
+        "shop": shop.handle,
+        "lines": [{"sku_id": sku.id, "quantity": 1}],
+        "address": ADDRESS,
+    }
 
     results = run_together(50, lambda i: clients[i].post("/orders", payload))
 
@@ -72,7 +78,11 @@ def test_twenty_repeats_of_one_idempotency_key_make_one_order(last_ten_units):
     shop, sku = last_ten_units
     client_user = testing.make_user()
     clients = [testing.ApiClient(client_user) for _ in range(20)]
-    payload = {"shop": shop.handle, "lines": [{"sku_id": sku.id, "quantity": 2}], "address": ADDRESS}
+    payload = {
+        "shop": shop.handle,
+        "lines": [{"sku_id": sku.id, "quantity": 2}],
+        "address": ADDRESS,
+    }
     key = {"Idempotency-Key": "one-checkout"}
 
     results = run_together(20, lambda i: clients[i].post("/orders", payload, headers=key))
@@ -87,7 +97,8 @@ def test_a_capture_delivered_ten_times_at_once_captures_once(last_ten_units):
     shop, sku = last_ten_units
     buyer = testing.ApiClient(testing.make_user())
     order = buyer.post(
-        "/orders", {"shop": shop.handle, "lines": [{"sku_id": sku.id, "quantity": 1}], "address": ADDRESS}
+        "/orders",
+        {"shop": shop.handle, "lines": [{"sku_id": sku.id, "quantity": 1}], "address": ADDRESS},
     ).json()
     payment = buyer.post(f"/orders/{order['id']}/payments", {"provider": "sandbox"}).json()
     body = sandbox.payment_notification(reference=payment["reference"], amount=payment["amount"])
@@ -95,7 +106,10 @@ def test_a_capture_delivered_ten_times_at_once_captures_once(last_ten_units):
 
     def deliver(_: int):
         return testing.ApiClient().client.post(
-            "/api/v1/payments/webhooks/sandbox", data=body, content_type="application/json", headers=headers
+            "/api/v1/payments/webhooks/sandbox",
+            data=body,
+            content_type="application/json",
+            headers=headers,
         )
 
     results = run_together(10, deliver)
@@ -118,7 +132,8 @@ def test_payment_and_deadline_job_race_leaves_one_outcome(last_ten_units):
     shop, sku = last_ten_units
     buyer = testing.ApiClient(testing.make_user())
     order = buyer.post(
-        "/orders", {"shop": shop.handle, "lines": [{"sku_id": sku.id, "quantity": 3}], "address": ADDRESS}
+        "/orders",
+        {"shop": shop.handle, "lines": [{"sku_id": sku.id, "quantity": 3}], "address": ADDRESS},
     ).json()
     payment = buyer.post(f"/orders/{order['id']}/payments", {"provider": "sandbox"}).json()
     body = sandbox.payment_notification(reference=payment["reference"], amount=payment["amount"])
@@ -127,7 +142,10 @@ def test_payment_and_deadline_job_race_leaves_one_outcome(last_ten_units):
     def act(index: int):
         if index == 0:
             return testing.ApiClient().client.post(
-                "/api/v1/payments/webhooks/sandbox", data=body, content_type="application/json", headers=headers
+                "/api/v1/payments/webhooks/sandbox",
+                data=body,
+                content_type="application/json",
+                headers=headers,
             )
         return run_due(clock.now() + dt.timedelta(minutes=31))
 
