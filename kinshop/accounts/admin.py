@@ -8,7 +8,11 @@ from kinshop.accounts.models import ApiToken, IdentityVerification, User
 class UserAdmin(DjangoUserAdmin):
     list_display = ("username", "display_name", "email", "phone", "is_staff", "date_joined")
     search_fields = ("username", "display_name", "email", "phone")
-    fieldsets = (*DjangoUserAdmin.fieldsets, ("Kinshop", {"fields": ("display_name", "phone")}))
+    # The stubs allow `fieldsets = None`; Django's UserAdmin always sets it.
+    fieldsets = (
+        *(DjangoUserAdmin.fieldsets or ()),
+        ("Kinshop", {"fields": ("display_name", "phone")}),
+    )
 
 
 @admin.register(ApiToken)

@@ -1,3 +1,7 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.contrib import admin, messages
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
@@ -12,6 +16,9 @@ from kinshop.catalog.models import (
     SupplierStatusChange,
 )
 from kinshop.core.errors import DomainError
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class SupplierStatusChangeInline(admin.TabularInline):
@@ -30,7 +37,7 @@ class SupplierMembershipInline(admin.TabularInline):
     raw_id_fields = ("user",)
 
 
-def _transition_action(target: str, label: str):
+def _transition_action(target: str, label: StrOrPromise):
     def action(modeladmin, request, queryset):
         done = 0
         for supplier in queryset:
@@ -46,6 +53,7 @@ def _transition_action(target: str, label: str):
             modeladmin.message_user(request, _("%(count)d supplier(s) updated.") % {"count": done})
 
     action.__name__ = f"mark_{target}"
+    # Django's admin reads this attribute off the function; the stubs can't know.
     action.short_description = label  # type: ignore[attr-defined]
     return action
 

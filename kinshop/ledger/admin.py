@@ -1,11 +1,16 @@
 """The operator's view of the ledger: read only. Money moves only through the
 services (withdrawal decisions are admin actions that call them)."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.contrib import admin, messages
 from django.db import transaction
 from django.db.models import Sum
 from django.utils.translation import gettext_lazy as _
 
+from kinshop.admin_site import money_column
 from kinshop.core.errors import DomainError
 from kinshop.ledger import services
 from kinshop.ledger.models import (
@@ -16,6 +21,9 @@ from kinshop.ledger.models import (
     Withdrawal,
     WithdrawalStatusChange,
 )
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class ReadOnlyAdminMixin:
@@ -56,7 +64,9 @@ class AccountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("balance (debit +, credit −)"), ordering="_balance")
     def balance(self, account):
-        return account._balance or 0
+        from kinshop.core.money import format_money
+
+        return format_money(account._balance or 0, account.currency)
 
 
 @admin.register(LineSettlement)
@@ -71,7 +81,7 @@ class WithdrawalStatusChangeInline(ReadOnlyAdminMixin, admin.TabularInline):
     readonly_fields = fields
 
 
-def _decision_action(service, name: str, label: str):
+def _decision_action(service, name: str, label: StrOrPromise):
     def action(modeladmin, request, queryset):
         done = 0
         for withdrawal in queryset.order_by("pk"):
@@ -87,13 +97,21 @@ def _decision_action(service, name: str, label: str):
             )
 
     action.__name__ = name
+    # Django's admin reads this attribute off the function; the stubs can't know.
     action.short_description = label  # type: ignore[attr-defined]
     return action
 
 
 @admin.register(Withdrawal)
 class WithdrawalAdmin(admin.ModelAdmin):
-    list_display = ("id", "user", "wallet", "amount", "currency", "status", "created_at")
+    list_display = (
+        "id",
+        "user",
+        "wallet",
+        money_column("amount", _("amount")),
+        "status",
+        "created_at",
+    )
     list_filter = ("status", "wallet")
     search_fields = ("user__username", "owner_key")
     inlines = [WithdrawalStatusChangeInline]

@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from kinshop.admin_site import money_column
 from kinshop.core.errors import DomainError
 from kinshop.orders import services
 from kinshop.orders.models import (
@@ -65,8 +66,8 @@ class OrderAdmin(admin.ModelAdmin):
         "shop",
         "buyer",
         "status",
-        "total",
-        "refunded_amount",
+        money_column("total", _("total")),
+        money_column("refunded_amount", _("refunded")),
         "created_at",
         "paid_at",
     )
@@ -111,9 +112,9 @@ def _decide(approve: bool):
             modeladmin.message_user(request, _("%(count)d refund(s) decided.") % {"count": done})
 
     action.__name__ = "approve_refunds" if approve else "reject_refunds"
-    action.short_description = (
-        _("Approve selected refunds") if approve else _("Reject selected refunds")
-    )  # type: ignore[attr-defined]
+    label = _("Approve selected refunds") if approve else _("Reject selected refunds")
+    # Django's admin reads this attribute off the function; the stubs can't know.
+    action.short_description = label  # type: ignore[attr-defined]
     return action
 
 
@@ -123,7 +124,7 @@ class RefundAdmin(admin.ModelAdmin):
         "id",
         "order",
         "supplier",
-        "amount",
+        money_column("amount", _("amount"), currency_field=None),
         "status",
         "requested_by",
         "created_at",

@@ -1,5 +1,7 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
+from kinshop.admin_site import money_column
 from kinshop.payments.models import Payment, ProviderRefund, WebhookEvent
 
 
@@ -22,7 +24,7 @@ class PaymentAdmin(ReadOnlyAdmin):
         "reference",
         "order",
         "provider",
-        "amount",
+        money_column("amount", _("amount")),
         "status",
         "created_at",
         "captured_at",
@@ -37,7 +39,7 @@ class ProviderRefundAdmin(ReadOnlyAdmin):
         "reference",
         "payment",
         "refund",
-        "amount",
+        money_column("amount", _("amount"), currency_field=None),
         "status",
         "created_at",
         "succeeded_at",
