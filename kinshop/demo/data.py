@@ -518,7 +518,7 @@ def logins(base_url: str = "http://127.0.0.1:8000") -> list[Login]:
     """Every demo login and the page to open first with it."""
     rows = [Login("operator", OPERATOR.username, OPERATOR.display_name, f"{base_url}/admin/")]
     rows += [
-        Login("supplier", s.staff.username, s.staff.display_name, f"{base_url}/api/v1/docs")
+        Login("supplier", s.staff.username, s.staff.display_name, f"{base_url}/console/supplier/")
         for s in SUPPLIERS
     ]
     rows += [
@@ -527,7 +527,7 @@ def logins(base_url: str = "http://127.0.0.1:8000") -> list[Login]:
         )
         for shop in SHOPS
     ]
-    rows += [Login("consumer", c.username, c.display_name, f"{base_url}/") for c in CONSUMERS]
+    rows += [Login("consumer", c.username, c.display_name, f"{base_url}/me/") for c in CONSUMERS]
     return rows
 
 

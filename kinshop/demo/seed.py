@@ -249,7 +249,7 @@ def staff_of_every_part(order: Order) -> list[User]:
     from kinshop.catalog.models import SupplierMembership
 
     supplier_ids = sorted(order.fulfilments.values_list("supplier_id", flat=True))
-    staff = {}
+    staff: dict[int, User] = {}
     for membership in SupplierMembership.objects.filter(
         supplier_id__in=supplier_ids
     ).select_related("user"):

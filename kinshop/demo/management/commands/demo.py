@@ -35,15 +35,17 @@ class Command(BaseCommand):
         self.stdout.write(login_table(f"http://{addrport}"))
         self.stdout.write("")
         self.stdout.write(
-            f"Every demo account uses the password {data.PASSWORD!r}. "
-            "Suppliers sign in through the API docs (POST /api/v1/auth/tokens)."
+            f"Every demo account uses the password {data.PASSWORD!r}; sign in at "
+            f"http://{addrport}/accounts/sign-in/. The API and its docs are at /api/v1/docs."
         )
         if no_serve:
             return
         from kinshop import jobs
 
         jobs.start_worker(interval_seconds=30)
-        self.stdout.write("A job worker runs every 30 s (payment deadlines, auto-confirm, settlement).")
+        self.stdout.write(
+            "A job worker runs every 30 s (payment deadlines, auto-confirm, settlement)."
+        )
         call_command("runserver", addrport, use_reloader=False)
 
 
