@@ -83,18 +83,24 @@ class ProductForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
+        if cleaned is None:  # Form.clean returns cleaned_data; None means "keep it".
+            cleaned = self.cleaned_data
         skus = []
         for row in range(1, SKU_ROWS + 1):
             code = (cleaned.get(f"sku{row}_code") or "").strip()
             if not code:
                 continue
-            prices = {}
+            prices: dict[str, int] = {}
+            missing = False
             for name in ("supply", "min", "max", "suggested"):
                 value = cleaned.get(f"sku{row}_{name}")
-                if value is None and f"sku{row}_{name}" not in self.errors:
-                    self.add_error(f"sku{row}_{name}", _("Enter a price."))
-                prices[name] = value
-            if None in prices.values():
+                if value is None:
+                    if f"sku{row}_{name}" not in self.errors:
+                        self.add_error(f"sku{row}_{name}", _("Enter a price."))
+                    missing = True
+                else:
+                    prices[name] = value
+            if missing:
                 continue
             skus.append(
                 NewSku(

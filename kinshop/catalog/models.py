@@ -1,9 +1,14 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, ClassVar
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from kinshop.core.statemachine import Transitions
 
 
 class Supplier(models.Model):
@@ -17,7 +22,7 @@ class Supplier(models.Model):
         REJECTED = "rejected", _("rejected")
         SUSPENDED = "suspended", _("suspended")
 
-    TRANSITIONS = {
+    TRANSITIONS: ClassVar[Transitions] = {
         Status.PENDING: {Status.VERIFIED, Status.REJECTED},
         Status.REJECTED: {Status.PENDING},
         Status.VERIFIED: {Status.SUSPENDED},

@@ -7,6 +7,8 @@ works for no supplier gets the application form; a pending one is told to wait."
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, TypedDict
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -33,6 +35,11 @@ from kinshop.orders.models import Fulfilment, Refund
 from kinshop.payments import services as payments
 from kinshop.payments.models import Payment
 from kinshop.shops.console_forms import error_message
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    from kinshop.orders.models import Order
 
 PAGE_SIZE = 10
 
@@ -174,6 +181,13 @@ def adjust_stock(request, supplier: Supplier, sku_id: int):
     return redirect("catalog:console")
 
 
+class _SupplierOrderFlags(TypedDict):
+    """What `orders_to_ship` annotates each order with."""
+
+    to_ship: bool
+    awaiting_offline: bool
+
+
 @supplier_staff_required
 def orders_to_ship(request, supplier: Supplier):
     """This supplier's parts of orders, those waiting to be shipped first."""
@@ -194,8 +208,9 @@ def orders_to_ship(request, supplier: Supplier):
         "-id",
     )
     page_obj = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-    orders_on_page = list(page_obj)
-    offline = {}
+    # Spelt out: the plugin's annotated type loses its fields through Paginator.
+    orders_on_page: list[WithAnnotations[Order, _SupplierOrderFlags]] = list(page_obj)
+    offline: dict[int, Payment] = {}
     for payment in Payment.objects.filter(
         order__in=[order.pk for order in orders_on_page if order.awaiting_offline],
         provider="offline",

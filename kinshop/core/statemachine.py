@@ -12,9 +12,14 @@ from collections.abc import Mapping, Set
 
 from kinshop.core.errors import Conflict
 
+# What a model's `TRANSITIONS` is declared as. Its keys are usually the members
+# of a `TextChoices`, which are `str`s; declaring the table with this type lets
+# it be passed where a mapping keyed by `str` is expected.
+Transitions = Mapping[str, Set[str]]
+
 
 def ensure_transition(
-    transitions: Mapping[str, Set[str]], current: str, target: str, *, what: str = "object"
+    transitions: Transitions, current: str, target: str, *, what: str = "object"
 ) -> None:
     if target not in transitions.get(current, frozenset()):
         raise Conflict(

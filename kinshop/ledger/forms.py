@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -22,7 +24,7 @@ class WithdrawalForm(forms.Form):
 
     def __init__(self, *args, wallets: list[tuple[str, str]], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["wallet"].choices = wallets
+        cast(forms.ChoiceField, self.fields["wallet"]).choices = wallets
         self.fields["amount"].widget.attrs["placeholder"] = "100.00"
         if len(wallets) == 1:
             self.fields["wallet"].widget = forms.HiddenInput()

@@ -13,10 +13,15 @@ never updated or deleted, by the model, its manager and a database trigger.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, ClassVar
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from kinshop.core.statemachine import Transitions
 
 
 class ImmutableRow(Exception):
@@ -264,7 +269,7 @@ class Withdrawal(models.Model):
         PAID_OUT = "paid_out", _("paid out")
         REJECTED = "rejected", _("rejected")
 
-    TRANSITIONS = {
+    TRANSITIONS: ClassVar[Transitions] = {
         Status.REQUESTED: {Status.APPROVED, Status.REJECTED},
         Status.APPROVED: {Status.PAID_OUT},
         Status.PAID_OUT: set(),

@@ -12,6 +12,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TypedDict
 
 from django.conf import settings
 from django.db import transaction
@@ -133,7 +134,14 @@ def line_split(line) -> rules.Split:
     )
 
 
-def _party_owners(line) -> dict[str, Owner | None]:
+class _PartyOwners(TypedDict):
+    supplier: Owner
+    fee: Owner
+    commission: Owner | None
+    margin: Owner
+
+
+def _party_owners(line) -> _PartyOwners:
     return {
         "supplier": queries.supplier_owner(line.supplier_id),
         "fee": PLATFORM,

@@ -90,7 +90,7 @@ class RefundIn(Schema):
 
 class RefundDecisionIn(Schema):
     restock: bool = False
-    note: str = Field("", max_length=500)
+    note: str = Field(default="", max_length=500)
 
 
 class RefundOut(Schema):

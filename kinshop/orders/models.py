@@ -1,9 +1,14 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, ClassVar
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from kinshop.core.statemachine import Transitions
 
 
 class Order(models.Model):
@@ -18,7 +23,7 @@ class Order(models.Model):
         CANCELLED = "cancelled", _("cancelled")
         REFUNDED = "refunded", _("refunded")
 
-    TRANSITIONS = {
+    TRANSITIONS: ClassVar[Transitions] = {
         Status.PENDING_PAYMENT: {Status.PAID, Status.CANCELLED},
         Status.PAID: {Status.SHIPPED, Status.REFUNDED},
         Status.SHIPPED: {Status.COMPLETED, Status.REFUNDED},
@@ -177,7 +182,7 @@ class Refund(models.Model):
         REJECTED = "rejected", _("rejected")
         FAILED = "failed", _("failed")
 
-    TRANSITIONS = {
+    TRANSITIONS: ClassVar[Transitions] = {
         Status.REQUESTED: {Status.APPROVED, Status.REJECTED},
         Status.APPROVED: {Status.SUCCEEDED, Status.FAILED},
         Status.FAILED: {Status.APPROVED},

@@ -39,7 +39,9 @@ def visibility(user) -> Q:
 
 def can_see_order(user, order_id: int) -> bool:
     """The permission check alone: one query, nothing loaded."""
-    return bool(user.is_authenticated) and Order.objects.filter(visibility(user), pk=order_id).exists()
+    return (
+        bool(user.is_authenticated) and Order.objects.filter(visibility(user), pk=order_id).exists()
+    )
 
 
 def visible_order(user, order_id: int) -> Order | None:
@@ -54,7 +56,9 @@ def orders_as(user, role: str) -> QuerySet[Order]:
     elif role == "supplier":
         queryset = Order.objects.filter(
             Exists(
-                Fulfilment.objects.filter(order=OuterRef("pk"), supplier_id__in=supplier_ids_of(user))
+                Fulfilment.objects.filter(
+                    order=OuterRef("pk"), supplier_id__in=supplier_ids_of(user)
+                )
             )
         )
     else:

@@ -36,7 +36,7 @@ from kinshop.shops.models import Shop
 
 __all__ = ["Address", "LineRequest"]
 
-_STATUS_TIMESTAMP = {
+_STATUS_TIMESTAMP: dict[str, str] = {
     Order.Status.PAID: "paid_at",
     Order.Status.SHIPPED: "shipped_at",
     Order.Status.COMPLETED: "completed_at",

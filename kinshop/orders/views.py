@@ -5,6 +5,8 @@ renders; what may be bought, at what price and when is the services' to say."""
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -345,8 +347,10 @@ def request_refund(request, order_id: int):
     form = RefundForm(request.POST)
     if not form.is_valid():
         for errors in form.errors.values():
+            # Iterating an ErrorList yields each message as a str (its __getitem__
+            # unwraps ValidationError); the stubs only know the stored items.
             for error in errors:
-                messages.error(request, error)
+                messages.error(request, cast(str, error))
         return redirect("orders:detail", order_id=order_id)
     return _act(
         request,

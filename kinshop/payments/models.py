@@ -1,8 +1,13 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, ClassVar
+
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from kinshop.core.statemachine import Transitions
 
 
 class Payment(models.Model):
@@ -16,7 +21,7 @@ class Payment(models.Model):
         CANCELLED = "cancelled", _("cancelled")
         REFUNDED_LATE = "refunded_late", _("refunded: arrived after the order was closed")
 
-    TRANSITIONS = {
+    TRANSITIONS: ClassVar[Transitions] = {
         Status.PENDING: {Status.CAPTURED, Status.FAILED, Status.CANCELLED, Status.REFUNDED_LATE},
         Status.FAILED: {Status.CAPTURED, Status.REFUNDED_LATE},
         Status.CANCELLED: {Status.CAPTURED, Status.REFUNDED_LATE},

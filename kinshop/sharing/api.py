@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.http import HttpResponse
@@ -11,6 +12,9 @@ from kinshop.core.errors import NotFound
 from kinshop.sharing import poster, services
 from kinshop.sharing.models import ShareLink
 from kinshop.shops.models import Shop
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 router = Router(tags=["sharing"])
 
@@ -65,7 +69,7 @@ def link_out(link: ShareLink) -> dict:
     }
 
 
-def my_share_out(link: ShareLink) -> dict:
+def my_share_out(link: WithAnnotations[ShareLink, services.ShareStats]) -> dict:
     from django.conf import settings
 
     return {

@@ -119,8 +119,9 @@ def content_for(link: ShareLink) -> PosterContent:
 
     shop = link.shop
     title, price, picture = shop.name, "", None
-    if link.product_id is not None:
-        product = link.product
+    # No query when the link has no product: the descriptor sees the null key.
+    product = link.product
+    if product is not None:
         title = product.title
         lowest = SelectionPrice.objects.filter(shop=shop, sku__product_id=product.pk).aggregate(
             low=Min("retail_price")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypedDict
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -18,6 +19,9 @@ from kinshop.core.errors import InvalidInput, NotFound
 from kinshop.sharing import rules
 from kinshop.sharing.models import Binding, Click, ShareLink
 from kinshop.shops.models import Selection, Shop
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 # Orders that earn nothing for anyone: never paid, or fully refunded.
 _VOID_ORDER_STATUSES = ("cancelled", "refunded")
@@ -340,7 +344,15 @@ def _decide(*, buyer, shop: Shop, sharer, click_id, policy: str, note: str) -> D
 # Statistics ---------------------------------------------------------------
 
 
-def my_shares(user) -> QuerySet[ShareLink]:
+class ShareStats(TypedDict):
+    """What `my_shares` annotates each link with."""
+
+    click_count: int
+    order_count: int
+    commission_total: int
+
+
+def my_shares(user) -> QuerySet[WithAnnotations[ShareLink, ShareStats]]:
     """The user's share links, newest first, each annotated with `click_count`,
     `order_count` (distinct non-void orders attributed to the user through a
     click on this link) and `commission_total` (fen, from the rates frozen on

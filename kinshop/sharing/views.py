@@ -81,7 +81,7 @@ def share_sheet(request):
         if product is None:
             raise Http404
     back = f"/shop/{shop.handle}/" + (f"p/{product.id}/" if product is not None else "")
-    context = {
+    context: dict[str, object] = {
         "shop": shop,
         "product": product,
         "back": back,

@@ -220,7 +220,8 @@ def pick(request, shop, product_id: int):
                     user=request.user, shop=shop, product_id=product_id, prices=prices
                 )
         except DomainError as error:
-            sku = skus.get(error.details.get("sku_id"))
+            sku_id = error.details.get("sku_id")
+            sku = skus.get(sku_id) if sku_id is not None else None
             problems.append(error_message(error, sku=sku.name if sku else ""))
         else:
             messages.success(

@@ -5,6 +5,8 @@ the number of products, SKUs or images."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, TypedDict
+
 from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import render
@@ -18,6 +20,11 @@ from kinshop.sharing import services as sharing
 from kinshop.shops import queries
 from kinshop.shops.models import Shop
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+    from kinshop.catalog.models import SKU
+
 STOCK_LABELS = {
     "in_stock": _("In stock"),
     "low_stock": _("Low stock"),
@@ -25,7 +32,17 @@ STOCK_LABELS = {
 }
 
 
-def _stock(stock: int) -> dict[str, str]:
+class _Stock(TypedDict):
+    stock_state: str
+    stock_label: StrOrPromise
+
+
+class _SkuRow(_Stock):
+    sku: SKU
+    price: int
+
+
+def _stock(stock: int) -> _Stock:
     state = catalog_rules.stock_state(stock)
     return {"stock_state": state, "stock_label": STOCK_LABELS[state]}
 
@@ -93,7 +110,7 @@ def product_page(request, handle: str, product_id: int):
         raise Http404
     all_skus = list(product.skus.all())
     prices = queries.retail_prices(shop.id, [sku.id for sku in all_skus])
-    skus = [
+    skus: list[_SkuRow] = [
         {"sku": sku, "price": prices[sku.id], **_stock(sku.stock)}
         for sku in all_skus
         if sku.id in prices
