@@ -115,7 +115,7 @@ def confirm_offline_payment(request, payment_id: int):
     "/payments/webhooks/{provider}",
     operation_id="payment_webhook",
     auth=None,
-    response={200: WebhookOut, **error_responses(400, 404, 422)},
+    response={200: WebhookOut, **error_responses(400, 404, 409, 422)},
 )
 def payment_webhook(request, provider: Literal["sandbox", "wechatpay"]):
     """Signed notifications from payment providers. Replays change nothing."""

@@ -167,10 +167,17 @@ def capture(*, provider: str, reference: str, amount: int, transaction_id: str =
 def _refund_succeeded(provider: str, notification: base.Notification) -> None:
     provider_refund = ProviderRefund.objects.filter(reference=notification.refund_reference).first()
     if provider_refund is None:
-        # A refund we never asked for cannot be matched to anything; keep the
-        # event for the operator rather than guess.
-        log.error("unknown refund %s from %s", notification.refund_reference, provider)
-        return
+        # The provider can answer before the transaction that asked for this
+        # refund has committed. Refuse the notification (the event is rolled
+        # back with it) so that the provider delivers it again.
+        log.warning(
+            "refund %s from %s not known yet: asking for redelivery",
+            notification.refund_reference,
+            provider,
+        )
+        raise Conflict(
+            "This refund is not known yet; deliver the notification again.", code="unknown_refund"
+        )
     payment = provider_refund.payment
     if payment.status not in (Payment.Status.CAPTURED, Payment.Status.REFUNDED_LATE):
         capture(provider=provider, reference=payment.reference, amount=payment.amount)
