@@ -93,3 +93,61 @@ def test_a_forged_wechat_notification_is_refused(wechat, client):
     )
     assert response.status_code == 422
     assert response.json()["code"] == "invalid_signature"
+
+
+def test_a_refund_notification_that_overtakes_its_capture_applies_the_capture_first(
+    wechat, api, shop, client, supplier_pair
+):
+    """Notifications may arrive in any order: here TRANSACTION.SUCCESS is still on
+    its way when REFUND.SUCCESS for the same payment arrives. The refund implies
+    the capture, so both are applied, in that order, and the late capture
+    notification then changes nothing."""
+    from kinshop.core import clock
+
+    # given an order whose WeChat payment Kinshop has not yet heard about, and an
+    # approved refund already sent to WeChat for it
+    buyer = testing.make_user()
+    sku = shop.selections.get().product.skus.get()
+    order = (
+        api(buyer)
+        .post(
+            "/orders",
+            {"shop": shop.handle, "lines": [{"sku_id": sku.id, "quantity": 1}], "address": ADDRESS},
+        )
+        .json()
+    )
+    payment = api(buyer).post(f"/orders/{order['id']}/payments", {"provider": "wechatpay"}).json()
+    refund = Refund.objects.create(
+        order_id=order["id"],
+        amount=1000,
+        reason="overtaken",
+        status="approved",
+        requested_by=buyer,
+        created_at=clock.now(),
+        supplier_id=supplier_pair[0].id,
+    )
+    provider_refund = ProviderRefund.objects.create(
+        payment_id=payment["id"],
+        refund=refund,
+        amount=1000,
+        reference="R-overtakes",
+        created_at=clock.now(),
+    )
+    # when the refund notification comes first
+    response = deliver(
+        client, wechat.refund_callback(payment["reference"], "R-overtakes", 1000, payment["amount"])
+    )
+    # then the capture is applied, then the refund, and the ledger stays whole
+    assert response.status_code == 200
+    assert Payment.objects.get(pk=payment["id"]).status == "captured"
+    provider_refund.refresh_from_db()
+    assert provider_refund.status == "succeeded"
+    assert Refund.objects.get(pk=refund.pk).status == "succeeded"
+    assert Order.objects.get(pk=order["id"]).refunded_amount == 1000
+    # and the capture notification, arriving last, changes nothing
+    late = deliver(client, wechat.payment_callback(payment["reference"], payment["amount"]))
+    assert late.status_code == 200
+    assert (
+        late.json()["applied"] == 1
+    )  # a new event, recorded, but the payment was captured already
+    assert Payment.objects.filter(order_id=order["id"], status="captured").count() == 1
