@@ -524,19 +524,7 @@ def approve_withdrawal(*, withdrawal: Withdrawal, actor, reason: str = "") -> Wi
     _require_operator(actor)
     withdrawal = queries.lock_withdrawal(withdrawal.pk)
     _record_status(withdrawal, Withdrawal.Status.APPROVED, actor=actor, reason=reason)
-    owner = Owner.from_key(withdrawal.owner_key)
-    builder = _EntryBuilder(withdrawal.currency)
-    builder.add(owner, Kind.WITHDRAWAL_HOLD, withdrawal.amount)
-    builder.add(owner, Kind.PAYOUT, -withdrawal.amount)
-    _write_entry(
-        JournalEntry(
-            kind=JournalEntry.Kind.PAYOUT,
-            withdrawal=withdrawal,
-            memo=f"withdrawal #{withdrawal.pk} paid out",
-            created_at=clock.now(),
-        ),
-        builder,
-    )
+    _release_hold(withdrawal, to=Kind.PAYOUT, entry_kind=JournalEntry.Kind.PAYOUT, what="paid out")
     _record_status(withdrawal, Withdrawal.Status.PAID_OUT, actor=actor, reason="payout sent")
     withdrawal_id = withdrawal.pk
     transaction.on_commit(lambda: _send_payout(withdrawal_id))
@@ -553,17 +541,28 @@ def reject_withdrawal(*, withdrawal: Withdrawal, actor, reason: str = "") -> Wit
     _require_operator(actor)
     withdrawal = queries.lock_withdrawal(withdrawal.pk)
     _record_status(withdrawal, Withdrawal.Status.REJECTED, actor=actor, reason=reason)
+    _release_hold(
+        withdrawal,
+        to=Kind.AVAILABLE,
+        entry_kind=JournalEntry.Kind.WITHDRAWAL_REJECTED,
+        what="rejected",
+    )
+    return withdrawal
+
+
+def _release_hold(withdrawal: Withdrawal, *, to: str, entry_kind: str, what: str) -> None:
+    """Move a withdrawal's held money out of the hold: to the payout account
+    when it is paid, back to available when it is rejected."""
     owner = Owner.from_key(withdrawal.owner_key)
     builder = _EntryBuilder(withdrawal.currency)
     builder.add(owner, Kind.WITHDRAWAL_HOLD, withdrawal.amount)
-    builder.add(owner, Kind.AVAILABLE, -withdrawal.amount)
+    builder.add(owner, to, -withdrawal.amount)
     _write_entry(
         JournalEntry(
-            kind=JournalEntry.Kind.WITHDRAWAL_REJECTED,
+            kind=entry_kind,
             withdrawal=withdrawal,
-            memo=f"withdrawal #{withdrawal.pk} rejected",
+            memo=f"withdrawal #{withdrawal.pk} {what}",
             created_at=clock.now(),
         ),
         builder,
     )
-    return withdrawal
