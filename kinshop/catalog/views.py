@@ -34,7 +34,7 @@ from kinshop.orders import services as orders
 from kinshop.orders.models import Fulfilment, Refund
 from kinshop.payments import services as payments
 from kinshop.payments.models import Payment
-from kinshop.shops.console_forms import error_message
+from kinshop.shops.console_forms import error_message, submit
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -88,23 +88,19 @@ def console(request):
 
 def _apply(request):
     form = ApplySupplierForm(request.POST or None)
-    status = 200
-    if request.method == "POST":
-        status = 422
-        if form.is_valid():
-            try:
-                with transaction.atomic():
-                    services.apply_supplier(
-                        user=request.user,
-                        name=form.cleaned_data["name"],
-                        license_no=form.cleaned_data["license_no"],
-                        description=form.cleaned_data["description"],
-                    )
-            except DomainError as error:
-                form.add_error(None, error_message(error))
-            else:
-                messages.success(request, _("Thank you: an operator will verify your business."))
-                return redirect("catalog:console")
+    applied = submit(
+        form,
+        lambda data: services.apply_supplier(
+            user=request.user,
+            name=data["name"],
+            license_no=data["license_no"],
+            description=data["description"],
+        ),
+    )
+    if applied is not None:
+        messages.success(request, _("Thank you: an operator will verify your business."))
+        return redirect("catalog:console")
+    status = 422 if request.method == "POST" else 200
     return render(request, "catalog/apply.html", {"form": form}, status=status)
 
 
@@ -112,26 +108,22 @@ def _apply(request):
 @require_http_methods(["GET", "POST"])
 def new_product(request, supplier: Supplier):
     form = ProductForm(request.POST or None)
-    status = 200
-    if request.method == "POST":
-        status = 422
-        if form.is_valid():
-            try:
-                with transaction.atomic():
-                    product = services.create_product(
-                        user=request.user,
-                        title=form.cleaned_data["title"],
-                        description=form.cleaned_data["description"],
-                        commission_rate_bp=form.cleaned_data["commission_rate"],
-                        skus=form.cleaned_data["skus"],
-                    )
-            except DomainError as error:
-                form.add_error(None, error_message(error))
-            else:
-                messages.success(
-                    request, _("“%(title)s” is listed in the market.") % {"title": product.title}
-                )
-                return redirect("catalog:console")
+    product = submit(
+        form,
+        lambda data: services.create_product(
+            user=request.user,
+            title=data["title"],
+            description=data["description"],
+            commission_rate_bp=data["commission_rate"],
+            skus=data["skus"],
+        ),
+    )
+    if product is not None:
+        messages.success(
+            request, _("“%(title)s” is listed in the market.") % {"title": product.title}
+        )
+        return redirect("catalog:console")
+    status = 422 if request.method == "POST" else 200
     return render(
         request,
         "catalog/new_product.html",

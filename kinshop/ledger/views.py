@@ -22,7 +22,7 @@ from kinshop.ledger import queries, services
 from kinshop.ledger.forms import IdentityForm, WithdrawalForm
 from kinshop.ledger.models import Withdrawal
 from kinshop.sharing import services as sharing
-from kinshop.shops.console_forms import error_message
+from kinshop.shops.console_forms import error_message, submit
 from kinshop.shops.models import Shop
 
 PAGE_SIZE = 20
@@ -115,19 +115,15 @@ def entries(request):
 def identity(request):
     verified = IdentityVerification.objects.filter(user=request.user).first()
     form = IdentityForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            with transaction.atomic():
-                accounts.verify_identity(
-                    user=request.user,
-                    real_name=form.cleaned_data["real_name"],
-                    id_number=form.cleaned_data["id_number"],
-                )
-        except DomainError as error:
-            form.add_error(None, error_message(error))
-        else:
-            messages.success(request, _("Your identity is verified."))
-            return redirect("ledger:identity")
+    identity = submit(
+        form,
+        lambda data: accounts.verify_identity(
+            user=request.user, real_name=data["real_name"], id_number=data["id_number"]
+        ),
+    )
+    if identity is not None:
+        messages.success(request, _("Your identity is verified."))
+        return redirect("ledger:identity")
     status = 422 if request.method == "POST" else 200
     return render(
         request,

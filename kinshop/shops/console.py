@@ -33,6 +33,7 @@ from kinshop.shops.console_forms import (
     error_message,
     parse_pick_prices,
     price_field_name,
+    submit,
 )
 from kinshop.shops.models import SelectionPrice, Shop
 
@@ -110,23 +111,16 @@ def overview(request):
 
 def _open_shop(request):
     form = OpenShopForm(request.POST or None)
-    status = 200
-    if request.method == "POST":
-        status = 422
-        if form.is_valid():
-            try:
-                with transaction.atomic():
-                    services.open_shop(
-                        user=request.user,
-                        handle=form.cleaned_data["handle"],
-                        name=form.cleaned_data["name"],
-                        bio=form.cleaned_data["bio"],
-                    )
-            except DomainError as error:
-                form.add_error(None, error_message(error))
-            else:
-                messages.success(request, _("Your shop is open. Pick products from the market."))
-                return redirect("shop_console:market")
+    opened = submit(
+        form,
+        lambda data: services.open_shop(
+            user=request.user, handle=data["handle"], name=data["name"], bio=data["bio"]
+        ),
+    )
+    if opened is not None:
+        messages.success(request, _("Your shop is open. Pick products from the market."))
+        return redirect("shop_console:market")
+    status = 422 if request.method == "POST" else 200
     return render(request, "shops/console/open_shop.html", {"form": form}, status=status)
 
 
@@ -301,23 +295,16 @@ def orders(request, shop):
 @require_http_methods(["GET", "POST"])
 def shop_settings(request, shop):
     form = ShopSettingsForm(request.POST or None, initial={"name": shop.name, "bio": shop.bio})
-    status = 200
-    if request.method == "POST":
-        status = 422
-        if form.is_valid():
-            try:
-                with transaction.atomic():
-                    services.update_shop(
-                        user=request.user,
-                        shop=shop,
-                        name=form.cleaned_data["name"],
-                        bio=form.cleaned_data["bio"],
-                    )
-            except DomainError as error:
-                form.add_error(None, error_message(error))
-            else:
-                messages.success(request, _("Your shop is updated."))
-                return redirect("shop_console:settings")
+    updated = submit(
+        form,
+        lambda data: services.update_shop(
+            user=request.user, shop=shop, name=data["name"], bio=data["bio"]
+        ),
+    )
+    if updated is not None:
+        messages.success(request, _("Your shop is updated."))
+        return redirect("shop_console:settings")
+    status = 422 if request.method == "POST" else 200
     return render(
         request,
         "shops/console/settings.html",

@@ -6,7 +6,11 @@ for the code, and a translated generic sentence for a code it does not know."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 from django import forms
+from django.db import transaction
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -69,7 +73,24 @@ GENERIC_TEXT = {
     Conflict: _("This cannot be done now."),
 }
 
+T = TypeVar("T")
+
 MONEY_DETAILS = ("retail_min", "retail_max", "minimum", "available")
+
+
+def submit(form: forms.Form, action: Callable[[dict[str, Any]], T]) -> T | None:
+    """Run `action(cleaned_data)` — one service call — in one transaction when the
+    bound form is valid. Returns what the service returned (always an object),
+    or None when the form or the service refused; a service's refusal is added
+    to the form in the person's language."""
+    if not form.is_valid():
+        return None
+    try:
+        with transaction.atomic():
+            return action(form.cleaned_data)
+    except DomainError as error:
+        form.add_error(None, error_message(error))
+        return None
 
 
 def error_message(error: DomainError, **extra) -> str:
