@@ -41,6 +41,30 @@ def _ledger_stays_healthy(request):
     assert health["balanced"], f"ledger unhealthy after test: {health['mismatches'][:5]}"
 
 
+@pytest.fixture(autouse=True)
+def _entry_points_commit(request, monkeypatch):
+    """A test runs inside a transaction that is rolled back, so `on_commit` never
+    fires. When an entry point's transaction ends cleanly (only the test case's
+    own blocks are left open), run its `on_commit` callbacks, as its commit would
+    have: the outbox tries a recorded provider refund right then, as in
+    production. Tests that call services directly use `testing.commit()`."""
+    if "db" not in request.fixturenames:
+        yield
+        return
+    from django.db import transaction
+
+    original_exit = transaction.Atomic.__exit__
+
+    def exit_and_commit(self, exc_type, exc_value, traceback):
+        result = original_exit(self, exc_type, exc_value, traceback)
+        if exc_type is None and testing.only_test_transactions_open(self.using or "default"):
+            testing.commit(self.using or "default")
+        return result
+
+    monkeypatch.setattr(transaction.Atomic, "__exit__", exit_and_commit)
+    yield
+
+
 @pytest.fixture
 def operator(db):
     return testing.make_operator("platform_operator")

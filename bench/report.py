@@ -259,7 +259,7 @@ How each figure is made:
 3. Matured lines are built with set-based SQL: completed orders (one line
    each, completed 30 days ago) whose capture postings are copies of what
    `ledger.services.record_capture` wrote for the first of them (see
-   `bench/settle.py`), then `VACUUM ANALYZE`. Timed: `kinshop.jobs.run_due(now)`
+   `bench/settle.py`), then `VACUUM ANALYZE`. Timed: `kinshop.ops.jobs.run_due(now)`
    (every due job, settlement included), then the ledger health check must
    say balanced. Reference: one `INSERT ... SELECT ... generate_series` of as
    many postings as the job wrote, into a WAL-logged copy of `ledger_posting`

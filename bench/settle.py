@@ -2,7 +2,7 @@
 statement inserting as many postings.
 
     python -m bench.settle build N   # N completed, captured lines, 30 days old
-    python -m bench.settle run       # time kinshop.jobs.run_due(now)
+    python -m bench.settle run       # time kinshop.ops.jobs.run_due(now)
     python -m bench.settle reference # time one INSERT ... SELECT generate_series
 
 `build` makes the data with set-based SQL (a Python loop of 100,000 captures
@@ -149,10 +149,10 @@ def run() -> None:
     setup_django()
     from django.db import connection
 
-    from kinshop import jobs
     from kinshop.core import clock
     from kinshop.ledger import queries
     from kinshop.ledger.models import JournalEntry, Posting
+    from kinshop.ops import jobs
 
     now = clock.now()
     started = time.perf_counter()

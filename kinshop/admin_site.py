@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from django.contrib import admin
 from django.contrib.admin.apps import AdminConfig
 from django.utils.translation import gettext_lazy as _
-
-if TYPE_CHECKING:
-    from django_stubs_ext import StrOrPromise
 
 
 class KinshopAdminSite(admin.AdminSite):
@@ -20,17 +15,3 @@ class KinshopAdminSite(admin.AdminSite):
 
 class KinshopAdminConfig(AdminConfig):
     default_site = "kinshop.admin_site.KinshopAdminSite"
-
-
-def money_column(field: str, label: StrOrPromise, currency_field: str | None = "currency"):
-    """An admin column that shows fen as money (¥20.00), sortable by the field."""
-    from kinshop.core.money import format_money
-
-    def column(obj):
-        currency = getattr(obj, currency_field, "CNY") if currency_field else "CNY"
-        return format_money(getattr(obj, field), currency or "CNY")
-
-    column.short_description = label  # type: ignore[attr-defined]
-    column.admin_order_field = field  # type: ignore[attr-defined]
-    column.__name__ = f"{field}_money"
-    return column

@@ -5,8 +5,9 @@ from __future__ import annotations
 from ninja import NinjaAPI
 
 from kinshop.accounts.api import router as accounts
+from kinshop.accounts.auth import AUTH
 from kinshop.catalog.api import router as catalog
-from kinshop.core.api import AUTH, install_error_handlers
+from kinshop.core.api import install_error_handlers
 from kinshop.ledger.api import router as ledger
 from kinshop.orders.api import router as orders
 from kinshop.payments.api import router as payments

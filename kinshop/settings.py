@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django_tasks",
+    "django_tasks_db",
     "kinshop.core",
     "kinshop.accounts",
     "kinshop.catalog",
@@ -64,6 +66,7 @@ INSTALLED_APPS = [
     "kinshop.payments",
     "kinshop.ledger",
     "kinshop.idempotency",
+    "kinshop.ops",
     "kinshop.demo",
 ]
 
@@ -205,3 +208,11 @@ KINSHOP_REDIS_URL = os.environ.get("REDIS_URL", "")
 KINSHOP_PUBLIC_URL = os.environ.get("KINSHOP_PUBLIC_URL", "http://127.0.0.1:8000")
 # Uploaded files are served by Kinshop itself unless a front server does it.
 KINSHOP_SERVE_MEDIA = env_bool("KINSHOP_SERVE_MEDIA", True)
+
+# The outbox (kinshop/core/tasks.py): money calls at a provider are recorded as
+# tasks in the transaction that decides them and run after commit, by the
+# process that recorded them when KINSHOP_TASKS_EAGER is on and by `kinshop
+# worker` processes (retries, and whatever a dead process left).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+KINSHOP_TASKS_EAGER = env_bool("KINSHOP_TASKS_EAGER", True)
+KINSHOP_REFUND_ATTEMPTS = env_int("KINSHOP_REFUND_ATTEMPTS", 8)

@@ -118,3 +118,26 @@ class ApiClient:
 
     def delete(self, path: str):
         return self._call("delete", path)
+
+
+def commit(using: str = "default") -> None:
+    """Run what the last entry point left for after its commit (`on_commit`
+    callbacks: the outbox's first try of a provider refund, for one), as the
+    commit would have. A test runs inside one transaction that is rolled back at
+    its end, so nothing else would. Call it after a service called directly, as
+    an entry point would have committed there."""
+    from django.db import connections
+
+    connection = connections[using]
+    pending, connection.run_on_commit = connection.run_on_commit, []
+    for entry in pending:  # (savepoint ids, callback, robust)
+        entry[1]()
+
+
+def only_test_transactions_open(using: str = "default") -> bool:
+    """True when every open atomic block is the test case's own: an entry point's
+    transaction has just ended, so in production it would have committed."""
+    from django.db import connections
+
+    blocks = connections[using].atomic_blocks
+    return bool(blocks) and all(getattr(block, "_from_testcase", False) for block in blocks)

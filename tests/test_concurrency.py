@@ -127,7 +127,7 @@ def test_payment_and_deadline_job_race_leaves_one_outcome(last_ten_units):
     import datetime as dt
 
     from kinshop.core import clock
-    from kinshop.jobs import run_due
+    from kinshop.ops.jobs import run_due
 
     shop, sku = last_ten_units
     buyer = testing.ApiClient(testing.make_user())

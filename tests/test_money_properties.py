@@ -30,10 +30,10 @@ from hypothesis.stateful import (
 from kinshop import testing
 from kinshop.accounts import services as accounts
 from kinshop.core import clock
-from kinshop.jobs import run_due
 from kinshop.ledger import queries as ledger_queries
 from kinshop.ledger import services as ledger
 from kinshop.ledger.models import Withdrawal
+from kinshop.ops.jobs import run_due
 from kinshop.orders import services as orders
 from kinshop.orders.models import Order, OrderLine, Refund
 from kinshop.payments import services as payments
@@ -119,7 +119,8 @@ def test_worked_example_to_the_fen():
     refund = orders.request_refund(
         user=operator, order_id=order.id, amount=3300, reason="arbitration"
     )
-    orders.approve_refund(user=operator, refund_id=refund.id)
+    payments.approve_refund(user=operator, refund_id=refund.id)
+    testing.commit()
 
     sharer_wallet = _wallet(sharer)
     assert (sharer_wallet["available"], sharer_wallet["debt"], sharer_wallet["paid_out"]) == (
@@ -283,7 +284,8 @@ class Money(RuleBasedStateMachine):
         refund = orders.request_refund(
             user=self.operator, order_id=order.id, amount=amount, reason="property"
         )
-        orders.approve_refund(user=self.operator, refund_id=refund.id)
+        payments.approve_refund(user=self.operator, refund_id=refund.id)
+        testing.commit()
 
     @rule(days=st.integers(1, 12))
     def time_passes_and_jobs_run(self, days):

@@ -30,16 +30,6 @@ class TokenOut(Schema):
     token: str
 
 
-class MeOut(Schema):
-    id: int
-    username: str
-    display_name: str
-    roles: list[str]
-    supplier_id: int | None = None
-    shop_handle: str | None = None
-    identity_verified: bool
-
-
 class IdentityIn(Schema):
     real_name: str = Field(..., max_length=60)
     id_number: str = Field(..., max_length=30)
@@ -78,25 +68,6 @@ def create_token(request, payload: TokenIn):
     with transaction.atomic():
         _, token = services.create_token(username=payload.username, password=payload.password)
     return Status(201, {"token": token})
-
-
-@router.get("/me", operation_id="me", response={200: MeOut, **error_responses(401)})
-def me(request):
-    from kinshop.catalog.models import SupplierMembership
-    from kinshop.shops.models import Shop
-
-    user = request.auth
-    membership = SupplierMembership.objects.filter(user=user).first()
-    shop = Shop.objects.filter(owner=user).first()
-    return {
-        "id": user.id,
-        "username": user.username,
-        "display_name": user.public_name,
-        "roles": services.roles(user),
-        "supplier_id": membership.supplier_id if membership else None,
-        "shop_handle": shop.handle if shop else None,
-        "identity_verified": services.is_identity_verified(user),
-    }
 
 
 @router.post(

@@ -49,3 +49,22 @@ class IdentityVerification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.real_name} {self.id_number_masked}"
+
+
+class ShippingPhone(models.Model):
+    """A phone number a user has had an order delivered to. Two accounts that
+    ship to the same phone are one person for commission (DESIGN §3, linked
+    identities); orders record the phone here when an order is placed, so the
+    apps below orders can compare people without reading orders."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="shipping_phones")
+    phone = models.CharField(max_length=20)
+    first_used_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "phone"], name="shipping_phone_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.phone}"

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
 from kinshop.accounts import rules
-from kinshop.accounts.models import ApiToken, IdentityVerification, User
+from kinshop.accounts.models import ApiToken, IdentityVerification, ShippingPhone, User
 from kinshop.core import clock
 from kinshop.core.errors import Conflict, InvalidInput, NotAuthenticated
 
@@ -92,12 +92,21 @@ def is_identity_verified(user: User) -> bool:
     return IdentityVerification.objects.filter(user=user).exists()
 
 
-def roles(user: User) -> list[str]:
-    from kinshop.catalog.models import SupplierMembership
-    from kinshop.shops.models import Shop
+def note_shipping_phone(*, user: User, phone: str, at) -> None:
+    """Remember that `user` ships to `phone` (as typed; compared after
+    normalising). One statement, harmless when already known."""
+    phone = phone.strip()[:20]
+    if phone:
+        ShippingPhone.objects.bulk_create(
+            [ShippingPhone(user=user, phone=phone, first_used_at=at)], ignore_conflicts=True
+        )
 
-    return rules.roles_for(
-        is_operator=user.is_staff,
-        has_shop=Shop.objects.filter(owner=user).exists(),
-        is_supplier_staff=SupplierMembership.objects.filter(user=user).exists(),
-    )
+
+def shipping_phones(user_ids: list[int]) -> dict[int, set[str]]:
+    """The phones each of these users has shipped to, in one query."""
+    phones: dict[int, set[str]] = {user_id: set() for user_id in user_ids}
+    for user_id, phone in ShippingPhone.objects.filter(user_id__in=user_ids).values_list(
+        "user_id", "phone"
+    ):
+        phones[user_id].add(phone)
+    return phones

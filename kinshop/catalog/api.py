@@ -4,9 +4,10 @@ from django.db import transaction
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
 
+from kinshop.accounts.auth import optional_user
 from kinshop.catalog import queries, rules, services
 from kinshop.catalog.models import Product, Supplier
-from kinshop.core.api import Page, PageParams, error_responses, optional_user, paginate
+from kinshop.core.api import Page, PageParams, error_responses, paginate
 from kinshop.core.errors import Forbidden, NotFound
 
 router = Router(tags=["suppliers and catalog"])

@@ -1,11 +1,69 @@
-"""Pure rules of the supply market: price bands and commission caps."""
+"""Pure rules of the supply market: price bands, commission caps, and the split
+of a paid line between supplier, platform, sharer and shopkeeper (every app
+above prices with it: orders check a price covers its costs, the ledger books
+the split, the consoles preview it)."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
 
-from kinshop.core.money import BASIS_POINTS
+from kinshop.core.errors import InvalidInput
+from kinshop.core.money import BASIS_POINTS, apply_rate
+
+
+@dataclass(frozen=True)
+class Split:
+    """Who gets what of a paid order line: supplier S×qty, platform fee F,
+    the sharer's commission C, the shopkeeper's margin M."""
+
+    supplier: int
+    fee: int
+    commission: int
+    margin: int
+
+    @property
+    def total(self) -> int:
+        return self.supplier + self.fee + self.commission + self.margin
+
+    def parts(self) -> dict[str, int]:
+        return {
+            "supplier": self.supplier,
+            "fee": self.fee,
+            "commission": self.commission,
+            "margin": self.margin,
+        }
+
+    def __sub__(self, other: Split) -> Split:
+        return Split(
+            supplier=self.supplier - other.supplier,
+            fee=self.fee - other.fee,
+            commission=self.commission - other.commission,
+            margin=self.margin - other.margin,
+        )
+
+
+ZERO = Split(supplier=0, fee=0, commission=0, margin=0)
+
+
+def split_line(paid: int, supply: int, commission_bp: int, fee_bp: int) -> Split:
+    """Commission and fee round down; the margin takes the remainder, so the parts
+    always add up to what was paid. A line without a commission beneficiary is
+    split with `commission_bp=0`. A negative margin is refused: the price band
+    exists to make it impossible."""
+    if paid < 0 or supply < 0:
+        raise InvalidInput("Amounts must not be negative.", code="negative_amount")
+    commission = apply_rate(paid, commission_bp)
+    fee = apply_rate(paid, fee_bp)
+    margin = paid - supply - fee - commission
+    if margin < 0:
+        raise InvalidInput(
+            "The price does not cover supply, fee and commission.",
+            code="negative_margin",
+            paid=paid,
+            supply=supply,
+        )
+    return Split(supplier=supply, fee=fee, commission=commission, margin=margin)
 
 
 @dataclass(frozen=True)

@@ -310,7 +310,7 @@ def decide_refund(request, supplier: Supplier, refund_id: int, decision: str):
     try:
         with transaction.atomic():
             if decision == "approve":
-                orders.approve_refund(
+                payments.approve_refund(
                     user=request.user,
                     refund_id=refund_id,
                     restock=form.cleaned_data.get("restock", False),

@@ -1,4 +1,5 @@
-"""What every router shares: authentication, the error format and pagination.
+"""What every router shares: the error format and pagination (authentication is
+`kinshop.accounts.auth`).
 
 Errors always answer `{"code": "<snake_case>", "message": "<human text>"}` with a
 4xx status, whatever raised them: a service's DomainError, a malformed body, a
@@ -10,15 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
-from django.contrib.auth.models import AnonymousUser
 from django.db import IntegrityError
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Field, NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
-from ninja.security import HttpBearer, SessionAuth
 
-from kinshop.core.errors import DomainError, NotAuthenticated
+from kinshop.core.errors import DomainError
 
 
 class ErrorOut(Schema):
@@ -51,47 +50,6 @@ def paginate(queryset: QuerySet, params: PageParams, serialise: Callable[[Any], 
     count = queryset.count()
     rows = list(queryset[params.offset : params.offset + params.limit])
     return {"items": [serialise(row) for row in rows], "count": count}
-
-
-class BearerTokenAuth(HttpBearer):
-    def authenticate(self, request: HttpRequest, token: str):
-        from kinshop.accounts.services import user_for_token
-
-        user = user_for_token(token)
-        if user is not None:
-            request.user = user
-        return user
-
-
-class BrowserSessionAuth(SessionAuth):
-    """The browser session, with Django's CSRF check on unsafe methods.
-
-    The check runs only for a signed-in session: a caller with neither a session
-    nor a valid token is told 401 (sign in), not 403 csrf_failed."""
-
-    def __call__(self, request: HttpRequest):
-        user = getattr(request, "user", None)
-        if user is None or not user.is_authenticated:
-            return None
-        return super().__call__(request)
-
-
-AUTH = [BearerTokenAuth(), BrowserSessionAuth(csrf=True)]
-
-
-def optional_user(request: HttpRequest):
-    """The caller on a public endpoint: a bearer token, a session, or anonymous."""
-    header = request.headers.get("Authorization", "")
-    if header.lower().startswith("bearer "):
-        from kinshop.accounts.services import user_for_token
-
-        user = user_for_token(header[7:].strip())
-        if user is None:
-            raise NotAuthenticated("This token is not valid.", code="invalid_token")
-        request.user = user
-        return user
-    user = getattr(request, "user", None)
-    return user if user is not None else AnonymousUser()
 
 
 def _respond(api: NinjaAPI, request, status: int, code: str, message: str, details=None):

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils.translation import gettext_lazy as _
 
-from kinshop.admin_site import money_column
+from kinshop.core.admin_columns import money_column
 from kinshop.core.errors import DomainError
 from kinshop.ledger import services
 from kinshop.ledger.models import (

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q, Sum
 
+from kinshop.catalog import rules as catalog_rules
 from kinshop.core import clock
 from kinshop.core.errors import Conflict, Forbidden, InvalidInput
 from kinshop.core.statemachine import ensure_transition
@@ -125,11 +126,11 @@ def _write_entry(entry: JournalEntry, builder: _EntryBuilder) -> JournalEntry:
     return _write_entries([(entry, builder)])[0]
 
 
-def line_split(line) -> rules.Split:
+def line_split(line) -> catalog_rules.Split:
     """The split of a paid line with the rates frozen on it; no beneficiary, no
     commission (the margin keeps it)."""
     commission_bp = line.commission_rate_bp if line.commission_beneficiary_id else 0
-    return rules.split_line(
+    return catalog_rules.split_line(
         line.line_total, line.unit_supply_price * line.quantity, commission_bp, line.platform_fee_bp
     )
 

@@ -21,7 +21,7 @@ from kinshop.core.money import format_money
 from kinshop.ledger import queries, services
 from kinshop.ledger.forms import IdentityForm, WithdrawalForm
 from kinshop.ledger.models import Withdrawal
-from kinshop.sharing import services as sharing
+from kinshop.orders import queries as order_queries
 from kinshop.shops.console_forms import error_message, submit
 from kinshop.shops.models import Shop
 
@@ -75,7 +75,7 @@ def overview(request):
             "wallet_name": wallet_name,
             "wallet": wallet,
             "page_obj": _page(
-                request, sharing.my_shares(request.user).select_related("product"), 10
+                request, order_queries.my_shares(request.user).select_related("product"), 10
             ),
             "is_verified": accounts.is_identity_verified(request.user),
         },

@@ -1,16 +1,12 @@
-from django.contrib import admin, messages
-from django.db import transaction
+from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from kinshop.admin_site import money_column
-from kinshop.core.errors import DomainError
-from kinshop.orders import services
+from kinshop.core.admin_columns import money_column
 from kinshop.orders.models import (
     Fulfilment,
     Order,
     OrderLine,
     OrderStatusChange,
-    Refund,
     RefundLine,
 )
 
@@ -89,56 +85,3 @@ class RefundLineInline(ReadOnlyInline):
     model = RefundLine
     fields = ("line", "amount")
     readonly_fields = fields
-
-
-def _decide(approve: bool):
-    def action(modeladmin, request, queryset):
-        done = 0
-        for refund in queryset:
-            try:
-                with transaction.atomic():
-                    if approve:
-                        services.approve_refund(
-                            user=request.user, refund_id=refund.pk, note="operator"
-                        )
-                    else:
-                        services.reject_refund(
-                            user=request.user, refund_id=refund.pk, note="operator"
-                        )
-                done += 1
-            except DomainError as error:
-                modeladmin.message_user(request, f"#{refund.pk}: {error.message}", messages.WARNING)
-        if done:
-            modeladmin.message_user(request, _("%(count)d refund(s) decided.") % {"count": done})
-
-    action.__name__ = "approve_refunds" if approve else "reject_refunds"
-    label = _("Approve selected refunds") if approve else _("Reject selected refunds")
-    # Django's admin reads this attribute off the function; the stubs can't know.
-    action.short_description = label  # type: ignore[attr-defined]
-    return action
-
-
-@admin.register(Refund)
-class RefundAdmin(admin.ModelAdmin):
-    list_display = (
-        "id",
-        "order",
-        "supplier",
-        money_column("amount", _("amount"), currency_field=None),
-        "status",
-        "requested_by",
-        "created_at",
-        "decided_by",
-    )
-    list_filter = ("status",)
-    search_fields = ("order__id", "requested_by__username", "reason")
-    list_select_related = ("order", "supplier", "requested_by", "decided_by")
-    readonly_fields = [field.name for field in Refund._meta.fields]
-    inlines = [RefundLineInline]
-    actions = [_decide(True), _decide(False)]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

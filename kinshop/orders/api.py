@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
+from django.conf import settings
 from django.db import transaction
 from ninja import Field, Query, Router, Schema, Status
 
@@ -11,7 +12,12 @@ from kinshop.core.errors import NotFound
 from kinshop.idempotency import services as idempotency
 from kinshop.orders import queries, services
 from kinshop.orders.models import Order, Refund
+from kinshop.sharing.api import ShareLinkOut, link_out
+from kinshop.sharing.models import ShareLink
 from kinshop.shops import queries as shop_queries
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 router = Router(tags=["orders"])
 
@@ -362,20 +368,6 @@ def get_refund(request, refund_id: int):
 
 
 @router.post(
-    "/refunds/{refund_id}/approve",
-    operation_id="approve_refund",
-    response={200: RefundOut, **error_responses(401, 403, 404, 409, 422)},
-)
-def approve_refund(request, refund_id: int, payload: RefundDecisionIn | None = None):
-    decision = payload or RefundDecisionIn()
-    with transaction.atomic():
-        refund = services.approve_refund(
-            user=request.auth, refund_id=refund_id, restock=decision.restock, note=decision.note
-        )
-    return refund_out(refund)
-
-
-@router.post(
     "/refunds/{refund_id}/reject",
     operation_id="reject_refund",
     response={200: RefundOut, **error_responses(401, 403, 404, 409, 422)},
@@ -385,3 +377,38 @@ def reject_refund(request, refund_id: int, payload: RefundDecisionIn | None = No
     with transaction.atomic():
         refund = services.reject_refund(user=request.auth, refund_id=refund_id, note=decision.note)
     return refund_out(refund)
+
+
+# ---- share links ---------------------------------------------------------------
+# The sharer's links with what they brought: orders are counted here, where the
+# lines are, so that sharing never reads orders.
+
+
+class MyShareOut(ShareLinkOut):
+    shop: str
+    product_id: int | None
+    clicks: int
+    orders: int
+    commission: int
+    currency: str
+
+
+def my_share_out(link: WithAnnotations[ShareLink, queries.ShareStats]) -> dict:
+    return {
+        **link_out(link),
+        "shop": link.shop.handle,
+        "product_id": link.product_id,
+        "clicks": link.click_count,
+        "orders": link.order_count,
+        "commission": link.commission_total,
+        "currency": settings.KINSHOP_CURRENCY,
+    }
+
+
+@router.get(
+    "/me/shares",
+    operation_id="list_my_shares",
+    response={200: Page[MyShareOut], **error_responses(401)},
+)
+def list_my_shares(request, params: Query[PageParams]):
+    return paginate(queries.my_shares(request.auth), params, my_share_out)

@@ -2,11 +2,30 @@
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from typing import TYPE_CHECKING, TypedDict
+
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce
 
 from kinshop.catalog.models import SupplierMembership
 from kinshop.core.errors import NotFound
 from kinshop.orders.models import Fulfilment, Order, OrderLine, Refund
+from kinshop.sharing.models import Click, ShareLink
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 
 def with_details(queryset: QuerySet[Order] | None = None) -> QuerySet[Order]:
@@ -89,3 +108,60 @@ def refunds_visible_to(user) -> QuerySet[Refund]:
         Fulfilment.objects.filter(order=OuterRef("order"), supplier__memberships__user=user)
     )
     return Refund.objects.filter(Q(order__buyer=user) | Q(order__shop__owner=user) | Q(supplies_it))
+
+
+# ---- share links ---------------------------------------------------------------
+
+
+class ShareStats(TypedDict):
+    """What `my_shares` annotates each link with."""
+
+    click_count: int
+    order_count: int
+    commission_total: int
+
+
+def my_shares(user) -> QuerySet[WithAnnotations[ShareLink, ShareStats]]:
+    """The user's share links, newest first, each annotated with `click_count`,
+    `order_count` (distinct orders, neither cancelled nor fully refunded, attributed to the user through a
+    click on this link) and `commission_total` (fen, from the rates frozen on
+    the lines, each rounded down).
+    Paginate it: the count and a page are two queries, whatever the history."""
+    lines = OrderLine.objects.filter(
+        attribution_click__link=OuterRef("pk"),
+        commission_beneficiary_id=OuterRef("sharer_id"),
+    ).exclude(order__status__in=(Order.Status.CANCELLED, Order.Status.REFUNDED))
+    clicks = (
+        Click.objects.filter(link=OuterRef("pk"))
+        .order_by()
+        .values("link")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    orders = (
+        lines.order_by()
+        .values("attribution_click__link")
+        .annotate(n=Count("order", distinct=True))
+        .values("n")
+    )
+    commission = (
+        lines.order_by()
+        .values("attribution_click__link")
+        .annotate(
+            total=Sum(
+                F("line_total") * F("commission_rate_bp") / Value(10_000),
+                output_field=IntegerField(),
+            )
+        )
+        .values("total")
+    )
+    return (
+        ShareLink.objects.filter(sharer=user)
+        .select_related("shop")
+        .annotate(
+            click_count=Coalesce(Subquery(clicks, output_field=IntegerField()), 0),
+            order_count=Coalesce(Subquery(orders, output_field=IntegerField()), 0),
+            commission_total=Coalesce(Subquery(commission, output_field=IntegerField()), 0),
+        )
+        .order_by("-created_at", "-id")
+    )

@@ -1,4 +1,5 @@
-"""Pure rules of ordering: line limits, addresses, windows."""
+"""Pure rules of ordering: line limits, addresses, windows, and how a refund
+falls on the lines it covers."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+from kinshop.core.errors import InvalidInput
 
 MAX_DISTINCT_LINES = 50
 MAX_QUANTITY = 999
@@ -62,3 +65,37 @@ def after_sales_open(*, completed_at: dt.datetime | None, now: dt.datetime, days
 
 def is_due(*, since: dt.datetime | None, now: dt.datetime, days: int = 0, minutes: int = 0) -> bool:
     return since is not None and since + dt.timedelta(days=days, minutes=minutes) <= now
+
+
+def allocate_refund(amount: int, lines: list[tuple[int, int]]) -> dict[int, int]:
+    """Spread a refund over lines pro rata to what each can still be refunded.
+
+    `lines` are `(line_id, refundable_remaining)`. Each share rounds down; the fen
+    left over go one each to the lines with the most remaining (ties: lowest id),
+    never past a line's remaining. Returns `{line_id: amount}` for the lines that
+    receive something; the amounts sum to `amount` exactly."""
+    if amount < 0 or any(remaining < 0 for _, remaining in lines):
+        raise InvalidInput("Refund amounts must not be negative.", code="negative_amount")
+    available = sum(remaining for _, remaining in lines)
+    if amount > available:
+        raise InvalidInput(
+            "The refund is more than what is left to refund.",
+            code="refund_exceeds_refundable",
+            amount=amount,
+            refundable=available,
+        )
+    if amount == 0:
+        return {}
+    shares = {line_id: amount * remaining // available for line_id, remaining in lines}
+    left = amount - sum(shares.values())
+    # Each share is strictly below its line's remaining unless amount == available
+    # (then nothing is left over), and fewer fen are left than lines with money,
+    # so one pass in this order always suffices.
+    for line_id, remaining in sorted(lines, key=lambda item: (-item[1], item[0])):
+        if left == 0:
+            break
+        if shares[line_id] < remaining:
+            shares[line_id] += 1
+            left -= 1
+    assert left == 0, "allocation must be exact"
+    return {line_id: shares[line_id] for line_id, _ in lines if shares[line_id] > 0}

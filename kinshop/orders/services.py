@@ -12,14 +12,13 @@ from collections.abc import Iterable
 
 from django.conf import settings
 
+from kinshop.accounts import services as accounts
 from kinshop.catalog import rules as catalog_rules
 from kinshop.catalog import services as catalog
 from kinshop.catalog.models import SKU
 from kinshop.core import clock
 from kinshop.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from kinshop.core.statemachine import ensure_transition
-from kinshop.ledger import rules as ledger_rules
-from kinshop.ledger import services as ledger
 from kinshop.orders import queries, rules
 from kinshop.orders.models import (
     Fulfilment,
@@ -130,6 +129,7 @@ def place_order(
         payment_deadline=now + dt.timedelta(minutes=settings.KINSHOP_PAYMENT_TIMEOUT_MINUTES),
         created_at=now,
     )
+    accounts.note_shipping_phone(user=buyer, phone=order.recipient_phone, at=now)
     supplier_ids = sorted({sku.supplier_id for sku in skus.values()})
     fulfilments = Fulfilment.objects.bulk_create(
         [Fulfilment(order=order, supplier_id=supplier_id) for supplier_id in supplier_ids]
@@ -215,14 +215,14 @@ def expire_unpaid(*, now: dt.datetime, limit: int = 500) -> int:
 
 
 def mark_paid(*, order: Order, at: dt.datetime) -> bool:
-    """Called by payments with the order locked, when its money is captured.
-    Returns False when the order can no longer take it (cancelled, or already
-    paid): the caller refunds that payment."""
+    """Called by payments with the order locked, when its money is captured
+    (payments then books the split in the ledger). Returns False when the order
+    can no longer take it (cancelled, or already paid): the caller refunds that
+    payment."""
     if order.status != Order.Status.PENDING_PAYMENT:
         return False
     _transition(order, Order.Status.PAID, reason="payment captured", at=at)
     order.fulfilments.update(status=Fulfilment.Status.TO_SHIP)
-    ledger.record_capture(order=order)
     return True
 
 
@@ -371,10 +371,8 @@ def _can_decide(user, refund: Refund) -> bool:
 
 
 def approve_refund(*, user, refund_id: int, restock: bool = False, note: str = "") -> Refund:
-    """The supplier's staff (or the operator, overriding) approve: the money goes
-    back through the provider that took it."""
-    from kinshop.payments import services as payments
-
+    """The supplier's staff (or the operator, overriding) approve. Payments, which
+    calls this, then sends the money back through the provider that took it."""
     refund = _lock_order_then_refund(refund_id)
     if not _can_decide(user, refund):
         if refund.order.buyer_id == user.id or refund.order.shop.owner_id == user.id:
@@ -387,8 +385,6 @@ def approve_refund(*, user, refund_id: int, restock: bool = False, note: str = "
     refund.restock = restock
     refund.decided_by, refund.decided_at, refund.decision_note = user, clock.now(), note[:500]
     refund.save(update_fields=["status", "restock", "decided_by", "decided_at", "decision_note"])
-    payments.send_refund(refund=refund)
-    refund.refresh_from_db()
     return refund
 
 
@@ -407,22 +403,22 @@ def reject_refund(*, user, refund_id: int, note: str = "") -> Refund:
     return refund
 
 
-def complete_refund(*, refund_id: int) -> Refund:
-    """The money is back with the buyer: allocate it over the lines pro rata,
-    reverse their split in the ledger, and close the order if nothing is left.
-    Idempotent: a refund completes once."""
+def complete_refund(*, refund_id: int) -> tuple[Refund, dict[int, int]]:
+    """The money is back with the buyer: allocate it over the lines pro rata and
+    close the order if nothing is left. Returns the refund and its allocation
+    `{line_id: fen}`, which payments books in the ledger. Idempotent: a refund
+    completes once (a repeat returns the allocation recorded the first time)."""
     refund = _lock_order_then_refund(refund_id)
     order = refund.order
     if refund.status == Refund.Status.SUCCEEDED:
-        return refund
+        return refund, dict(refund.allocations.values_list("line_id", "amount"))
     ensure_transition(Refund.TRANSITIONS, refund.status, Refund.Status.SUCCEEDED, what="refund")
     scope = _refund_scope(order, refund.supplier_id)
     allocations = dict(
-        ledger_rules.allocate_refund(
+        rules.allocate_refund(
             refund.amount, [(line.id, line.line_total - line.refunded_amount) for line in scope]
         )
     )
-    ledger.record_refund(refund=refund, allocations=allocations)
     fully_refunded: dict[int, int] = defaultdict(int)
     for line in scope:
         share = allocations.get(line.id, 0)
@@ -452,7 +448,7 @@ def complete_refund(*, refund_id: int) -> Refund:
         order.fulfilments.filter(status=Fulfilment.Status.TO_SHIP).update(
             status=Fulfilment.Status.CANCELLED
         )
-    return refund
+    return refund, allocations
 
 
 def fail_refund(*, refund_id: int) -> Refund:

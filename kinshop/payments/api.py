@@ -9,6 +9,7 @@ from ninja import Field, Router, Schema, Status
 from kinshop.core.api import error_responses
 from kinshop.idempotency import services as idempotency
 from kinshop.orders import queries as order_queries
+from kinshop.orders.api import RefundDecisionIn, RefundOut, refund_out
 from kinshop.payments import services
 from kinshop.payments.models import Payment
 
@@ -124,3 +125,20 @@ def payment_webhook(request, provider: Literal["sandbox", "wechatpay"]):
             provider=provider, body=request.body, headers=dict(request.headers.items())
         )
     return {"code": "SUCCESS", "applied": applied}
+
+
+@router.post(
+    "/refunds/{refund_id}/approve",
+    operation_id="approve_refund",
+    response={200: RefundOut, **error_responses(401, 403, 404, 409, 422)},
+)
+def approve_refund(request, refund_id: int, payload: RefundDecisionIn | None = None):
+    decision = payload or RefundDecisionIn()
+    with transaction.atomic():
+        refund = services.approve_refund(
+            user=request.auth, refund_id=refund_id, restock=decision.restock, note=decision.note
+        )
+    # After commit the provider refund has been tried once already (the outbox
+    # runs eagerly): answer with where the refund stands now.
+    refund.refresh_from_db()
+    return refund_out(refund)

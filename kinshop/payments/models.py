@@ -56,12 +56,25 @@ class Payment(models.Model):
 
 class ProviderRefund(models.Model):
     """Money sent back through the provider, for an after-sales refund or for a
-    payment that arrived after its order was closed."""
+    payment that arrived after its order was closed.
+
+    It is the outbox of a money call: the row is written in the transaction that
+    decides the refund, and the task worker carries the call out after commit,
+    with retries, as `reference` (WeChat Pay's out_refund_no) so that a call
+    made twice refunds once at the provider."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", _("pending")
+        PENDING = "pending", _("to send")
+        SENT = "sent", _("sent, waiting for the provider")
         SUCCEEDED = "succeeded", _("succeeded")
         FAILED = "failed", _("failed")
+
+    TRANSITIONS: ClassVar[Transitions] = {
+        Status.PENDING: {Status.SENT, Status.SUCCEEDED, Status.FAILED},
+        Status.SENT: {Status.SUCCEEDED, Status.FAILED},
+        Status.SUCCEEDED: set(),
+        Status.FAILED: set(),
+    }
 
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
     refund = models.OneToOneField(
@@ -72,11 +85,22 @@ class ProviderRefund(models.Model):
         related_name="provider_refund",
     )
     amount = models.PositiveBigIntegerField()
+    reason = models.CharField(max_length=80, blank=True, default="")
     reference = models.CharField(max_length=64, unique=True)
     provider_refund_id = models.CharField(max_length=64, blank=True, default="")
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    # When the worker may try (again): a pending refund whose time has come and
+    # that no worker is carrying out is sent again by the `retry_refunds` job.
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=200, blank=True, default="")
     created_at = models.DateTimeField()
     succeeded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="provider_refund_due"),
+        ]
 
 
 class WebhookEvent(models.Model):

@@ -1,20 +1,33 @@
 """Use cases of payments: start a payment, take a provider's signed
 notification, capture exactly once, refund through the provider that took the
-money. The only writers of payments."""
+money. The only writers of payments.
+
+Payments orchestrate: a capture marks the order paid (orders) and then books the
+split (ledger); an approved refund is decided by orders, recorded here as a
+provider refund, and carried out after commit by the task worker; its success
+completes the refund in orders and reverses the split in the ledger. Nothing
+below payments calls back up.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import os
 import secrets
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from kinshop.core import clock
+from kinshop.core import tasks as outbox
 from kinshop.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from kinshop.core.statemachine import ensure_transition
 from kinshop.ledger import services as ledger
 from kinshop.orders import queries as order_queries
 from kinshop.orders import services as orders
 from kinshop.orders.models import Order, Refund
+from kinshop.payments import rules
 from kinshop.payments.models import Payment, ProviderRefund, WebhookEvent
 from kinshop.payments.providers import base, get_provider, sandbox
 
@@ -124,11 +137,8 @@ def _apply(provider: str, notification: base.Notification) -> None:
         provider_refund = ProviderRefund.objects.filter(
             reference=notification.refund_reference
         ).first()
-        if provider_refund and provider_refund.status == ProviderRefund.Status.PENDING:
-            provider_refund.status = ProviderRefund.Status.FAILED
-            provider_refund.save(update_fields=["status"])
-            if provider_refund.refund_id:
-                orders.fail_refund(refund_id=provider_refund.refund_id)
+        if provider_refund is not None:
+            _mark_refund_failed(provider_refund.pk, error="the provider reported the refund failed")
 
 
 def capture(*, provider: str, reference: str, amount: int, transaction_id: str = "") -> Payment:
@@ -153,8 +163,9 @@ def capture(*, provider: str, reference: str, amount: int, transaction_id: str =
         payment.amount = amount
         payment.save(update_fields=["status", "captured_at", "amount", "provider_transaction_id"])
         ledger.record_late_payment(payment=payment)
-        _send_provider_refund(payment=payment, amount=amount, refund=None, reason="order closed")
+        _record_provider_refund(payment=payment, amount=amount, refund=None, reason="order closed")
         return payment
+    ledger.record_capture(order=order)
     payment.status = Payment.Status.CAPTURED
     payment.captured_at = now
     payment.save(update_fields=["status", "captured_at", "provider_transaction_id"])
@@ -184,58 +195,191 @@ def _refund_succeeded(provider: str, notification: base.Notification) -> None:
     _mark_refund_succeeded(provider_refund.pk, provider_refund_id=notification.provider_refund_id)
 
 
+def _lock_provider_refund(provider_refund_pk: int) -> ProviderRefund:
+    """Order first, then the provider refund: the lock order every path follows."""
+    order_id = (
+        ProviderRefund.objects.filter(pk=provider_refund_pk)
+        .values_list("payment__order_id", flat=True)
+        .get()
+    )
+    order_queries.lock_order(order_id)
+    return (
+        ProviderRefund.objects.select_for_update()
+        .select_related("payment")
+        .get(pk=provider_refund_pk)
+    )
+
+
+def _set_status(provider_refund: ProviderRefund, to: str, *fields: str) -> None:
+    ensure_transition(
+        ProviderRefund.TRANSITIONS, provider_refund.status, to, what="provider refund"
+    )
+    provider_refund.status = to
+    provider_refund.save(update_fields=["status", *fields])
+
+
 def _mark_refund_succeeded(provider_refund_pk: int, *, provider_refund_id: str = "") -> None:
-    provider_refund = ProviderRefund.objects.select_for_update().get(pk=provider_refund_pk)
+    """The money is back with the payer: complete the after-sales refund and
+    reverse its split, or close the books of a late payment. Once."""
+    provider_refund = _lock_provider_refund(provider_refund_pk)
     if provider_refund.status == ProviderRefund.Status.SUCCEEDED:
         return
-    provider_refund.status = ProviderRefund.Status.SUCCEEDED
     provider_refund.succeeded_at = clock.now()
     provider_refund.provider_refund_id = provider_refund_id or provider_refund.provider_refund_id
-    provider_refund.save(update_fields=["status", "succeeded_at", "provider_refund_id"])
+    _set_status(
+        provider_refund, ProviderRefund.Status.SUCCEEDED, "succeeded_at", "provider_refund_id"
+    )
     if provider_refund.refund_id:
-        orders.complete_refund(refund_id=provider_refund.refund_id)
+        refund, allocations = orders.complete_refund(refund_id=provider_refund.refund_id)
+        ledger.record_refund(refund=refund, allocations=allocations)
     else:
         ledger.record_late_payment_refund(payment=provider_refund.payment)
+
+
+def _mark_refund_failed(provider_refund_pk: int, *, error: str) -> None:
+    provider_refund = _lock_provider_refund(provider_refund_pk)
+    if provider_refund.status in (ProviderRefund.Status.SUCCEEDED, ProviderRefund.Status.FAILED):
+        return
+    provider_refund.last_error = error[:200]
+    _set_status(provider_refund, ProviderRefund.Status.FAILED, "last_error")
+    if provider_refund.refund_id:
+        orders.fail_refund(refund_id=provider_refund.refund_id)
 
 
 # ---- refunds -------------------------------------------------------------------
 
 
-def _send_provider_refund(
+def _record_provider_refund(
     *, payment: Payment, amount: int, refund: Refund | None, reason: str
-) -> None:
+) -> ProviderRefund:
+    """Record a refund through the provider in the caller's transaction (the
+    outbox); the task worker sends it after commit. No HTTP call here: the
+    caller holds the order's lock."""
+    from kinshop.payments import tasks
+
+    now = clock.now()
     provider_refund = ProviderRefund.objects.create(
         payment=payment,
         refund=refund,
         amount=amount,
-        reference=_new_reference("R"),
-        created_at=clock.now(),
-    )
-    sent = get_provider(payment.provider, must_be_enabled=False).send_refund(
-        payment_reference=payment.reference,
-        refund_reference=provider_refund.reference,
-        amount=amount,
-        total=payment.amount,
         reason=reason[:80],
+        reference=_new_reference("R"),
+        created_at=now,
+        # If nobody has carried it out by then (the process that should have
+        # died), the `retry_refunds` job hands it to the worker again.
+        next_attempt_at=now + dt.timedelta(seconds=rules.retry_delay_seconds(1)),
     )
-    provider_refund.provider_refund_id = sent.provider_refund_id
-    provider_refund.save(update_fields=["provider_refund_id"])
-    if sent.succeeded:
-        _mark_refund_succeeded(provider_refund.pk)
+    outbox.record(tasks.send_provider_refund, provider_refund.pk)
+    return provider_refund
 
 
-def send_refund(*, refund: Refund) -> None:
-    """Send an approved after-sales refund back through the provider that took
-    the order's money. Providers that refund at once complete it now; others
-    complete it when their notification arrives."""
+def approve_refund(*, user, refund_id: int, restock: bool = False, note: str = "") -> Refund:
+    """The supplier's staff (or the operator, overriding) approve a refund: orders
+    decides it, and the money goes back through the provider that took the
+    order's money, sent by the task worker after commit."""
+    refund = orders.approve_refund(user=user, refund_id=refund_id, restock=restock, note=note)
     payment = Payment.objects.filter(
         order_id=refund.order_id, status=Payment.Status.CAPTURED
     ).first()
     if payment is None:
         raise Conflict("This order has no captured payment to refund.", code="not_paid")
-    _send_provider_refund(
+    _record_provider_refund(
         payment=payment, amount=refund.amount, refund=refund, reason=refund.reason
     )
+    return refund
+
+
+def send_provider_refund(*, provider_refund_id: int) -> str:
+    """Carry out a recorded provider refund: the task's body, run outside any
+    transaction. The call goes out with no row locked; a call that fails is
+    retried after a growing delay, up to `KINSHOP_REFUND_ATTEMPTS` attempts.
+    Safe to run twice: the provider refunds one `reference` once, and the outcome
+    is recorded once. Returns the provider refund's status."""
+    from kinshop.payments import tasks
+
+    with transaction.atomic():
+        provider_refund = (
+            ProviderRefund.objects.select_for_update()
+            .select_related("payment")
+            .filter(pk=provider_refund_id)
+            .first()
+        )
+        if provider_refund is None:
+            return "missing"
+        if provider_refund.status != ProviderRefund.Status.PENDING:
+            return provider_refund.status
+        provider_refund.attempts += 1
+        # A lease: if this process dies before it records the outcome, the job
+        # hands the refund to a worker again once this moment has passed.
+        provider_refund.next_attempt_at = clock.now() + dt.timedelta(
+            seconds=rules.retry_delay_seconds(provider_refund.attempts + 1)
+        )
+        provider_refund.save(update_fields=["attempts", "next_attempt_at"])
+    payment = provider_refund.payment
+    try:
+        sent = get_provider(payment.provider, must_be_enabled=False).send_refund(
+            payment_reference=payment.reference,
+            refund_reference=provider_refund.reference,
+            amount=provider_refund.amount,
+            total=payment.amount,
+            reason=provider_refund.reason,
+        )
+    except Exception as error:
+        log.warning(
+            "refund %s: attempt %s failed: %s",
+            provider_refund.reference,
+            provider_refund.attempts,
+            error,
+        )
+        with transaction.atomic():
+            if provider_refund.attempts >= settings.KINSHOP_REFUND_ATTEMPTS:
+                _mark_refund_failed(provider_refund.pk, error=str(error))
+                return ProviderRefund.Status.FAILED
+            ProviderRefund.objects.filter(pk=provider_refund.pk).update(last_error=str(error)[:200])
+            outbox.record_later(
+                tasks.send_provider_refund,
+                dt.datetime.now(dt.UTC)
+                + dt.timedelta(seconds=rules.retry_delay_seconds(provider_refund.attempts)),
+                provider_refund.pk,
+            )
+        return ProviderRefund.Status.PENDING
+    _crash_point("after_provider_refund")
+    with transaction.atomic():
+        if sent.succeeded:
+            _mark_refund_succeeded(provider_refund.pk, provider_refund_id=sent.provider_refund_id)
+            return ProviderRefund.Status.SUCCEEDED
+        provider_refund = _lock_provider_refund(provider_refund.pk)
+        if provider_refund.status == ProviderRefund.Status.PENDING:
+            provider_refund.provider_refund_id = sent.provider_refund_id
+            _set_status(provider_refund, ProviderRefund.Status.SENT, "provider_refund_id")
+        return provider_refund.status
+
+
+def retry_due_refunds(*, now: dt.datetime, limit: int = 500) -> int:
+    """Job: provider refunds still to send whose moment has come (a retry's delay
+    passed, or the process that was sending one died) go to the worker again.
+    Idempotent: each is pushed back by its next delay as it is handed over."""
+    from kinshop.payments import tasks
+
+    due = list(
+        ProviderRefund.objects.select_for_update(skip_locked=True)
+        .filter(status=ProviderRefund.Status.PENDING, next_attempt_at__lte=now)
+        .order_by("next_attempt_at", "id")[:limit]
+    )
+    for provider_refund in due:
+        provider_refund.next_attempt_at = now + dt.timedelta(
+            seconds=rules.retry_delay_seconds(provider_refund.attempts + 1)
+        )
+        outbox.record_later(tasks.send_provider_refund, None, provider_refund.pk)
+    ProviderRefund.objects.bulk_update(due, ["next_attempt_at"])
+    return len(due)
+
+
+def _crash_point(name: str) -> None:
+    """Where a test kills the worker (`KINSHOP_CRASH_AT=after_provider_refund`):
+    the provider has refunded and nothing is recorded yet."""
+    if os.environ.get("KINSHOP_CRASH_AT") == name:
+        os._exit(137)
 
 
 # ---- sandbox and offline -------------------------------------------------------

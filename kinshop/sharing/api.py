@@ -5,16 +5,16 @@ from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.http import HttpResponse
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 
-from kinshop.core.api import Page, PageParams, error_responses, paginate
+from kinshop.core.api import error_responses
 from kinshop.core.errors import NotFound
 from kinshop.sharing import poster, services
 from kinshop.sharing.models import ShareLink
 from kinshop.shops.models import Shop
 
 if TYPE_CHECKING:
-    from django_stubs_ext import WithAnnotations
+    pass
 
 router = Router(tags=["sharing"])
 
@@ -48,15 +48,6 @@ class ClickOut(Schema):
     at: dt.datetime
 
 
-class MyShareOut(ShareLinkOut):
-    shop: str
-    product_id: int | None
-    clicks: int
-    orders: int
-    commission: int
-    currency: str
-
-
 def poster_path(code: str) -> str:
     return f"/api/v1/share-links/{code}/poster.png"
 
@@ -66,20 +57,6 @@ def link_out(link: ShareLink) -> dict:
         "code": link.code,
         "url": poster.share_url(link.code),
         "poster_url": poster_path(link.code),
-    }
-
-
-def my_share_out(link: WithAnnotations[ShareLink, services.ShareStats]) -> dict:
-    from django.conf import settings
-
-    return {
-        **link_out(link),
-        "shop": link.shop.handle,
-        "product_id": link.product_id,
-        "clicks": link.click_count,
-        "orders": link.order_count,
-        "commission": link.commission_total,
-        "currency": settings.KINSHOP_CURRENCY,
     }
 
 
@@ -146,12 +123,3 @@ def record_click(request, code: str, payload: ClickIn | None = None):
     with transaction.atomic():
         click = services.record_click(code=code, viewer=request.auth, channel=channel)
     return Status(201, {"id": click.id, "channel": click.channel, "at": click.at})
-
-
-@router.get(
-    "/me/shares",
-    operation_id="list_my_shares",
-    response={200: Page[MyShareOut], **error_responses(401)},
-)
-def list_my_shares(request, params: Query[PageParams]):
-    return paginate(services.my_shares(request.auth), params, my_share_out)

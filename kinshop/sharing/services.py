@@ -7,24 +7,16 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypedDict
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, IntegerField, OuterRef, QuerySet, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
 
+from kinshop.accounts import services as accounts
 from kinshop.core import clock
 from kinshop.core.errors import InvalidInput, NotFound
 from kinshop.sharing import rules
 from kinshop.sharing.models import Binding, Click, ShareLink
 from kinshop.shops.models import Selection, Shop
-
-if TYPE_CHECKING:
-    from django_stubs_ext import WithAnnotations
-
-# Orders that earn nothing for anyone: never paid, or fully refunded.
-_VOID_ORDER_STATUSES = ("cancelled", "refunded")
 
 
 @dataclass(frozen=True)
@@ -221,8 +213,6 @@ def _bind(*, buyer, click: Click, at) -> bool:
 def _ineligibility(*, buyer, sharer, shopkeeper_id: int) -> str:
     """rules.ineligibility with the phones each side ships orders to: at most
     one query, whatever their order history."""
-    from kinshop.orders.models import Order
-
     quick = rules.ineligibility(
         sharer=rules.Person.of(id=sharer.pk, phone=sharer.phone, email=sharer.email),
         buyer=rules.Person.of(id=buyer.pk, phone=buyer.phone, email=buyer.email),
@@ -230,14 +220,7 @@ def _ineligibility(*, buyer, sharer, shopkeeper_id: int) -> str:
     )
     if quick or not (rules.normalise_phone(buyer.phone) or rules.normalise_phone(sharer.phone)):
         return quick
-    shipped_to: dict[int, set[str]] = {buyer.pk: set(), sharer.pk: set()}
-    for person_id, phone in (
-        Order.objects.filter(buyer_id__in=[buyer.pk, sharer.pk])
-        .values_list("buyer_id", "recipient_phone")
-        .distinct()
-        .order_by()
-    ):
-        shipped_to[person_id].add(phone)
+    shipped_to = accounts.shipping_phones([buyer.pk, sharer.pk])
     return rules.ineligibility(
         sharer=rules.Person.of(
             id=sharer.pk,
@@ -338,63 +321,4 @@ def _decide(*, buyer, shop: Shop, sharer, click_id, policy: str, note: str) -> D
         click_id=click_id,
         policy=policy,
         note=note[:120],
-    )
-
-
-# Statistics ---------------------------------------------------------------
-
-
-class ShareStats(TypedDict):
-    """What `my_shares` annotates each link with."""
-
-    click_count: int
-    order_count: int
-    commission_total: int
-
-
-def my_shares(user) -> QuerySet[WithAnnotations[ShareLink, ShareStats]]:
-    """The user's share links, newest first, each annotated with `click_count`,
-    `order_count` (distinct non-void orders attributed to the user through a
-    click on this link) and `commission_total` (fen, from the rates frozen on
-    the lines, each rounded down).
-    Paginate it: the count and a page are two queries, whatever the history."""
-    from kinshop.orders.models import OrderLine
-
-    lines = OrderLine.objects.filter(
-        attribution_click__link=OuterRef("pk"),
-        commission_beneficiary_id=OuterRef("sharer_id"),
-    ).exclude(order__status__in=_VOID_ORDER_STATUSES)
-    clicks = (
-        Click.objects.filter(link=OuterRef("pk"))
-        .order_by()
-        .values("link")
-        .annotate(n=Count("id"))
-        .values("n")
-    )
-    orders = (
-        lines.order_by()
-        .values("attribution_click__link")
-        .annotate(n=Count("order", distinct=True))
-        .values("n")
-    )
-    commission = (
-        lines.order_by()
-        .values("attribution_click__link")
-        .annotate(
-            total=Sum(
-                F("line_total") * F("commission_rate_bp") / Value(10_000),
-                output_field=IntegerField(),
-            )
-        )
-        .values("total")
-    )
-    return (
-        ShareLink.objects.filter(sharer=user)
-        .select_related("shop")
-        .annotate(
-            click_count=Coalesce(Subquery(clicks, output_field=IntegerField()), 0),
-            order_count=Coalesce(Subquery(orders, output_field=IntegerField()), 0),
-            commission_total=Coalesce(Subquery(commission, output_field=IntegerField()), 0),
-        )
-        .order_by("-created_at", "-id")
     )

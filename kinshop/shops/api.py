@@ -3,12 +3,44 @@ from __future__ import annotations
 from django.db import transaction
 from ninja import Field, Router, Schema, Status
 
+from kinshop.accounts import services as accounts
 from kinshop.catalog import rules as catalog_rules
+from kinshop.catalog.queries import supplier_of
 from kinshop.core.api import error_responses
 from kinshop.core.errors import InvalidInput, NotFound
 from kinshop.shops import queries, services
 
 router = Router(tags=["shops"])
+
+# `me` answers here, not in accounts: a user's roles come from what they are in
+# the apps above accounts (the staff of a supplier, the keeper of a shop), and
+# accounts never imports upwards.
+
+
+class MeOut(Schema):
+    id: int
+    username: str
+    display_name: str
+    roles: list[str]
+    supplier_id: int | None = None
+    shop_handle: str | None = None
+    identity_verified: bool
+
+
+@router.get("/me", operation_id="me", response={200: MeOut, **error_responses(401)})
+def me(request):
+    user = request.auth
+    supplier = supplier_of(user)
+    shop = queries.shop_of(user)
+    return {
+        "id": user.id,
+        "username": user.username,
+        "display_name": user.public_name,
+        "roles": queries.roles_of(user),
+        "supplier_id": supplier.id if supplier else None,
+        "shop_handle": shop.handle if shop else None,
+        "identity_verified": accounts.is_identity_verified(user),
+    }
 
 
 class ShopIn(Schema):

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from kinshop.catalog import queries as catalog_queries
+from kinshop.catalog import rules as catalog_rules
 from kinshop.core import clock
 from kinshop.core.errors import DomainError, InvalidInput
 from kinshop.ledger import queries as ledger_queries
@@ -135,7 +136,7 @@ def _sku_rows(product, shop_prices: dict[int, int], typed=None) -> list[dict]:
         split = None
         if sku.retail_min <= price <= sku.retail_max:
             try:
-                split = ledger_rules.split_line(
+                split = catalog_rules.split_line(
                     price, sku.supply_price, product.commission_rate_bp, fee_bp
                 )
             except InvalidInput:
@@ -265,7 +266,7 @@ def order_margin(order: Order) -> int:
         return 0
     total = 0
     for line in order.lines.all():
-        split = ledger_rules.split_line(
+        split = catalog_rules.split_line(
             line.line_total,
             line.supply_total,
             line.commission_rate_bp if line.commission_beneficiary_id else 0,

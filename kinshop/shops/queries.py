@@ -4,8 +4,26 @@ from __future__ import annotations
 
 from django.db.models import Prefetch, QuerySet
 
-from kinshop.catalog.models import ProductImage, Supplier
+from kinshop.accounts import rules as account_rules
+from kinshop.catalog.models import ProductImage, Supplier, SupplierMembership
 from kinshop.shops.models import Selection, SelectionPrice, Shop
+
+
+def shop_of(user) -> Shop | None:
+    """The shop this user keeps (one shop per user), or None."""
+    if not user.is_authenticated:
+        return None
+    return Shop.objects.filter(owner=user).first()
+
+
+def roles_of(user) -> list[str]:
+    """What a user is, derived from what they do: an operator, a shopkeeper, a
+    supplier's staff; everyone signed in is a consumer and a sharer."""
+    return account_rules.roles_for(
+        is_operator=user.is_staff,
+        has_shop=Shop.objects.filter(owner=user).exists(),
+        is_supplier_staff=SupplierMembership.objects.filter(user=user).exists(),
+    )
 
 
 def shop_by_handle(handle: str) -> Shop | None:

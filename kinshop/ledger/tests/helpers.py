@@ -88,7 +88,7 @@ def refund_order(order: Order, amount: int, allocations: dict[int, int] | None =
         remaining = [
             (line.pk, line.line_total - line.refunded_amount) for line in order.lines.all()
         ]
-        from kinshop.ledger.rules import allocate_refund
+        from kinshop.orders.rules import allocate_refund
 
         allocations = allocate_refund(amount, remaining)
     refund = Refund.objects.create(

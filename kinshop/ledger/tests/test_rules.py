@@ -6,8 +6,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from kinshop.catalog.rules import Split, split_line
 from kinshop.core.errors import InvalidInput
-from kinshop.ledger.rules import Split, allocate_refund, reverse_split, split_line
+from kinshop.ledger.rules import reverse_split
+from kinshop.orders.rules import allocate_refund
 
 
 def test_worked_example_split_and_partial_refund():

@@ -404,7 +404,7 @@ def test_settlement_goes_one_batch_at_a_time_and_the_job_finishes_the_backlog(
     assert services.settle_due(now=clock.now(), max_orders=1) == 1
     assert LineSettlement.objects.count() == 1
     # then the job runner calls again until nothing is due
-    from kinshop.jobs import run_due
+    from kinshop.ops.jobs import run_due
 
     assert run_due()["settle"] == 2
     assert LineSettlement.objects.count() == 3

@@ -9,11 +9,12 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from kinshop import jobs, testing
+from kinshop import testing
 from kinshop.accounts import services as accounts
 from kinshop.core import clock
 from kinshop.ledger import queries
 from kinshop.ledger.models import Withdrawal
+from kinshop.ops import jobs
 from kinshop.orders import services as orders
 from kinshop.orders.rules import Address, LineRequest
 from kinshop.payments import services as payments

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from kinshop import testing
 from kinshop.catalog.models import SKU
 from kinshop.core import clock
-from kinshop.jobs import run_due
+from kinshop.ops.jobs import run_due
 from kinshop.orders.models import Order
 from kinshop.orders.tests.conftest import ADDRESS, order_payload
 from kinshop.payments.models import Payment, WebhookEvent

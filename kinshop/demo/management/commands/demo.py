@@ -40,7 +40,7 @@ class Command(BaseCommand):
         )
         if no_serve:
             return
-        from kinshop import jobs
+        from kinshop.ops import jobs
 
         jobs.start_worker(interval_seconds=30)
         self.stdout.write(

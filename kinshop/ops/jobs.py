@@ -1,6 +1,8 @@
 """Every time-driven job, in the order they must run: orders whose deadline
 passed are closed before anything is settled; auto-confirmation comes before
-settlement so that a long-shipped order settles in the same run when due."""
+settlement so that a long-shipped order settles in the same run when due; money
+calls at a provider that are due again go back to the task worker. After the
+jobs, the ready tasks of the outbox run once, outside any transaction."""
 
 from __future__ import annotations
 
@@ -11,9 +13,10 @@ from collections.abc import Callable
 
 from django.db import close_old_connections, transaction
 
-from kinshop.core import clock
+from kinshop.core import clock, tasks
 from kinshop.ledger import jobs as ledger_jobs
 from kinshop.orders import jobs as order_jobs
+from kinshop.payments import jobs as payment_jobs
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +26,7 @@ JOBS: list[tuple[str, Job]] = [
     ("expire_unpaid_orders", order_jobs.expire_unpaid_orders),
     ("auto_confirm_orders", order_jobs.auto_confirm_orders),
     ("settle", ledger_jobs.settle),
+    ("retry_refunds", payment_jobs.retry_refunds),
 ]
 
 BATCH_ROUNDS = 1000  # at most 1000 batches of each job per run
@@ -30,7 +34,8 @@ BATCH_ROUNDS = 1000  # at most 1000 batches of each job per run
 
 def run_due(now: dt.datetime | None = None) -> dict[str, int]:
     """Run every job that is due now, each in its own transactions, until none
-    has anything left to do. Returns how many items each job handled."""
+    has anything left to do, then the ready tasks. Returns how many items each
+    job handled (and how many tasks ran, as `tasks`)."""
     now = now or clock.now()
     done: dict[str, int] = {}
     for name, job in JOBS:
@@ -42,6 +47,7 @@ def run_due(now: dt.datetime | None = None) -> dict[str, int]:
             if handled == 0:
                 break
         done[name] = total
+    done["tasks"] = tasks.run_ready()
     return done
 
 

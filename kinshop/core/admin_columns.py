@@ -1,0 +1,23 @@
+"""Columns the operator's console shares across apps."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from kinshop.core.money import format_money
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+
+def money_column(field: str, label: StrOrPromise, currency_field: str | None = "currency"):
+    """An admin column that shows fen as money (¥20.00), sortable by the field."""
+
+    def column(obj):
+        currency = getattr(obj, currency_field, "CNY") if currency_field else "CNY"
+        return format_money(getattr(obj, field), currency or "CNY")
+
+    column.short_description = label  # type: ignore[attr-defined]
+    column.admin_order_field = field  # type: ignore[attr-defined]
+    column.__name__ = f"{field}_money"
+    return column
