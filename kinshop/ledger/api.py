@@ -4,11 +4,11 @@ import datetime as dt
 
 from django.db import transaction
 from django.shortcuts import get_object_or_404
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, Query, Router, Schema
 
 from kinshop.core.api import Page, PageParams, error_responses, paginate
 from kinshop.core.errors import Forbidden
-from kinshop.idempotency.services import run_once
+from kinshop.idempotency.api import idempotent
 from kinshop.ledger import queries, services
 from kinshop.ledger.models import Posting, Withdrawal
 
@@ -151,22 +151,20 @@ def list_wallet_entries(
     response={201: WithdrawalOut, **error_responses(400, 401, 403, 409, 422)},
 )
 def request_withdrawal(request, payload: WithdrawalIn):
-    def action():
+    def withdraw() -> dict:
         withdrawal = services.request_withdrawal(
             user=request.auth, amount=payload.amount, wallet=payload.wallet
         )
-        # JSON-ready, so that a repeat with the same Idempotency-Key answers the same.
-        return 201, WithdrawalOut(**withdrawal_out(withdrawal)).model_dump(mode="json")
+        return withdrawal_out(withdrawal)
 
-    with transaction.atomic():
-        status, body = run_once(
-            user=request.auth,
-            operation="request_withdrawal",
-            key=request.headers.get("Idempotency-Key"),
-            payload=payload.dict(),
-            action=action,
-        )
-    return Status(status, body)
+    return idempotent(
+        request,
+        operation="request_withdrawal",
+        payload=payload,
+        schema=WithdrawalOut,
+        status=201,
+        action=withdraw,
+    )
 
 
 @router.get(

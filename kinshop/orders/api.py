@@ -9,7 +9,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from kinshop.core.api import Page, PageParams, error_responses, paginate
 from kinshop.core.errors import NotFound
-from kinshop.idempotency import services as idempotency
+from kinshop.idempotency.api import idempotent
 from kinshop.orders import queries, services
 from kinshop.orders.models import Order, Refund
 from kinshop.sharing.api import ShareLinkOut, link_out
@@ -215,21 +215,16 @@ def create_order(request, payload: OrderIn):
             share_code=payload.share_code or request.session.get("share_code", ""),
         )
         order = queries.with_details(Order.objects.filter(pk=order.pk)).get()
-        return 201, _jsonable(OrderOut, order_out(order))
+        return order_out(order)
 
-    with transaction.atomic():
-        status, body = idempotency.run_once(
-            user=request.auth,
-            operation="create_order",
-            key=request.headers.get("Idempotency-Key"),
-            payload=payload.dict(),
-            action=place,
-        )
-    return Status(status, body)
-
-
-def _jsonable(schema, data: dict) -> dict:
-    return schema(**data).model_dump(mode="json")
+    return idempotent(
+        request,
+        operation="create_order",
+        payload=payload,
+        schema=OrderOut,
+        status=201,
+        action=place,
+    )
 
 
 @router.get(
@@ -291,8 +286,6 @@ def ship_order(request, order_id: int, payload: ShipmentIn):
     response={200: OrderOut, **error_responses(401, 403, 404, 409)},
 )
 def confirm_receipt(request, order_id: int):
-    if not queries.can_see_order(request.auth, order_id):
-        raise NotFound("No such order.", code="order_not_found")
     with transaction.atomic():
         services.confirm_receipt(user=request.auth, order_id=order_id)
     return _visible(request, order_id)
@@ -304,8 +297,6 @@ def confirm_receipt(request, order_id: int):
     response={200: OrderOut, **error_responses(401, 403, 404, 409, 422)},
 )
 def cancel_order(request, order_id: int, payload: CancelIn | None = None):
-    if not queries.can_see_order(request.auth, order_id):
-        raise NotFound("No such order.", code="order_not_found")
     with transaction.atomic():
         services.cancel_order(
             user=request.auth, order_id=order_id, reason=payload.reason if payload else ""
@@ -319,8 +310,6 @@ def cancel_order(request, order_id: int, payload: CancelIn | None = None):
     response={201: RefundOut, 200: RefundOut, **error_responses(400, 401, 403, 404, 409, 422)},
 )
 def request_refund(request, order_id: int, payload: RefundIn):
-    if not queries.can_see_order(request.auth, order_id):
-        raise NotFound("No such order.", code="order_not_found")
 
     def ask():
         refund = services.request_refund(
@@ -330,17 +319,16 @@ def request_refund(request, order_id: int, payload: RefundIn):
             reason=payload.reason,
             supplier_id=payload.supplier_id,
         )
-        return 201, _jsonable(RefundOut, refund_out(refund))
+        return refund_out(refund)
 
-    with transaction.atomic():
-        status, body = idempotency.run_once(
-            user=request.auth,
-            operation=f"request_refund:{order_id}",
-            key=request.headers.get("Idempotency-Key"),
-            payload=payload.dict(),
-            action=ask,
-        )
-    return Status(status, body)
+    return idempotent(
+        request,
+        operation=f"request_refund:{order_id}",
+        payload=payload,
+        schema=RefundOut,
+        status=201,
+        action=ask,
+    )
 
 
 @router.get(

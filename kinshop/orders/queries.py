@@ -20,7 +20,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from kinshop.catalog.models import SupplierMembership
-from kinshop.core.errors import NotFound
+from kinshop.core.errors import Forbidden, NotFound
 from kinshop.orders.models import Fulfilment, Order, OrderLine, Refund
 from kinshop.sharing.models import Click, ShareLink
 
@@ -67,6 +67,49 @@ def visible_order(user, order_id: int) -> Order | None:
     if not user.is_authenticated:
         return None
     return with_details(Order.objects.filter(visibility(user), pk=order_id)).first()
+
+
+_ONLY = {
+    "buyer": ("Only the buyer can do this to the order.", "not_buyer"),
+    "buyer_or_operator": ("Only the buyer can do this to the order.", "not_buyer"),
+    "supplier": ("Only the staff of a supplier in this order can do this.", "not_supplier_staff"),
+    "supplier_or_operator": (
+        "Only the supplier's staff or an operator can do this.",
+        "not_allowed",
+    ),
+}
+
+
+def order_for(user, order_id: int, *, as_: str = "viewer", lock: bool = False) -> Order:
+    """The one authorization check of an order, used by every service that acts
+    on one: an order the user may not see does not exist for them (404
+    `order_not_found`); one they see but may not act on `as_` this role is 403.
+    Roles: `viewer` (whoever may see it), `buyer`, `buyer_or_operator`,
+    `supplier` (staff of a supplier with a part in it), `supplier_or_operator`.
+    With `lock`, the order's row is locked first (the start of every change)."""
+    if not user.is_authenticated:
+        raise NotFound("No such order.", code="order_not_found")
+    order = lock_order(order_id) if lock else Order.objects.filter(pk=order_id).first()
+    if order is None:
+        raise NotFound("No such order.", code="order_not_found")
+    if _acts_as(user, order, as_):
+        return order
+    if as_ == "viewer" or not can_see_order(user, order_id):
+        raise NotFound("No such order.", code="order_not_found")
+    message, code = _ONLY[as_]
+    raise Forbidden(message, code=code)
+
+
+def _acts_as(user, order: Order, role: str) -> bool:
+    if role in ("buyer", "buyer_or_operator") and order.buyer_id == user.id:
+        return True
+    if role.endswith("_or_operator") and user.is_staff:
+        return True
+    if role in ("supplier", "supplier_or_operator"):
+        return order.fulfilments.filter(supplier_id__in=supplier_ids_of(user)).exists()
+    if role == "viewer":
+        return order.buyer_id == user.id or can_see_order(user, order.pk)
+    return False
 
 
 def orders_as(user, role: str) -> QuerySet[Order]:

@@ -184,9 +184,7 @@ def _release(order: Order) -> None:
 
 def cancel_order(*, user, order_id: int, reason: str = "") -> Order:
     """The buyer cancels before paying; the stock goes back at once."""
-    order = queries.lock_order(order_id)
-    if order.buyer_id != user.id:
-        raise Forbidden("Only the buyer can cancel this order.", code="not_buyer")
+    order = queries.order_for(user, order_id, as_="buyer", lock=True)
     _transition(order, Order.Status.CANCELLED, actor=user, reason=reason or "cancelled by buyer")
     _release(order)
     return order
@@ -237,15 +235,8 @@ def ship(*, user, order_id: int, carrier: str, tracking_no: str) -> Fulfilment:
         raise InvalidInput(
             "A shipment needs a carrier and a tracking number.", code="missing_tracking"
         )
-    order = queries.lock_order(order_id)
-    supplier_ids = queries.supplier_ids_of(user)
-    fulfilment = order.fulfilments.filter(supplier_id__in=supplier_ids).first()
-    if fulfilment is None:
-        if order.buyer_id == user.id or order.shop.owner_id == user.id or user.is_staff:
-            raise Forbidden(
-                "Only the supplier's staff can ship its part.", code="not_supplier_staff"
-            )
-        raise NotFound("No such order.", code="order_not_found")
+    order = queries.order_for(user, order_id, as_="supplier", lock=True)
+    fulfilment = order.fulfilments.filter(supplier_id__in=queries.supplier_ids_of(user)).get()
     if fulfilment.status != Fulfilment.Status.TO_SHIP:
         raise Conflict(
             f"This part cannot be shipped now (it is {fulfilment.status}).",
@@ -266,9 +257,7 @@ def ship(*, user, order_id: int, carrier: str, tracking_no: str) -> Fulfilment:
 
 def confirm_receipt(*, user, order_id: int) -> Order:
     """The buyer confirms delivery; the after-sales window starts now."""
-    order = queries.lock_order(order_id)
-    if order.buyer_id != user.id:
-        raise Forbidden("Only the buyer can confirm receipt.", code="not_buyer")
+    order = queries.order_for(user, order_id, as_="buyer", lock=True)
     _transition(order, Order.Status.COMPLETED, actor=user, reason="confirmed by buyer")
     return order
 
@@ -309,10 +298,7 @@ def request_refund(
     """The buyer asks for money back until the after-sales window closes; an
     operator may at any time (arbitration). Never more than was paid, minus what
     is refunded or already asked for."""
-    order = queries.lock_order(order_id)
-    is_buyer = order.buyer_id == user.id
-    if not (is_buyer or user.is_staff):
-        raise Forbidden("Only the buyer can ask for a refund.", code="not_buyer")
+    order = queries.order_for(user, order_id, as_="buyer_or_operator", lock=True)
     if order.status not in _REFUNDABLE:
         raise Conflict(f"A {order.status} order cannot be refunded.", code="invalid_transition")
     now = clock.now()

@@ -4,11 +4,10 @@ import datetime as dt
 from typing import Literal
 
 from django.db import transaction
-from ninja import Field, Router, Schema, Status
+from ninja import Field, Router, Schema
 
 from kinshop.core.api import error_responses
-from kinshop.idempotency import services as idempotency
-from kinshop.orders import queries as order_queries
+from kinshop.idempotency.api import idempotent
 from kinshop.orders.api import RefundDecisionIn, RefundOut, refund_out
 from kinshop.payments import services
 from kinshop.payments.models import Payment
@@ -59,26 +58,20 @@ def payment_out(payment: Payment) -> dict:
     response={201: PaymentOut, 200: PaymentOut, **error_responses(400, 401, 403, 404, 409, 422)},
 )
 def pay_order(request, order_id: int, payload: PaymentIn):
-    if not order_queries.can_see_order(request.auth, order_id):
-        from kinshop.core.errors import NotFound
-
-        raise NotFound("No such order.", code="order_not_found")
-
     def start():
         payment = services.start_payment(
             user=request.auth, order_id=order_id, provider=payload.provider
         )
-        return 201, PaymentOut(**payment_out(payment)).model_dump(mode="json")
+        return payment_out(payment)
 
-    with transaction.atomic():
-        status, body = idempotency.run_once(
-            user=request.auth,
-            operation=f"pay_order:{order_id}",
-            key=request.headers.get("Idempotency-Key"),
-            payload=payload.dict(),
-            action=start,
-        )
-    return Status(status, body)
+    return idempotent(
+        request,
+        operation=f"pay_order:{order_id}",
+        payload=payload,
+        schema=PaymentOut,
+        status=201,
+        action=start,
+    )
 
 
 @router.get(

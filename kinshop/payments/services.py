@@ -40,11 +40,7 @@ def _new_reference(prefix: str) -> str:
 
 def start_payment(*, user, order_id: int, provider: str) -> Payment:
     """The buyer starts paying an order that awaits payment, before its deadline."""
-    order = order_queries.lock_order(order_id)
-    if order.buyer_id != user.id:
-        if order_queries.can_see_order(user, order_id):
-            raise Forbidden("Only the buyer can pay this order.", code="not_buyer")
-        raise NotFound("No such order.", code="order_not_found")
+    order = order_queries.order_for(user, order_id, as_="buyer", lock=True)
     if order.status != Order.Status.PENDING_PAYMENT:
         raise Conflict(f"This order is {order.status}: nothing to pay.", code="invalid_transition")
     now = clock.now()
