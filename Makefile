@@ -26,10 +26,11 @@ demo: install ## Migrate the SQLite database, load the demo data and serve http:
 test: install ## Run the whole suite on SQLite, then on PostgreSQL when one is reachable.
 	PYTHON=$(BIN)/python PG_URL=$(PG_URL) bash scripts/test.sh
 
-lint: install ## ruff, mypy and a check that models and migrations agree.
+lint: install ## ruff, mypy, the layers between apps (import-linter) and models against migrations.
 	$(BIN)/ruff check kinshop tests bench
 	$(BIN)/ruff format --check kinshop tests bench
 	$(BIN)/mypy kinshop
+	$(BIN)/lint-imports
 	$(BIN)/kinshop makemigrations --check --dry-run
 
 format: install ## Format the code with ruff.

@@ -52,7 +52,9 @@ def run_due(now: dt.datetime | None = None) -> dict[str, int]:
 
 
 def start_worker(interval_seconds: float = 30.0) -> threading.Thread:
-    """An in-process worker for the demo: runs the due jobs every interval."""
+    """An in-process worker for the demo: every interval, the due jobs and then the
+    ready tasks (production runs `kinshop run-jobs` from cron and `kinshop
+    worker` processes instead)."""
 
     def loop() -> None:
         while True:

@@ -44,7 +44,8 @@ class Command(BaseCommand):
 
         jobs.start_worker(interval_seconds=30)
         self.stdout.write(
-            "A job worker runs every 30 s (payment deadlines, auto-confirm, settlement)."
+            "A worker runs every 30 s: the jobs (payment deadlines, auto-confirm, settlement, "
+            "refunds to retry), then the recorded money calls that are due."
         )
         call_command("runserver", addrport, use_reloader=False)
 
