@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 
 from kinshop import testing
+from kinshop.accounts import services as accounts
 from kinshop.core import clock
 from kinshop.orders.models import Fulfilment, Order, OrderLine
 
@@ -58,6 +59,7 @@ def make_order(*, buyer, shop, product, recipient_phone="13700000000", status="p
         payment_deadline=now + dt.timedelta(minutes=30),
         created_at=now,
     )
+    accounts.note_shipping_phone(user=buyer, phone=recipient_phone, at=now)  # as place_order does
     fulfilment = Fulfilment.objects.create(order=order, supplier=product.supplier)
     OrderLine.objects.create(
         order=order,

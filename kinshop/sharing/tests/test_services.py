@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from kinshop import testing
 from kinshop.core import clock
 from kinshop.core.errors import InvalidInput, NotFound
+from kinshop.orders import queries as order_queries
 from kinshop.sharing import services
 from kinshop.sharing.models import Binding, Click
 from kinshop.sharing.tests.conftest import days_ago, make_order
@@ -347,7 +348,7 @@ def test_attribute_costs_the_same_whatever_the_history(settings, policy, shop, p
     assert counts[0][0] <= 3
 
 
-# My shares ---------------------------------------------------------------------------------
+# My shares (counted by orders, where the lines are) ----------------------------------------
 
 
 def test_my_shares_counts_clicks_orders_and_commission(sharer, shop, buyer, product):
@@ -367,7 +368,7 @@ def test_my_shares_counts_clicks_orders_and_commission(sharer, shop, buyer, prod
     # Another user's lines on this click are not this sharer's commission.
     make_order(buyer=buyer, shop=shop, product=product, beneficiary=buyer, click=clicks[0])
 
-    rows = {row.code: row for row in services.my_shares(sharer)}
+    rows = {row.code: row for row in order_queries.my_shares(sharer)}
 
     assert (
         rows[link.code].click_count,
@@ -383,7 +384,7 @@ def test_my_shares_counts_clicks_orders_and_commission(sharer, shop, buyer, prod
         rows[quiet.code].order_count,
         rows[quiet.code].commission_total,
     ) == (0, 0, 0)
-    assert list(services.my_shares(buyer)) == []
+    assert list(order_queries.my_shares(buyer)) == []
 
 
 def test_my_shares_costs_the_same_whatever_the_history(
@@ -396,6 +397,6 @@ def test_my_shares_costs_the_same_whatever_the_history(
     services.create_share_link(sharer=sharer, shop=shop)
 
     with django_assert_num_queries(1):
-        rows = list(services.my_shares(sharer))
+        rows = list(order_queries.my_shares(sharer))
 
     assert [row.order_count for row in rows] == [0, 10]
