@@ -21,13 +21,44 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connections, transaction
 from django_tasks_db.models import DBTaskResult
 
 log = logging.getLogger(__name__)
+_local = threading.local()
+
+
+class InsideTransaction(RuntimeError):
+    """A provider was about to be called while a transaction was open."""
+
+
+def ensure_outside_transaction(what: str, using: str = "default") -> None:
+    """Refuse to go on inside a transaction: rows may be locked, and a rollback
+    after the call would forget money that has moved. (A test case's own
+    transaction, which wraps the whole test, does not count.)"""
+    if getattr(_local, "loading", False):
+        return
+    blocks = connections[using].atomic_blocks
+    if any(not getattr(block, "_from_testcase", False) for block in blocks):
+        raise InsideTransaction(f"{what} inside a transaction")
+
+
+@contextmanager
+def loading_in_one_transaction() -> Iterator[None]:
+    """For a loader that builds a whole world in one transaction (the demo) and
+    needs its money calls carried out on the way, with in-process providers only
+    (the sandbox): lets `run_ready` run inside that transaction."""
+    _local.loading = True
+    try:
+        yield
+    finally:
+        _local.loading = False
 
 
 def record(task: Any, *args: Any) -> str:

@@ -246,7 +246,8 @@ def _carry_out_money_calls() -> None:
     """The demo loads in one transaction, so the task worker would see its
     refunds only once everything is loaded: run them here, at the story's time,
     as the worker would (the sandbox provider answers in-process)."""
-    tasks.run_ready()
+    with tasks.loading_in_one_transaction():
+        tasks.run_ready()
 
 
 def _staff_of(order: Order) -> User:

@@ -64,6 +64,10 @@ def pay_order(request, order_id: int, payload: PaymentIn):
         )
         return payment_out(payment)
 
+    def open_at_provider(kept: dict) -> dict:
+        # After commit: the provider is asked where to pay with no row locked.
+        return payment_out(services.open_payment(payment_id=kept["id"]))
+
     return idempotent(
         request,
         operation=f"pay_order:{order_id}",
@@ -71,6 +75,7 @@ def pay_order(request, order_id: int, payload: PaymentIn):
         schema=PaymentOut,
         status=201,
         action=start,
+        then=open_at_provider,
     )
 
 

@@ -39,15 +39,17 @@ def _new_reference(prefix: str) -> str:
 
 
 def start_payment(*, user, order_id: int, provider: str) -> Payment:
-    """The buyer starts paying an order that awaits payment, before its deadline."""
+    """The buyer starts paying an order that awaits payment, before its deadline.
+    The payment is recorded here; where to pay comes from the provider in
+    `open_payment`, after commit, with no row locked."""
     order = order_queries.order_for(user, order_id, as_="buyer", lock=True)
     if order.status != Order.Status.PENDING_PAYMENT:
         raise Conflict(f"This order is {order.status}: nothing to pay.", code="invalid_transition")
     now = clock.now()
     if order.payment_deadline <= now:
         raise Conflict("The payment deadline has passed.", code="payment_deadline_passed")
-    gateway = get_provider(provider)
-    payment = Payment(
+    get_provider(provider)  # refuses a provider that is unknown or switched off
+    return Payment.objects.create(
         order=order,
         provider=provider,
         amount=order.total,
@@ -55,15 +57,27 @@ def start_payment(*, user, order_id: int, provider: str) -> Payment:
         reference=_new_reference("P"),
         created_at=now,
     )
-    started = gateway.start_payment(
+
+
+def open_payment(*, payment_id: int) -> Payment:
+    """Ask the provider where the payer goes to pay (a WeChat Pay code URL, the
+    sandbox bank's page), outside any transaction: the provider answers one
+    `reference` the same way however often it is asked. Once a payment has its
+    URL, or is no longer pending, nothing is asked."""
+    outbox.ensure_outside_transaction("asking a payment provider where to pay")
+    payment = Payment.objects.select_related("order").get(pk=payment_id)
+    if payment.pay_url or payment.status != Payment.Status.PENDING:
+        return payment
+    started = get_provider(payment.provider, must_be_enabled=False).start_payment(
         reference=payment.reference,
         amount=payment.amount,
         currency=payment.currency,
-        description=f"Kinshop order {order.pk}",
+        description=f"Kinshop order {payment.order_id}",
     )
-    payment.pay_url = started.pay_url
-    payment.provider_transaction_id = started.provider_transaction_id
-    payment.save()
+    Payment.objects.filter(pk=payment.pk, pay_url="").update(
+        pay_url=started.pay_url, provider_transaction_id=started.provider_transaction_id
+    )
+    payment.refresh_from_db()
     return payment
 
 
@@ -312,6 +326,7 @@ def send_provider_refund(*, provider_refund_id: int) -> str:
         )
         provider_refund.save(update_fields=["attempts", "next_attempt_at"])
     payment = provider_refund.payment
+    outbox.ensure_outside_transaction("sending a refund to a payment provider")
     try:
         sent = get_provider(payment.provider, must_be_enabled=False).send_refund(
             payment_reference=payment.reference,

@@ -41,6 +41,7 @@ def choose(request, order_id: int):
                 payment = services.start_payment(
                     user=request.user, order_id=order.id, provider=request.POST.get("provider", "")
                 )
+            payment = services.open_payment(payment_id=payment.id)  # after commit
         except DomainError as error:
             messages.error(request, error_text(error))
             return redirect("orders:detail", order_id=order.id)
