@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "kinshop.ledger",
     "kinshop.idempotency",
     "kinshop.demo",
+    "kinshop.web",
 ]
 
 MIDDLEWARE = [

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods
 from kinshop.accounts import services
 from kinshop.accounts.forms import SignUpForm
 from kinshop.core.errors import DomainError
-from kinshop.orders.messages import error_text
+from kinshop.web.errors import error_text
 
 
 def _claim_clicks(request, user) -> None:

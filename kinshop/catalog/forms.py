@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from kinshop.catalog.services import NewSku
-from kinshop.shops.console_forms import YuanField
+from kinshop.web.forms import YuanField
 
 SKU_ROWS = 3
 

@@ -34,7 +34,8 @@ from kinshop.orders import services as orders
 from kinshop.orders.models import Fulfilment, Refund
 from kinshop.payments import services as payments
 from kinshop.payments.models import Payment
-from kinshop.shops.console_forms import error_message, submit
+from kinshop.web.errors import error_text as error_message
+from kinshop.web.forms import submit
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations

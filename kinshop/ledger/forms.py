@@ -5,7 +5,7 @@ from typing import cast
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from kinshop.shops.console_forms import YuanField
+from kinshop.web.forms import YuanField
 
 
 class IdentityForm(forms.Form):

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from kinshop.core.errors import DomainError
-from kinshop.orders.messages import error_text
+from kinshop.web.errors import error_text
 from kinshop.orders.models import Order
 from kinshop.payments import services
 from kinshop.payments.models import Payment

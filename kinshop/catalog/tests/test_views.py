@@ -9,12 +9,12 @@ from django.test.utils import CaptureQueriesContext
 from kinshop import testing
 from kinshop.catalog.models import SKU, Product, Supplier
 from kinshop.ledger import queries as ledger_queries
-from kinshop.ledger.tests.test_views import ADDRESS, place_paid_order
 from kinshop.orders import services as orders
 from kinshop.orders.models import Fulfilment, Order, Refund
 from kinshop.orders.rules import LineRequest
 from kinshop.payments import services as payments
 from kinshop.payments.models import Payment
+from kinshop.web.tests.helpers import ADDRESS, place_paid_order
 
 pytestmark = pytest.mark.django_db
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kinshop.shops import console
+from kinshop.web.shop_console import views as console
 
 app_name = "shop_console"
 urlpatterns = [

@@ -27,15 +27,15 @@ from kinshop.ledger.models import Account, JournalEntry, Posting
 from kinshop.orders import queries as order_queries
 from kinshop.orders.models import Order
 from kinshop.shops import queries, services
-from kinshop.shops.console_forms import (
+from kinshop.shops.models import SelectionPrice, Shop
+from kinshop.web.errors import error_text
+from kinshop.web.forms import submit
+from kinshop.web.shop_console.forms import (
     OpenShopForm,
     ShopSettingsForm,
-    error_message,
     parse_pick_prices,
     price_field_name,
-    submit,
 )
-from kinshop.shops.models import SelectionPrice, Shop
 
 PAGE_SIZE = 10
 
@@ -96,7 +96,7 @@ def overview(request):
     margin = _margin_stats(shop, since, today)
     return render(
         request,
-        "shops/console/overview.html",
+        "web/shop_console/overview.html",
         {
             "tab": "overview",
             "shop": shop,
@@ -121,7 +121,7 @@ def _open_shop(request):
         messages.success(request, _("Your shop is open. Pick products from the market."))
         return redirect("shop_console:market")
     status = 422 if request.method == "POST" else 200
-    return render(request, "shops/console/open_shop.html", {"form": form}, status=status)
+    return render(request, "web/shop_console/open_shop.html", {"form": form}, status=status)
 
 
 def _sku_rows(product, shop_prices: dict[int, int], typed=None) -> list[dict]:
@@ -187,7 +187,7 @@ def _market(request, shop: Shop, *, errors=None, typed=None, status=200):
         )
     return render(
         request,
-        "shops/console/market.html",
+        "web/shop_console/market.html",
         {"tab": "market", "shop": shop, "cards": cards, "page_obj": page_obj, "query": query},
         status=status,
     )
@@ -216,7 +216,7 @@ def pick(request, shop, product_id: int):
         except DomainError as error:
             sku_id = error.details.get("sku_id")
             sku = skus.get(sku_id) if sku_id is not None else None
-            problems.append(error_message(error, sku=sku.name if sku else ""))
+            problems.append(error_text(error, sku=sku.name if sku else ""))
         else:
             messages.success(
                 request, _("“%(title)s” is on sale in your shop.") % {"title": product.title}
@@ -239,7 +239,7 @@ def selection(request, shop):
     selections = list(queries.storefront_selections(shop))
     return render(
         request,
-        "shops/console/selection.html",
+        "web/shop_console/selection.html",
         {"tab": "selection", "shop": shop, "selections": selections},
     )
 
@@ -251,7 +251,7 @@ def remove(request, shop, product_id: int):
         with transaction.atomic():
             services.remove_selection(user=request.user, shop=shop, product_id=product_id)
     except DomainError as error:
-        messages.error(request, error_message(error))
+        messages.error(request, error_text(error))
     else:
         messages.success(request, _("The product is no longer sold in your shop."))
     return redirect("shop_console:selection")
@@ -286,7 +286,7 @@ def orders(request, shop):
     rows = [{"order": order, "margin": order_margin(order)} for order in page_obj]
     return render(
         request,
-        "shops/console/orders.html",
+        "web/shop_console/orders.html",
         {"tab": "orders", "shop": shop, "rows": rows, "page_obj": page_obj},
     )
 
@@ -307,7 +307,7 @@ def shop_settings(request, shop):
     status = 422 if request.method == "POST" else 200
     return render(
         request,
-        "shops/console/settings.html",
+        "web/shop_console/settings.html",
         {"tab": "settings", "shop": shop, "form": form},
         status=status,
     )

@@ -7,8 +7,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from kinshop import testing
-from kinshop.ledger.tests.test_views import place_paid_order, settled_commission
 from kinshop.shops.models import Selection, SelectionPrice, Shop
+from kinshop.web.tests.helpers import place_paid_order, settled_commission
 
 pytestmark = pytest.mark.django_db
 
@@ -55,7 +55,7 @@ def test_a_person_without_a_shop_opens_one(client):
     user = testing.make_user()
     client.force_login(user)
     page = client.get("/console/shop/")
-    assert page.templates[0].name == "shops/console/open_shop.html"
+    assert page.templates[0].name == "web/shop_console/open_shop.html"
     response = client.post(
         "/console/shop/", {"name": "小林的坚果铺", "handle": "lin-nuts", "bio": "临安山核桃"}
     )
@@ -183,7 +183,7 @@ def test_order_margin_is_net_of_refunds_and_zero_before_payment(settings):
     from kinshop import testing
     from kinshop.orders import services as orders
     from kinshop.payments import services as payments
-    from kinshop.shops.console import order_margin
+    from kinshop.web.shop_console.views import order_margin
 
     # given ¥99.00 paid, supply ¥60.00, no sharer, 2% fee → margin 9900 − 6000 − 198 = 3702
     settings.KINSHOP_PLATFORM_FEE_BP = 200

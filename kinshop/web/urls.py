@@ -9,6 +9,6 @@ urlpatterns = [
     path("", include("kinshop.orders.urls")),  # cart, checkout, my orders, refunds
     path("", include("kinshop.ledger.urls")),  # sharer centre /me/: links, wallet, withdrawals
     path("", include("kinshop.catalog.urls")),  # supplier console /console/supplier/
-    path("", include("kinshop.shops.console_urls")),  # shop console /console/shop/
+    path("", include("kinshop.web.shop_console.urls")),  # shop console /console/shop/
     path("", include("kinshop.shops.urls")),  # storefronts last: /shop/<handle>/
 ]
