@@ -22,9 +22,9 @@ from kinshop.ledger import queries, services
 from kinshop.ledger.forms import IdentityForm, WithdrawalForm
 from kinshop.ledger.models import Withdrawal
 from kinshop.sharing import services as sharing
+from kinshop.shops.models import Shop
 from kinshop.web.errors import error_text as error_message
 from kinshop.web.forms import submit
-from kinshop.shops.models import Shop
 
 PAGE_SIZE = 20
 WALLET_LABELS = {

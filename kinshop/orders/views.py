@@ -26,10 +26,10 @@ from kinshop.core.errors import DomainError
 from kinshop.orders import services
 from kinshop.orders.cart import Cart, clamp_quantity
 from kinshop.orders.forms import AddressForm, RefundForm
-from kinshop.web.errors import error_text
 from kinshop.orders.models import Fulfilment, Order, OrderLine, OrderStatusChange, Refund
 from kinshop.orders.rules import after_sales_open
 from kinshop.shops.models import SelectionPrice, Shop
+from kinshop.web.errors import error_text
 
 # ---- cart ---------------------------------------------------------------------
 

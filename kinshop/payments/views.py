@@ -9,11 +9,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from kinshop.core.errors import DomainError
-from kinshop.web.errors import error_text
 from kinshop.orders.models import Order
 from kinshop.payments import services
 from kinshop.payments.models import Payment
 from kinshop.payments.providers import enabled_provider_names
+from kinshop.web.errors import error_text
 
 # The methods a buyer can pick on the web, in the order they are offered.
 WEB_PROVIDERS = ("wechatpay", "sandbox", "offline")

@@ -32,6 +32,12 @@ def submit(form: forms.Form, action: Callable[[dict[str, Any]], T]) -> T | None:
         return None
 
 
+def refusal(form: forms.Form) -> str:
+    """What a submitted form refused, in one line, for a page that answers
+    with a message and a redirect rather than the form."""
+    return " ".join(str(message) for errors in form.errors.values() for message in errors)
+
+
 class YuanField(forms.CharField):
     """An amount typed in yuan ('99', '99.9', '99.90'), cleaned to fen exactly."""
 

@@ -1,3 +1,5 @@
+"""Forms of the supplier console."""
+
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation

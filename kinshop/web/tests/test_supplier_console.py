@@ -49,7 +49,7 @@ def test_non_staff_are_sent_to_the_application(client, url):
 def test_a_non_staff_user_applies_as_a_supplier(client):
     user = testing.make_user()
     client.force_login(user)
-    assert client.get("/console/supplier/").templates[0].name == "catalog/apply.html"
+    assert client.get("/console/supplier/").templates[0].name == "web/supplier_console/apply.html"
     response = client.post(
         "/console/supplier/",
         {"name": "临安山核桃合作社", "license_no": "91330185MA2", "description": ""},
@@ -58,7 +58,7 @@ def test_a_non_staff_user_applies_as_a_supplier(client):
     supplier = Supplier.objects.get(memberships__user=user)
     assert supplier.status == "pending"
     page = client.get("/console/supplier/")
-    assert page.templates[0].name == "catalog/waiting.html"
+    assert page.templates[0].name == "web/supplier_console/waiting.html"
     assert client.get("/console/supplier/orders/").status_code == 302
 
 

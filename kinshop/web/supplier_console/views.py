@@ -20,13 +20,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from kinshop.catalog import queries, services
-from kinshop.catalog.forms import (
-    ApplySupplierForm,
-    ProductForm,
-    RefundDecisionForm,
-    ShipForm,
-    StockForm,
-)
 from kinshop.catalog.models import SKU, Product, Supplier
 from kinshop.core.errors import DomainError
 from kinshop.orders import queries as order_queries
@@ -34,8 +27,15 @@ from kinshop.orders import services as orders
 from kinshop.orders.models import Fulfilment, Refund
 from kinshop.payments import services as payments
 from kinshop.payments.models import Payment
-from kinshop.web.errors import error_text as error_message
-from kinshop.web.forms import submit
+from kinshop.web.errors import error_text
+from kinshop.web.forms import refusal, submit
+from kinshop.web.supplier_console.forms import (
+    ApplySupplierForm,
+    ProductForm,
+    RefundDecisionForm,
+    ShipForm,
+    StockForm,
+)
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -73,7 +73,7 @@ def console(request):
     if supplier is None:
         return _apply(request)
     if not supplier.is_verified:
-        return render(request, "catalog/waiting.html", {"supplier": supplier})
+        return render(request, "web/supplier_console/waiting.html", {"supplier": supplier})
     products = (
         Product.objects.filter(supplier=supplier)
         .prefetch_related(Prefetch("skus", queryset=SKU.objects.order_by("id")))
@@ -82,7 +82,7 @@ def console(request):
     page_obj = Paginator(products, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
-        "catalog/products.html",
+        "web/supplier_console/products.html",
         {"tab": "products", "supplier": supplier, "page_obj": page_obj},
     )
 
@@ -102,7 +102,7 @@ def _apply(request):
         messages.success(request, _("Thank you: an operator will verify your business."))
         return redirect("catalog:console")
     status = 422 if request.method == "POST" else 200
-    return render(request, "catalog/apply.html", {"form": form}, status=status)
+    return render(request, "web/supplier_console/apply.html", {"form": form}, status=status)
 
 
 @supplier_staff_required
@@ -127,7 +127,7 @@ def new_product(request, supplier: Supplier):
     status = 422 if request.method == "POST" else 200
     return render(
         request,
-        "catalog/new_product.html",
+        "web/supplier_console/new_product.html",
         {"tab": "new", "supplier": supplier, "form": form},
         status=status,
     )
@@ -141,23 +141,18 @@ def adjust_stock(request, supplier: Supplier, sku_id: int):
     if sku is None:
         raise Http404
     form = StockForm(request.POST)
-    error = None
-    if form.is_valid():
-        try:
-            with transaction.atomic():
-                sku = services.adjust_stock(
-                    user=request.user, sku_id=sku.pk, delta=form.cleaned_data["delta"]
-                )
-        except DomainError as problem:
-            error = error_message(problem)
-    else:
-        error = " ".join(str(message) for message in form.errors.get("delta", []))
+    adjusted = submit(
+        form,
+        lambda data: services.adjust_stock(user=request.user, sku_id=sku.pk, delta=data["delta"]),
+    )
+    error = None if adjusted is not None else refusal(form)
+    sku = adjusted or sku
     if _is_htmx(request):
         # 200 even for a refusal: HTMX swaps only successful answers, and the
         # cell carries the error inline.
         return render(
             request,
-            "catalog/_stock_cell.html",
+            "web/supplier_console/_stock_cell.html",
             {"sku": sku, "error": error, "saved": error is None},
         )
     if error:
@@ -225,7 +220,7 @@ def orders_to_ship(request, supplier: Supplier):
         )
     return render(
         request,
-        "catalog/orders.html",
+        "web/supplier_console/orders.html",
         {
             "tab": "orders",
             "supplier": supplier,
@@ -244,16 +239,17 @@ def ship(request, supplier: Supplier, order_id: int):
     if not form.is_valid():
         messages.error(request, _("A shipment needs a carrier and a tracking number."))
         return redirect("catalog:orders")
-    try:
-        with transaction.atomic():
-            orders.ship(
-                user=request.user,
-                order_id=order_id,
-                carrier=form.cleaned_data["carrier"],
-                tracking_no=form.cleaned_data["tracking_no"],
-            )
-    except DomainError as error:
-        messages.error(request, f"#{order_id}: {error_message(error)}")
+    shipped = submit(
+        form,
+        lambda data: orders.ship(
+            user=request.user,
+            order_id=order_id,
+            carrier=data["carrier"],
+            tracking_no=data["tracking_no"],
+        ),
+    )
+    if shipped is None:
+        messages.error(request, f"#{order_id}: {refusal(form)}")
     else:
         messages.success(request, _("Order #%(id)d is shipped.") % {"id": order_id})
     return redirect("catalog:orders")
@@ -266,7 +262,7 @@ def receive_offline(request, supplier: Supplier, payment_id: int):
         with transaction.atomic():
             payment = payments.receive_offline(user=request.user, payment_id=payment_id)
     except DomainError as error:
-        messages.error(request, error_message(error))
+        messages.error(request, error_text(error))
     else:
         messages.success(
             request, _("Payment for order #%(id)d received.") % {"id": payment.order_id}
@@ -292,7 +288,7 @@ def refunds(request, supplier: Supplier):
     page_obj = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
-        "catalog/refunds.html",
+        "web/supplier_console/refunds.html",
         {
             "tab": "refunds",
             "supplier": supplier,
@@ -306,24 +302,24 @@ def refunds(request, supplier: Supplier):
 @require_POST
 def decide_refund(request, supplier: Supplier, refund_id: int, decision: str):
     form = RefundDecisionForm(request.POST)
-    form.is_valid()
-    note = form.cleaned_data.get("note", "")
-    try:
-        with transaction.atomic():
-            if decision == "approve":
-                orders.approve_refund(
-                    user=request.user,
-                    refund_id=refund_id,
-                    restock=form.cleaned_data.get("restock", False),
-                    note=note,
-                )
-            else:
-                orders.reject_refund(user=request.user, refund_id=refund_id, note=note)
-    except DomainError as error:
-        messages.error(request, f"#{refund_id}: {error_message(error)}")
+    if decision == "approve":
+        decided = submit(
+            form,
+            lambda data: orders.approve_refund(
+                user=request.user, refund_id=refund_id, restock=data["restock"], note=data["note"]
+            ),
+        )
     else:
-        if decision == "approve":
-            messages.success(request, _("Refund #%(id)d approved.") % {"id": refund_id})
-        else:
-            messages.success(request, _("Refund #%(id)d rejected.") % {"id": refund_id})
+        decided = submit(
+            form,
+            lambda data: orders.reject_refund(
+                user=request.user, refund_id=refund_id, note=data["note"]
+            ),
+        )
+    if decided is None:
+        messages.error(request, f"#{refund_id}: {refusal(form)}")
+    elif decision == "approve":
+        messages.success(request, _("Refund #%(id)d approved.") % {"id": refund_id})
+    else:
+        messages.success(request, _("Refund #%(id)d rejected.") % {"id": refund_id})
     return redirect("catalog:refunds")

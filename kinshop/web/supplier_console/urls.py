@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kinshop.catalog import views
+from kinshop.web.supplier_console import views
 
 app_name = "catalog"
 urlpatterns = [
