@@ -7,7 +7,7 @@ urlpatterns = [
     path("", include("kinshop.payments.urls")),
     path("", include("kinshop.sharing.urls")),
     path("", include("kinshop.orders.urls")),  # cart, checkout, my orders, refunds
-    path("", include("kinshop.ledger.urls")),  # sharer centre /me/: links, wallet, withdrawals
+    path("", include("kinshop.web.sharer.urls")),  # sharer centre /me/: links, wallet, withdrawals
     path("", include("kinshop.web.supplier_console.urls")),  # supplier console /console/supplier/
     path("", include("kinshop.web.shop_console.urls")),  # shop console /console/shop/
     path("", include("kinshop.shops.urls")),  # storefronts last: /shop/<handle>/

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kinshop.ledger import views
+from kinshop.web.sharer import views
 
 app_name = "ledger"
 urlpatterns = [

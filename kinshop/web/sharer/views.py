@@ -7,7 +7,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -16,15 +15,13 @@ from django.views.decorators.http import require_http_methods
 from kinshop.accounts import services as accounts
 from kinshop.accounts.models import IdentityVerification
 from kinshop.catalog.models import SupplierMembership
-from kinshop.core.errors import DomainError
 from kinshop.core.money import format_money
 from kinshop.ledger import queries, services
-from kinshop.ledger.forms import IdentityForm, WithdrawalForm
 from kinshop.ledger.models import Withdrawal
 from kinshop.sharing import services as sharing
 from kinshop.shops.models import Shop
-from kinshop.web.errors import error_text as error_message
 from kinshop.web.forms import submit
+from kinshop.web.sharer.forms import IdentityForm, WithdrawalForm
 
 PAGE_SIZE = 20
 WALLET_LABELS = {
@@ -69,7 +66,7 @@ def overview(request):
     wallet = queries.wallet(request.user, wallet_name)
     return render(
         request,
-        "ledger/overview.html",
+        "web/sharer/overview.html",
         {
             "tab": "overview",
             "wallets": wallets,
@@ -100,7 +97,7 @@ def entries(request):
     ]
     return render(
         request,
-        "ledger/entries.html",
+        "web/sharer/entries.html",
         {
             "tab": "entries",
             "wallets": wallets,
@@ -128,7 +125,7 @@ def identity(request):
     status = 422 if request.method == "POST" else 200
     return render(
         request,
-        "ledger/identity.html",
+        "web/sharer/identity.html",
         {"tab": "identity", "form": form, "verified": verified},
         status=status,
     )
@@ -143,33 +140,27 @@ def withdraw(request):
         wallets=wallets,
         initial={"wallet": _chosen_wallet(request, wallets)},
     )
-    status = 200
-    if request.method == "POST":
-        status = 422
-        if form.is_valid():
-            try:
-                with transaction.atomic():
-                    withdrawal = services.request_withdrawal(
-                        user=request.user,
-                        amount=form.cleaned_data["amount"],
-                        wallet=form.cleaned_data["wallet"],
-                    )
-            except DomainError as error:
-                messages.error(request, error_message(error))
-            else:
-                messages.success(
-                    request,
-                    _("Withdrawal of %(amount)s requested: an operator will review it.")
-                    % {"amount": format_money(withdrawal.amount, withdrawal.currency)},
-                )
-                return redirect("ledger:withdrawals")
+    withdrawal = submit(
+        form,
+        lambda data: services.request_withdrawal(
+            user=request.user, amount=data["amount"], wallet=data["wallet"]
+        ),
+    )
+    if withdrawal is not None:
+        messages.success(
+            request,
+            _("Withdrawal of %(amount)s requested: an operator will review it.")
+            % {"amount": format_money(withdrawal.amount, withdrawal.currency)},
+        )
+        return redirect("ledger:withdrawals")
+    status = 422 if request.method == "POST" else 200
     balances = [
         {"name": name, "label": label, "wallet": queries.wallet(request.user, name)}
         for name, label in wallets
     ]
     return render(
         request,
-        "ledger/withdraw.html",
+        "web/sharer/withdraw.html",
         {
             "tab": "withdraw",
             "form": form,
@@ -187,7 +178,7 @@ def withdraw(request):
 def withdrawals(request):
     return render(
         request,
-        "ledger/withdrawals.html",
+        "web/sharer/withdrawals.html",
         {
             "tab": "withdraw",
             "page_obj": _page(

@@ -1,3 +1,5 @@
+"""Forms of the sharer centre."""
+
 from __future__ import annotations
 
 from typing import cast
