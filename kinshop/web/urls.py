@@ -3,7 +3,7 @@
 from django.urls import include, path
 
 urlpatterns = [
-    path("", include("kinshop.accounts.urls")),
+    path("", include("kinshop.web.accounts.urls")),
     path("", include("kinshop.payments.urls")),
     path("", include("kinshop.sharing.urls")),
     path("", include("kinshop.orders.urls")),  # cart, checkout, my orders, refunds

@@ -1,3 +1,5 @@
+"""The sign-up form; signing in uses Django's own."""
+
 from __future__ import annotations
 
 from django import forms
