@@ -10,5 +10,5 @@ urlpatterns = [
     path("", include("kinshop.web.sharer.urls")),  # sharer centre /me/: links, wallet, withdrawals
     path("", include("kinshop.web.supplier_console.urls")),  # supplier console /console/supplier/
     path("", include("kinshop.web.shop_console.urls")),  # shop console /console/shop/
-    path("", include("kinshop.shops.urls")),  # storefronts last: /shop/<handle>/
+    path("", include("kinshop.web.storefront.urls")),  # storefronts last: /shop/<handle>/
 ]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kinshop.shops import views
+from kinshop.web.storefront import views
 
 app_name = "shops"
 urlpatterns = [

@@ -70,7 +70,7 @@ def home(request):
         .annotate(product_count=Count("selections", filter=on_sale))
         .order_by("id")[:20]
     )
-    return render(request, "shops/home.html", {"shops": shops})
+    return render(request, "web/storefront/home.html", {"shops": shops})
 
 
 def storefront(request, handle: str):
@@ -96,7 +96,7 @@ def storefront(request, handle: str):
         )
     return render(
         request,
-        "shops/storefront.html",
+        "web/storefront/storefront.html",
         {"shop": shop, "cards": cards, "shared_by": _shared_by(request, shop)},
     )
 
@@ -122,7 +122,7 @@ def product_page(request, handle: str, product_id: int):
     available = [row for row in skus if row["stock_state"] != "out_of_stock"]
     return render(
         request,
-        "shops/product.html",
+        "web/storefront/product.html",
         {
             "shop": shop,
             "product": product,
