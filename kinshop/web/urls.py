@@ -5,7 +5,7 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("kinshop.web.accounts.urls")),
     path("", include("kinshop.payments.urls")),
-    path("", include("kinshop.sharing.urls")),
+    path("", include("kinshop.web.sharing.urls")),
     path("", include("kinshop.orders.urls")),  # cart, checkout, my orders, refunds
     path("", include("kinshop.web.sharer.urls")),  # sharer centre /me/: links, wallet, withdrawals
     path("", include("kinshop.web.supplier_console.urls")),  # supplier console /console/supplier/

@@ -1,4 +1,6 @@
-"""The public share page: a browser opening /s/<code> is counted and sent on."""
+"""The share pages: a link's landing (/s/<code>: the click is counted and the
+browser sent on to the shop or product), its QR poster, and the share sheet
+where a signed-in person gets their own link."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from kinshop.core.money import apply_rate
 from kinshop.sharing import rules, services
 from kinshop.sharing.api import poster_response
 from kinshop.shops import queries as shop_queries
+from kinshop.web.errors import error_text
 
 SESSION_SHARE_CODE = "share_code"
 SESSION_VISITOR_KEY = "visitor_key"
@@ -45,7 +48,7 @@ def landing(request, code: str):
                 code=code, viewer=viewer, visitor_key=key, channel=channel
             )
     except NotFound:
-        return render(request, "sharing/not_found.html", {"code": code}, status=404)
+        return render(request, "web/sharing/not_found.html", {"code": code}, status=404)
     link = click.link
     # Checkout passes this code to attribution: it counts as a click at purchase.
     request.session[SESSION_SHARE_CODE] = link.code
@@ -58,7 +61,7 @@ def poster_png(request, code: str):
     try:
         link = services.link_by_code(code)
     except NotFound:
-        return render(request, "sharing/not_found.html", {"code": code}, status=404)
+        return render(request, "web/sharing/not_found.html", {"code": code}, status=404)
     return poster_response(link)
 
 
@@ -92,7 +95,7 @@ def share_sheet(request):
             with transaction.atomic():
                 link = services.create_share_link(sharer=request.user, shop=shop, product=product)
         except DomainError as error:
-            messages.error(request, error.message)
+            messages.error(request, error_text(error))
             return redirect(back)
         url = request.build_absolute_uri(f"/s/{link.code}")
         context.update(link=link, url=url, is_keeper=shop.owner_id == request.user.id)
@@ -101,5 +104,7 @@ def share_sheet(request):
             if prices:
                 # What one sale at the lowest price earns, rounded down like the ledger.
                 context["earn"] = apply_rate(min(prices.values()), product.commission_rate_bp)
-    template = "sharing/_share_sheet.html" if context["is_htmx"] else "sharing/share_page.html"
+    template = (
+        "web/sharing/_share_sheet.html" if context["is_htmx"] else "web/sharing/share_page.html"
+    )
     return render(request, template, context)

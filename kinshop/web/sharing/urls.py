@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kinshop.sharing import views
+from kinshop.web.sharing import views
 
 app_name = "sharing"
 urlpatterns = [
