@@ -4,9 +4,9 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("kinshop.web.accounts.urls")),
-    path("", include("kinshop.payments.urls")),
+    path("", include("kinshop.web.orders.payment_urls")),
     path("", include("kinshop.web.sharing.urls")),
-    path("", include("kinshop.orders.urls")),  # cart, checkout, my orders, refunds
+    path("", include("kinshop.web.orders.urls")),  # cart, checkout, my orders, refunds
     path("", include("kinshop.web.sharer.urls")),  # sharer centre /me/: links, wallet, withdrawals
     path("", include("kinshop.web.supplier_console.urls")),  # supplier console /console/supplier/
     path("", include("kinshop.web.shop_console.urls")),  # shop console /console/shop/

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kinshop.orders import views
+from kinshop.web.orders import views
 
 app_name = "orders"
 urlpatterns = [

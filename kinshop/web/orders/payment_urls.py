@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kinshop.payments import views
+from kinshop.web.orders import payment_views as views
 
 app_name = "payments"
 urlpatterns = [

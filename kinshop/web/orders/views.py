@@ -5,8 +5,6 @@ renders; what may be bought, at what price and when is the services' to say."""
 
 from __future__ import annotations
 
-from typing import cast
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -24,12 +22,13 @@ from kinshop.catalog.models import SKU, ProductImage
 from kinshop.core import clock
 from kinshop.core.errors import DomainError
 from kinshop.orders import services
-from kinshop.orders.cart import Cart, clamp_quantity
-from kinshop.orders.forms import AddressForm, RefundForm
 from kinshop.orders.models import Fulfilment, Order, OrderLine, OrderStatusChange, Refund
 from kinshop.orders.rules import after_sales_open
 from kinshop.shops.models import SelectionPrice, Shop
 from kinshop.web.errors import error_text
+from kinshop.web.forms import refusal, submit
+from kinshop.web.orders.cart import Cart, clamp_quantity
+from kinshop.web.orders.forms import AddressForm, RefundForm
 
 # ---- cart ---------------------------------------------------------------------
 
@@ -92,7 +91,7 @@ def _cart_groups(cart: Cart, only: str | None = None) -> list[dict]:
 
 @require_GET
 def cart_page(request):
-    return render(request, "orders/cart.html", {"groups": _cart_groups(Cart(request.session))})
+    return render(request, "web/orders/cart.html", {"groups": _cart_groups(Cart(request.session))})
 
 
 @require_POST
@@ -115,7 +114,7 @@ def cart_add(request):
 
 def _cart_response(request, cart: Cart):
     if request.headers.get("HX-Request"):
-        return render(request, "orders/_cart_body.html", {"groups": _cart_groups(cart)})
+        return render(request, "web/orders/_cart_body.html", {"groups": _cart_groups(cart)})
     return redirect("orders:cart")
 
 
@@ -171,25 +170,23 @@ def checkout(request):
         messages.error(request, _("This shop is closed."))
         return redirect("orders:cart")
     form = AddressForm(request.POST or None, initial=_last_address(request.user))
-    if request.method == "POST" and form.is_valid():
-        try:
-            with transaction.atomic():
-                order = services.place_order(
-                    buyer=request.user,
-                    shop=group["shop"],
-                    lines=[
-                        services.LineRequest(sku_id=sku_id, quantity=quantity)
-                        for sku_id, quantity in cart.lines(handle).items()
-                    ],
-                    address=services.Address(**form.cleaned_data),
-                    share_code=request.session.get("share_code", ""),
-                )
-        except DomainError as error:
-            messages.error(request, error_text(error))
-        else:
-            cart.clear(handle)
-            return redirect("payments:choose", order_id=order.id)
-    return render(request, "orders/checkout.html", {"group": group, "form": form})
+    order = submit(
+        form,
+        lambda data: services.place_order(
+            buyer=request.user,
+            shop=group["shop"],
+            lines=[
+                services.LineRequest(sku_id=sku_id, quantity=quantity)
+                for sku_id, quantity in cart.lines(handle).items()
+            ],
+            address=services.Address(**data),
+            share_code=request.session.get("share_code", ""),
+        ),
+    )
+    if order is not None:
+        cart.clear(handle)
+        return redirect("payments:choose", order_id=order.id)
+    return render(request, "web/orders/checkout.html", {"group": group, "form": form})
 
 
 # ---- my orders ----------------------------------------------------------------
@@ -230,7 +227,9 @@ def my_orders(request):
     if status:
         orders = orders.filter(status=status)
     page = Paginator(orders, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "orders/my_orders.html", {"page": page, "tabs": TABS, "status": status})
+    return render(
+        request, "web/orders/my_orders.html", {"page": page, "tabs": TABS, "status": status}
+    )
 
 
 STEPS = [
@@ -282,7 +281,7 @@ def order_detail(request, order_id: int):
     labels = dict(Order.Status.choices)
     return render(
         request,
-        "orders/order_detail.html",
+        "web/orders/order_detail.html",
         {
             "order": order,
             "steps": steps,
@@ -345,21 +344,14 @@ def confirm_receipt(request, order_id: int):
 def request_refund(request, order_id: int):
     _own_order(request, order_id)
     form = RefundForm(request.POST)
-    if not form.is_valid():
-        for errors in form.errors.values():
-            # Iterating an ErrorList yields each message as a str (its __getitem__
-            # unwraps ValidationError); the stubs only know the stored items.
-            for error in errors:
-                messages.error(request, cast(str, error))
-        return redirect("orders:detail", order_id=order_id)
-    return _act(
-        request,
-        order_id,
-        lambda: services.request_refund(
-            user=request.user,
-            order_id=order_id,
-            amount=form.cleaned_data["amount"],
-            reason=form.cleaned_data["reason"],
+    refund = submit(
+        form,
+        lambda data: services.request_refund(
+            user=request.user, order_id=order_id, amount=data["amount"], reason=data["reason"]
         ),
-        _("Refund requested. The supplier will answer soon."),
     )
+    if refund is None:
+        messages.error(request, refusal(form))
+    else:
+        messages.success(request, _("Refund requested. The supplier will answer soon."))
+    return redirect("orders:detail", order_id=order_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import template
 
-from kinshop.orders.cart import Cart
+from kinshop.web.orders.cart import Cart
 
 register = template.Library()
 

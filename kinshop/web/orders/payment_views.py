@@ -1,3 +1,6 @@
+"""The payment pages: the buyer picks how to pay an order, and the sandbox
+'bank' page that stands in for a provider in development."""
+
 from __future__ import annotations
 
 from django.contrib import messages
@@ -48,7 +51,9 @@ def choose(request, order_id: int):
             return redirect(payment.pay_url)
         messages.info(request, _("Pay by bank transfer or on delivery, as the shop tells you."))
         return redirect("orders:detail", order_id=order.id)
-    return render(request, "payments/choose.html", {"order": order, "providers": providers})
+    return render(
+        request, "web/orders/choose_payment.html", {"order": order, "providers": providers}
+    )
 
 
 @login_required
@@ -80,5 +85,5 @@ def sandbox_pay(request, reference: str):
             )
         return redirect(f"/orders/{payment.order_id}/")
     return render(
-        request, "payments/sandbox_pay.html", {"payment": payment, "order": payment.order}
+        request, "web/orders/sandbox_pay.html", {"payment": payment, "order": payment.order}
     )

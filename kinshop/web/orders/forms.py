@@ -1,3 +1,5 @@
+"""Forms of the buyer's pages: the delivery address and a refund request."""
+
 from __future__ import annotations
 
 from django import forms
