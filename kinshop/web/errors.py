@@ -114,9 +114,9 @@ def error_text(error: DomainError, **extra: Any) -> str:
         return error.message
     template = ERROR_TEXT.get(error.code)
     if template is None:
-        for kind, text in GENERIC_TEXT.items():
+        for kind, generic in GENERIC_TEXT.items():
             if isinstance(error, kind):
-                return str(text)
+                return str(generic)
         return str(FALLBACK_TEXT)
     values = {"sku": "", **error.details, **extra}
     for key in MONEY_DETAILS:

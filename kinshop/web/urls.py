@@ -1,11 +1,13 @@
-"""The web pages of every app, in one place so the order of patterns is visible."""
+"""Every page's URLs, in one place so the order of patterns is visible. The
+namespaces are those the templates reverse (accounts, payments, sharing,
+orders, ledger, catalog, shop_console, shops)."""
 
 from django.urls import include, path
 
 urlpatterns = [
-    path("", include("kinshop.web.accounts.urls")),
-    path("", include("kinshop.web.orders.payment_urls")),
-    path("", include("kinshop.web.sharing.urls")),
+    path("", include("kinshop.web.accounts.urls")),  # sign up, sign in, sign out
+    path("", include("kinshop.web.orders.payment_urls")),  # paying an order
+    path("", include("kinshop.web.sharing.urls")),  # share sheet, /s/<code> landing, poster
     path("", include("kinshop.web.orders.urls")),  # cart, checkout, my orders, refunds
     path("", include("kinshop.web.sharer.urls")),  # sharer centre /me/: links, wallet, withdrawals
     path("", include("kinshop.web.supplier_console.urls")),  # supplier console /console/supplier/

@@ -14,7 +14,9 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, Q, Sum
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -226,9 +228,6 @@ def pick(request, shop, product_id: int):
 
 
 def _back_to_market(request) -> str:
-    from django.urls import reverse
-    from django.utils.http import urlencode
-
     params = {key: request.POST[key] for key in ("q", "page") if request.POST.get(key)}
     url = reverse("shop_console:market")
     return f"{url}?{urlencode(params)}" if params else url

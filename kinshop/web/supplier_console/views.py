@@ -141,9 +141,10 @@ def adjust_stock(request, supplier: Supplier, sku_id: int):
     if sku is None:
         raise Http404
     form = StockForm(request.POST)
+    sku_pk = sku.pk
     adjusted = submit(
         form,
-        lambda data: services.adjust_stock(user=request.user, sku_id=sku.pk, delta=data["delta"]),
+        lambda data: services.adjust_stock(user=request.user, sku_id=sku_pk, delta=data["delta"]),
     )
     error = None if adjusted is not None else refusal(form)
     sku = adjusted or sku
