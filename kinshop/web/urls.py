@@ -1,6 +1,6 @@
-"""Every page's URLs, in one place so the order of patterns is visible. The
-namespaces are those the templates reverse (accounts, payments, sharing,
-orders, ledger, catalog, shop_console, shops)."""
+"""Every page's URLs, in one place so the order of patterns is visible. Each
+part has its own namespace: accounts, payments, sharing, orders, sharer,
+supplier_console, shop_console, storefront."""
 
 from django.urls import include, path
 

@@ -2,7 +2,7 @@ from django.urls import path
 
 from kinshop.web.sharer import views
 
-app_name = "ledger"
+app_name = "sharer"
 urlpatterns = [
     path("me/", views.overview, name="overview"),
     path("me/entries/", views.entries, name="entries"),

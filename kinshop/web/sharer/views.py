@@ -121,7 +121,7 @@ def identity(request):
     )
     if identity is not None:
         messages.success(request, _("Your identity is verified."))
-        return redirect("ledger:identity")
+        return redirect("sharer:identity")
     status = 422 if request.method == "POST" else 200
     return render(
         request,
@@ -152,7 +152,7 @@ def withdraw(request):
             _("Withdrawal of %(amount)s requested: an operator will review it.")
             % {"amount": format_money(withdrawal.amount, withdrawal.currency)},
         )
-        return redirect("ledger:withdrawals")
+        return redirect("sharer:withdrawals")
     status = 422 if request.method == "POST" else 200
     balances = [
         {"name": name, "label": label, "wallet": queries.wallet(request.user, name)}

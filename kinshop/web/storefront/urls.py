@@ -2,7 +2,7 @@ from django.urls import path
 
 from kinshop.web.storefront import views
 
-app_name = "shops"
+app_name = "storefront"
 urlpatterns = [
     path("", views.home, name="home"),
     path("shop/<slug:handle>/", views.storefront, name="storefront"),

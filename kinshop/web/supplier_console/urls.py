@@ -2,7 +2,7 @@ from django.urls import path
 
 from kinshop.web.supplier_console import views
 
-app_name = "catalog"
+app_name = "supplier_console"
 urlpatterns = [
     path("console/supplier/", views.console, name="console"),
     path("console/supplier/products/new/", views.new_product, name="new_product"),

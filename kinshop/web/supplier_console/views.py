@@ -53,7 +53,7 @@ def supplier_staff_required(view):
     def wrapped(request, *args, **kwargs):
         supplier = queries.supplier_of(request.user)
         if supplier is None or not supplier.is_verified:
-            return redirect("catalog:console")
+            return redirect("supplier_console:console")
         return view(request, supplier, *args, **kwargs)
 
     wrapped.__name__ = view.__name__
@@ -100,7 +100,7 @@ def _apply(request):
     )
     if applied is not None:
         messages.success(request, _("Thank you: an operator will verify your business."))
-        return redirect("catalog:console")
+        return redirect("supplier_console:console")
     status = 422 if request.method == "POST" else 200
     return render(request, "web/supplier_console/apply.html", {"form": form}, status=status)
 
@@ -123,7 +123,7 @@ def new_product(request, supplier: Supplier):
         messages.success(
             request, _("“%(title)s” is listed in the market.") % {"title": product.title}
         )
-        return redirect("catalog:console")
+        return redirect("supplier_console:console")
     status = 422 if request.method == "POST" else 200
     return render(
         request,
@@ -167,7 +167,7 @@ def adjust_stock(request, supplier: Supplier, sku_id: int):
                 "stock": sku.stock,
             },
         )
-    return redirect("catalog:console")
+    return redirect("supplier_console:console")
 
 
 class _SupplierOrderFlags(TypedDict):
@@ -239,7 +239,7 @@ def ship(request, supplier: Supplier, order_id: int):
     form = ShipForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("A shipment needs a carrier and a tracking number."))
-        return redirect("catalog:orders")
+        return redirect("supplier_console:orders")
     shipped = submit(
         form,
         lambda data: orders.ship(
@@ -253,7 +253,7 @@ def ship(request, supplier: Supplier, order_id: int):
         messages.error(request, f"#{order_id}: {refusal(form)}")
     else:
         messages.success(request, _("Order #%(id)d is shipped.") % {"id": order_id})
-    return redirect("catalog:orders")
+    return redirect("supplier_console:orders")
 
 
 @supplier_staff_required
@@ -268,7 +268,7 @@ def receive_offline(request, supplier: Supplier, payment_id: int):
         messages.success(
             request, _("Payment for order #%(id)d received.") % {"id": payment.order_id}
         )
-    return redirect("catalog:orders")
+    return redirect("supplier_console:orders")
 
 
 @supplier_staff_required
@@ -323,4 +323,4 @@ def decide_refund(request, supplier: Supplier, refund_id: int, decision: str):
         messages.success(request, _("Refund #%(id)d approved.") % {"id": refund_id})
     else:
         messages.success(request, _("Refund #%(id)d rejected.") % {"id": refund_id})
-    return redirect("catalog:refunds")
+    return redirect("supplier_console:refunds")
