@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "kinshop.idempotency",
     "kinshop.ops",
     "kinshop.demo",
+    "kinshop.web",
 ]
 
 MIDDLEWARE = [

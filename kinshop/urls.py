@@ -9,7 +9,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("", include("kinshop.web_urls")),
+    path("", include("kinshop.web.urls")),
 ]
 
 if settings.DEBUG or settings.KINSHOP_SERVE_MEDIA:

@@ -11,9 +11,9 @@ from kinshop.accounts import services as accounts
 from kinshop.ledger import queries as ledger_queries
 from kinshop.ledger import services as ledger
 from kinshop.ledger.models import Withdrawal
-from kinshop.ledger.tests.test_views import place_paid_order, settled_commission
 from kinshop.orders import services as orders
 from kinshop.orders.models import Refund
+from kinshop.web.tests.helpers import place_paid_order, settled_commission
 
 pytestmark = pytest.mark.django_db
 

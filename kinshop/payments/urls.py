@@ -1,9 +1,0 @@
-from django.urls import path
-
-from kinshop.payments import views
-
-app_name = "payments"
-urlpatterns = [
-    path("orders/<int:order_id>/pay/", views.choose, name="choose"),
-    path("pay/sandbox/<str:reference>/", views.sandbox_pay, name="sandbox_pay"),
-]

@@ -1,0 +1,131 @@
+"""What a service's refusal says to a person, in their language: the one table
+of error texts by code, for every page.
+
+Services explain themselves in English for logs and the API, with a stable
+code; a page shows the translated sentence for that code, a translated
+sentence for the kind of error when the code is not in the table, and a polite
+general one otherwise. One entry per code: a code raised in two places must
+read well in both (if it cannot, the service should raise two codes)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+from kinshop.core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from kinshop.core.money import format_money
+
+ERROR_TEXT = {
+    # accounts and identity
+    "username_taken": _("This username is taken. Try another one."),
+    "invalid_username": _("A username has 3 to 150 letters, digits or . @ + - _."),
+    "invalid_phone": _("Enter a valid phone number."),
+    "invalid_real_name": _("Give your full legal name."),
+    "invalid_id_number": _("An ID number has 18 characters: 17 digits and a digit or X."),
+    # shops
+    "already_has_shop": _("You already have a shop."),
+    "handle_taken": _("This handle is taken: choose another one."),
+    "invalid_handle": _("A handle has 3 to 30 lowercase letters, digits or hyphens."),
+    "invalid_name": _("A shop needs a name of at most 60 characters."),
+    "not_shopkeeper": _("Only the shop's keeper can do this."),
+    "shop_not_found": _("This shop is closed."),
+    "product_not_found": _("This product is no longer in the supply market."),
+    "product_not_in_shop": _("This shop does not sell that product."),
+    "price_out_of_band": _("%(sku)s: the price must be between %(retail_min)s and %(retail_max)s."),
+    "price_below_cost": _("At this price the item would sell below its cost."),
+    # catalog
+    "missing_field": _("A supplier needs a name and a licence number."),
+    "already_supplier_staff": _("You already work for a supplier."),
+    "not_supplier_staff": _("Only the supplier's staff can do this."),
+    "supplier_not_verified": _("Your supplier is not verified yet."),
+    "missing_title": _("A product needs a title."),
+    "commission_rate_out_of_range": _("The commission rate is out of the allowed range."),
+    "missing_skus": _("A product needs at least one SKU."),
+    "duplicate_sku_code": _("SKU codes must be given and distinct."),
+    "sku_code_taken": _("One of these SKU codes is already used."),
+    "unknown_sku": _("Some of these items no longer exist."),
+    "negative_stock": _("Stock cannot be negative."),
+    "negative_price": _("Prices cannot be negative."),
+    "band_inverted": _("SKU %(sku)s: the lowest retail price is above the highest."),
+    "suggested_price_out_of_band": _("SKU %(sku)s: the suggested price must be inside the band."),
+    "band_below_cost": _(
+        "SKU %(sku)s: some prices in the band would not cover supply, fee and commission."
+    ),
+    "stock_limit": _("Stock cannot go that high."),
+    "out_of_stock": _("There is not enough stock."),
+    # orders: checkout
+    "quantity_not_positive": _("Every quantity must be at least 1."),
+    "no_lines": _("Your cart for this shop is empty."),
+    "too_many_lines": _("An order holds at most 50 different items."),
+    "quantity_too_large": _("At most 999 units of one item per order."),
+    "invalid_recipient_name": _("Enter the recipient’s name."),
+    "invalid_region": _("Enter the province, city and district."),
+    "invalid_address": _("Enter the street address."),
+    "sku_not_sold_here": _("This shop no longer sells some items in your cart."),
+    # orders: after checkout
+    "order_not_found": _("No such order."),
+    "not_buyer": _("Only the buyer can do that."),
+    "invalid_transition": _("This cannot be done in the current state."),
+    "missing_tracking": _("A shipment needs a carrier and a tracking number."),
+    "after_sales_closed": _("The after-sales window for this order has closed."),
+    "missing_reason": _("Say why you want a refund."),
+    "unknown_supplier": _("That supplier has no part in this order."),
+    "refund_not_found": _("No such refund."),
+    "refund_exceeds_paid": _("That is more than can still be refunded."),
+    "not_allowed": _("Only the supplier's staff or an operator can do this."),
+    "not_paid": _("This order has no captured payment to refund."),
+    # payments
+    "payment_deadline_passed": _("The payment deadline has passed, so the order was closed."),
+    "unknown_provider": _("This payment method is not available."),
+    "sandbox_disabled": _("The payment sandbox is off."),
+    "not_offline_payment": _("This is not an offline payment."),
+    # ledger
+    "invalid_amount": _("Enter an amount above zero."),
+    "identity_not_verified": _("Verify your identity before withdrawing."),
+    "below_minimum": _("A withdrawal is at least %(minimum)s."),
+    "insufficient_funds": _("The amount is more than is available (%(available)s)."),
+    "invalid_wallet": _("Choose one of your wallets."),
+    "not_shopkeeper_wallet": _("Only a shop's keeper can use its wallet."),
+}
+
+# Codes whose message the service already wrote in the person's language:
+# Django's password validators speak it.
+SHOWN_AS_GIVEN = frozenset({"weak_password"})
+
+GENERIC_TEXT = {
+    InvalidInput: _("That input is not valid."),
+    Forbidden: _("You are not allowed to do this."),
+    NotFound: _("Not found."),
+    Conflict: _("This cannot be done now."),
+}
+
+FALLBACK_TEXT = _("Sorry, that did not work. Please try again.")
+
+# Details that are amounts in fen, shown as money.
+MONEY_DETAILS = ("retail_min", "retail_max", "minimum", "available")
+
+
+def error_text(error: DomainError, **extra: Any) -> str:
+    """The refusal in the active language, with the error's details (and
+    `extra`, such as a SKU's name) filled in and amounts formatted as money.
+    A refusal about a named SKU names it, even when its sentence does not."""
+    if error.code in SHOWN_AS_GIVEN:
+        return error.message
+    template = ERROR_TEXT.get(error.code)
+    if template is None:
+        for kind, generic in GENERIC_TEXT.items():
+            if isinstance(error, kind):
+                return str(generic)
+        return str(FALLBACK_TEXT)
+    values = {"sku": "", **error.details, **extra}
+    for key in MONEY_DETAILS:
+        if isinstance(values.get(key), int):
+            values[key] = format_money(values[key])
+    try:
+        text = str(template) % values
+    except (KeyError, TypeError, ValueError):
+        text = str(template)
+    if values["sku"] and "%(sku)s" not in str(template):
+        text = f"{values['sku']}: {text}"
+    return text

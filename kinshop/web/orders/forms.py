@@ -1,0 +1,47 @@
+"""Forms of the buyer's pages: the delivery address and a refund request."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from kinshop.core.money import parse_yuan
+
+
+class AddressForm(forms.Form):
+    name = forms.CharField(label=_("Recipient"), max_length=60)
+    phone = forms.CharField(
+        label=_("Phone"),
+        max_length=20,
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
+    )
+    region = forms.CharField(
+        label=_("Province / city / district"),
+        max_length=120,
+        widget=forms.TextInput(attrs={"autocomplete": "address-level1"}),
+    )
+    detail = forms.CharField(
+        label=_("Street and number"),
+        max_length=255,
+        widget=forms.TextInput(attrs={"autocomplete": "street-address"}),
+    )
+
+
+class RefundForm(forms.Form):
+    amount = forms.CharField(
+        label=_("Amount (yuan)"),
+        max_length=16,
+        widget=forms.TextInput(attrs={"inputmode": "decimal"}),
+    )
+    reason = forms.CharField(
+        label=_("Reason"), max_length=500, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def clean_amount(self) -> int:
+        try:
+            amount = parse_yuan(self.cleaned_data["amount"])
+        except ValueError:
+            raise forms.ValidationError(_("Enter an amount like 12.50.")) from None
+        if amount < 1:
+            raise forms.ValidationError(_("Enter an amount above zero."))
+        return amount

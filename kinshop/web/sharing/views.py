@@ -1,0 +1,110 @@
+"""The share pages: a link's landing (/s/<code>: the click is counted and the
+browser sent on to the shop or product), its QR poster, and the share sheet
+where a signed-in person gets their own link."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.contrib import messages
+from django.db import transaction
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from kinshop.catalog import queries as catalog_queries
+from kinshop.core.errors import DomainError, NotFound
+from kinshop.core.money import apply_rate
+from kinshop.sharing import rules, services
+from kinshop.sharing.api import poster_response
+from kinshop.shops import queries as shop_queries
+from kinshop.web.errors import error_text
+
+SESSION_SHARE_CODE = "share_code"
+SESSION_VISITOR_KEY = "visitor_key"
+
+
+def visitor_key(request) -> str:
+    """A random key for this browser's session, so clicks made before signing
+    up can be claimed by the account afterwards."""
+    key = request.session.get(SESSION_VISITOR_KEY)
+    if not key:
+        key = secrets.token_urlsafe(24)
+        request.session[SESSION_VISITOR_KEY] = key
+    return key
+
+
+def landing(request, code: str):
+    channel = request.GET.get("c", "link")
+    if not rules.is_valid_channel(channel):
+        channel = "link"  # a mangled link still counts, as a plain link
+    viewer = request.user if request.user.is_authenticated else None
+    key = visitor_key(request)
+    try:
+        with transaction.atomic():
+            if viewer is not None:
+                services.claim_anonymous_clicks(visitor_key=key, user=viewer)
+            click = services.record_click(
+                code=code, viewer=viewer, visitor_key=key, channel=channel
+            )
+    except NotFound:
+        return render(request, "web/sharing/not_found.html", {"code": code}, status=404)
+    link = click.link
+    # Checkout passes this code to attribution: it counts as a click at purchase.
+    request.session[SESSION_SHARE_CODE] = link.code
+    if link.product_id is not None:
+        return redirect(f"/shop/{link.shop.handle}/p/{link.product_id}/")
+    return redirect(f"/shop/{link.shop.handle}/")
+
+
+def poster_png(request, code: str):
+    try:
+        link = services.link_by_code(code)
+    except NotFound:
+        return render(request, "web/sharing/not_found.html", {"code": code}, status=404)
+    return poster_response(link)
+
+
+@require_POST
+def share_sheet(request):
+    """The share sheet of a shop or a product: the sharer's own link, its QR
+    poster and what they earn per sale. HTMX swaps it into #sheet; without
+    HTMX it is a page of its own."""
+    shop = shop_queries.shop_by_handle(request.POST.get("shop", ""))
+    if shop is None:
+        raise Http404
+    product = None
+    product_id = request.POST.get("product", "")
+    if product_id.isdigit():
+        product = (
+            catalog_queries.market_products()
+            .filter(pk=int(product_id), selections__shop=shop)
+            .first()
+        )
+        if product is None:
+            raise Http404
+    back = f"/shop/{shop.handle}/" + (f"p/{product.id}/" if product is not None else "")
+    context: dict[str, object] = {
+        "shop": shop,
+        "product": product,
+        "back": back,
+        "is_htmx": bool(request.headers.get("HX-Request")),
+    }
+    if request.user.is_authenticated:
+        try:
+            with transaction.atomic():
+                link = services.create_share_link(sharer=request.user, shop=shop, product=product)
+        except DomainError as error:
+            messages.error(request, error_text(error))
+            return redirect(back)
+        url = request.build_absolute_uri(f"/s/{link.code}")
+        context.update(link=link, url=url, is_keeper=shop.owner_id == request.user.id)
+        if product is not None:
+            prices = shop_queries.retail_prices(shop.id, [sku.id for sku in product.skus.all()])
+            if prices:
+                # What one sale at the lowest price earns, rounded down like the ledger.
+                context["earn"] = apply_rate(min(prices.values()), product.commission_rate_bp)
+    template = (
+        "web/sharing/_share_sheet.html" if context["is_htmx"] else "web/sharing/share_page.html"
+    )
+    return render(request, template, context)
