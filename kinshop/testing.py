@@ -4,9 +4,13 @@ as production. Imported by the test suites and the benchmarks; never by the app.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+from django.db import connections
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from kinshop.accounts import services as accounts
 from kinshop.accounts.models import User
@@ -19,6 +23,26 @@ _numbers = itertools.count(1)
 
 def unique(prefix: str) -> str:
     return f"{prefix}{next(_numbers)}"
+
+
+@contextmanager
+def assert_query_count(count: int, *, using: str = "default") -> Iterator[CaptureQueriesContext]:
+    """Assert that the block runs exactly `count` SQL statements (Zulip's
+    `assert_database_query_count`): fewer is as suspicious as more, since both
+    mean the code path changed. On failure the message lists every statement,
+    numbered, so the extra (or missing) one is easy to spot."""
+    with CaptureQueriesContext(connections[using]) as captured:
+        yield captured
+    actual = len(captured.captured_queries)
+    if actual != count:
+        statements = "\n".join(
+            f"{number}. {query['sql']}"
+            for number, query in enumerate(captured.captured_queries, start=1)
+        )
+        raise AssertionError(
+            f"{actual} queries run, {count} expected "
+            f"({connections[using].vendor}):\n{statements or '(none)'}"
+        )
 
 
 def make_user(username: str | None = None, *, phone: str = "", email: str = "", **extra) -> User:
