@@ -507,7 +507,8 @@ def test_an_unknown_product_is_a_404(api, product_id):
 def test_a_non_numeric_product_id_is_not_a_500(api):
     response = api().get("/products/abc")
 
-    assert response.status_code in (404, 422)
+    assert response.status_code == 422
+    assert error(response)["code"] == "invalid_input"
 
 
 def test_an_invalid_token_on_an_unlisted_product_is_a_401(product):

@@ -151,9 +151,14 @@ def test_refund_is_recorded_once_and_checks_its_allocations(shop, product, share
     with pytest.raises(InvalidInput) as error:
         services.record_refund(refund=other, allocations={10**9: 100})
     assert error.value.code == "line_not_in_order"
+    # 99.00 paid, 33.00 refunded: 66.01 more is one fen too many
+    over = order.refunds.create(
+        amount=6601, reason="x", requested_by=order.buyer, created_at=clock.now()
+    )
     with pytest.raises(InvalidInput) as error:
-        services.record_refund(refund=other, allocations={order.lines.first().pk: 6601})
-    assert error.value.code in ("allocation_mismatch", "refund_exceeds_paid")
+        services.record_refund(refund=over, allocations={order.lines.first().pk: 6601})
+    assert error.value.code == "refund_exceeds_paid"
+    assert JournalEntry.objects.filter(refund__in=[other, over]).count() == 0
 
 
 def test_settlement_moves_pending_to_available_once_the_window_has_passed(
