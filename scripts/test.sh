@@ -13,7 +13,7 @@ cores=$(nproc 2>/dev/null || echo 2)
 WORKERS=${KINSHOP_TEST_WORKERS:-$((cores < 4 ? cores : 4))}
 PYTEST_ARGS=(-n "$WORKERS" --dist loadgroup -rs)
 
-echo "== Kinshop tests on SQLite =="
+echo "== Kinshop tests on SQLite ($WORKERS pytest-xdist workers) =="
 env -u DATABASE_URL KINSHOP_TEST_DB=sqlite "$PYTHON" -m pytest "${PYTEST_ARGS[@]}" "$@"
 
 target=""
@@ -39,5 +39,5 @@ if [[ -z "$target" ]]; then
 fi
 
 echo
-echo "== Kinshop tests on PostgreSQL (${target%%@*}@…) =="
+echo "== Kinshop tests on PostgreSQL (${target%%@*}@…, $WORKERS pytest-xdist workers) =="
 DATABASE_URL=$target KINSHOP_TEST_DB=postgres "$PYTHON" -m pytest "${PYTEST_ARGS[@]}" "$@"
