@@ -21,7 +21,10 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(autouse=True)
 def _media_and_settings(settings, tmp_path_factory):
-    settings.MEDIA_ROOT = tmp_path_factory.getbasetemp() / "media"
+    settings.MEDIA_ROOT = tmp_path_factory.getbasetemp() / "media"  # per xdist worker
+    # Argon2 costs ~50 ms per password on a small machine and every builder
+    # registers users; the one test of the production hasher sets it back.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.KINSHOP_PAYMENT_SANDBOX = True
     settings.KINSHOP_PLATFORM_FEE_BP = 0
 

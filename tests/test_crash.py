@@ -32,7 +32,8 @@ import pytest
 
 from tests.support.http import Answer, call
 
-pytestmark = pytest.mark.postgres
+# gunicorn and eight clients: never beside the browser tests' server
+pytestmark = [pytest.mark.postgres, pytest.mark.xdist_group("servers")]
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct-horse-battery-9"

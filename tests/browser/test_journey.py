@@ -14,7 +14,8 @@ from tests.browser import helpers
 
 helpers.require_chromium()
 
-pytestmark = pytest.mark.browser
+# the server fixture is per session, so per worker: keep all browser tests on one
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("servers")]
 
 SHARER = "amy-li"  # a demo sharer whose seeded money is all settled: no pending
 SUPPLIER_STAFF = "qinglan"

@@ -4,9 +4,6 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
-from django.utils.html import escape
 
 from kinshop import testing
 from kinshop.accounts.models import User
@@ -62,31 +59,13 @@ def test_seed_twice_creates_everything_once():
     operator = User.objects.get(username=data.OPERATOR_USERNAME)
     assert operator.is_staff and operator.is_superuser
     assert all(shop.avatar for shop in Shop.objects.all())
-    for shop in Shop.objects.all():
-        assert 4 <= shop.selections.count() <= 10
-
-
-@pytest.mark.django_db
-def test_every_selected_price_is_inside_its_band():
-    seed()
-    prices = SelectionPrice.objects.select_related("sku")
-    assert prices.count() > 0
-    for price in prices:
-        assert price.sku.retail_min <= price.retail_price <= price.sku.retail_max
-    # every SKU of every selected product is priced
-    for selection in Selection.objects.prefetch_related("prices", "product__skus"):
-        assert {p.sku_id for p in selection.prices.all()} == {
-            s.id for s in selection.product.skus.all()
-        }
-
-
-@pytest.mark.django_db
-def test_every_demo_login_works_with_the_demo_password():
-    seed()
-    for login in data.logins():
-        user = User.objects.get(username=login.username)
-        assert user.check_password(data.PASSWORD), login.username
-        assert user.display_name == login.display_name
+    assert sorted((shop.handle, shop.selections.count()) for shop in Shop.objects.all()) == [
+        ("acha-tea", 7),
+        ("dorm-zhou", 5),
+        ("hangzhou-mama", 8),
+        ("teacher-wang", 6),
+        ("xiaolu-skin", 7),
+    ]
 
 
 @pytest.mark.django_db
@@ -105,51 +84,6 @@ def test_demo_command_prints_the_logins():
     call_command("demo", "--no-serve", "--addrport", "127.0.0.1:8011", stdout=again)
     assert "already there" in again.getvalue()
     assert "http://127.0.0.1:8011/shop/acha-tea/" in again.getvalue()
-
-
-@pytest.mark.django_db
-def test_home_storefront_and_product_pages_show_the_demo(client):
-    seed()
-    home = client.get("/")
-    assert home.status_code == 200
-    for shop_data in data.SHOPS:
-        assert escape(shop_data.name) in home.content.decode()
-
-    shop = Shop.objects.get(handle="hangzhou-mama")
-    page = client.get(f"/shop/{shop.handle}/")
-    assert page.status_code == 200
-    html = page.content.decode()
-    assert "林妈妈零食铺" in html
-    for selection in shop.selections.select_related("product"):
-        assert escape(selection.product.title) in html
-
-    product = Product.objects.get(title__startswith="临安手剥山核桃")
-    detail = client.get(f"/shop/{shop.handle}/p/{product.id}/")
-    assert detail.status_code == 200
-    html = detail.content.decode()
-    assert escape(product.title) in html
-    for sku in product.skus.all():
-        assert escape(sku.name) in html
-    assert "¥89.00" in html  # Mama Lin sells at the suggested price
-
-
-@pytest.mark.django_db
-def test_pages_speak_chinese_by_default_and_english_on_request(client):
-    seed()
-    product = Product.objects.get(title__startswith="临安手剥山核桃")
-    url = f"/shop/hangzhou-mama/p/{product.id}/"
-    chinese = client.get(url).content.decode()
-    assert "有货" in chinese and "认证供应商" in chinese
-    english = client.get(url, headers={"accept-language": "en"}).content.decode()
-    assert "In stock" in english and "Verified supplier" in english
-
-
-@pytest.mark.django_db
-def test_product_page_of_a_product_the_shop_does_not_sell_is_not_found(client):
-    seed()
-    tea = Product.objects.get(title__startswith="安吉白茶 明前特级")
-    assert client.get(f"/shop/xiaolu-skin/p/{tea.id}/").status_code == 404
-    assert client.get("/shop/no-such-shop/").status_code == 404
 
 
 @pytest.mark.django_db
@@ -179,77 +113,12 @@ def test_storefront_query_count_does_not_grow_with_products(client):
     large = testing.make_shop(handle="large-shop", products=products)
 
     # when
-    with CaptureQueriesContext(connection) as two:
-        assert client.get(f"/shop/{small.handle}/").status_code == 200
-    with CaptureQueriesContext(connection) as twelve:
+    with testing.assert_query_count(4):
+        small_page = client.get(f"/shop/{small.handle}/")
+    with testing.assert_query_count(4):
         response = client.get(f"/shop/{large.handle}/")
-        assert response.status_code == 200
 
     # then
-    assert len(two) == len(twelve)
+    assert small_page.status_code == response.status_code == 200
+    assert small_page.content.decode().count('class="product-card"') == 2
     assert response.content.decode().count('class="product-card"') == 12
-
-
-@pytest.mark.django_db
-def test_the_demo_story_shows_every_status_and_a_healthy_ledger():
-    from kinshop.ledger import queries as ledger_queries
-    from kinshop.ledger.models import Withdrawal
-    from kinshop.orders.models import Order, Refund
-    from kinshop.payments.models import Payment
-    from kinshop.sharing.models import Click, ShareLink
-
-    # when
-    seed()
-
-    # then every order status is on show, each reached through the services
-    statuses = set(Order.objects.values_list("status", flat=True))
-    assert statuses == {choice.value for choice in Order.Status}
-    assert ledger_queries.health()["balanced"]
-    # a full refund, a partial one, and one awaiting the supplier
-    assert Order.objects.filter(status=Order.Status.REFUNDED).exists()
-    partial = Order.objects.filter(refunded_amount__gt=0).exclude(status=Order.Status.REFUNDED)
-    assert partial.exists()
-    assert Refund.objects.filter(status=Refund.Status.REQUESTED).exists()
-    # an offline payment the supplier has not confirmed yet, on an order still awaiting payment
-    offline = Payment.objects.get(provider="offline")
-    assert offline.status == Payment.Status.PENDING
-    assert offline.order.status == Order.Status.PENDING_PAYMENT
-    # settled and unsettled completed orders
-    completed = Order.objects.filter(status=Order.Status.COMPLETED)
-    assert completed.filter(lines__settlement__isnull=False).exists()
-    assert completed.filter(lines__settlement__isnull=True).exists()
-    # sharers shared, strangers and buyers clicked
-    assert ShareLink.objects.count() >= len(data.SHARES)
-    assert Click.objects.filter(viewer__isnull=True).count() > 20
-    assert Click.objects.filter(viewer__isnull=False).count() > 5
-    # at least two sharers with money both pending and available
-    both = [
-        username
-        for username in ("xiaomei", "laozhang", "amy-li")
-        if (wallet := ledger_queries.wallet(User.objects.get(username=username)))["pending"] > 0
-        and wallet["available"] > 0
-    ]
-    assert len(both) >= 2, both
-    # a verified sharer withdrew: one paid out, one awaiting the operator
-    assert set(Withdrawal.objects.values_list("status", flat=True)) == {
-        Withdrawal.Status.PAID_OUT,
-        Withdrawal.Status.REQUESTED,
-    }
-    # the browser journey's sharer only has settled money, so its wallet moves by
-    # exactly the journey's commission when the jobs run with zero-day windows
-    amy = ledger_queries.wallet(User.objects.get(username="amy-li"))
-    assert amy["pending"] == 0 and amy["available"] > 0
-
-
-@pytest.mark.django_db
-def test_the_demo_story_is_deterministic_in_money():
-    from kinshop.ledger import queries as ledger_queries
-
-    seed()
-    wallets = {
-        username: ledger_queries.wallet(User.objects.get(username=username))
-        for username in ("xiaomei", "laozhang", "amy-li")
-    }
-    assert wallets["xiaomei"]["paid_out"] == 2000
-    assert wallets["xiaomei"]["held"] == 1500
-    assert all(wallet["debt"] == 0 for wallet in wallets.values())
