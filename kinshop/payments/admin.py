@@ -47,6 +47,9 @@ class ProviderRefundAdmin(ReadOnlyAdmin):
         "refund",
         money_column("amount", _("amount"), currency_field=None),
         "status",
+        "attempts",
+        "next_attempt_at",
+        "last_error",
         "created_at",
         "succeeded_at",
     )
