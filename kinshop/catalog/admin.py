@@ -6,6 +6,7 @@ from django.contrib import admin, messages
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from kinshop.admin_site import StatusHistoryInline
 from kinshop.catalog import services
 from kinshop.catalog.models import (
     SKU,
@@ -21,14 +22,8 @@ if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
 
-class SupplierStatusChangeInline(admin.TabularInline):
+class SupplierStatusChangeInline(StatusHistoryInline):
     model = SupplierStatusChange
-    extra = 0
-    can_delete = False
-    readonly_fields = ("from_status", "to_status", "actor", "reason", "at")
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 class SupplierMembershipInline(admin.TabularInline):
