@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from kinshop.admin_site import money_column
+from kinshop.admin_site import StatusHistoryInline, money_column
 from kinshop.core.errors import DomainError
 from kinshop.orders import services
 from kinshop.orders.models import (
@@ -12,6 +12,7 @@ from kinshop.orders.models import (
     OrderStatusChange,
     Refund,
     RefundLine,
+    RefundStatusChange,
 )
 
 
@@ -51,10 +52,12 @@ class FulfilmentInline(ReadOnlyInline):
     readonly_fields = fields
 
 
-class OrderStatusChangeInline(ReadOnlyInline):
+class OrderStatusChangeInline(StatusHistoryInline):
     model = OrderStatusChange
-    fields = ("at", "from_status", "to_status", "actor", "reason")
-    readonly_fields = fields
+
+
+class RefundStatusChangeInline(StatusHistoryInline):
+    model = RefundStatusChange
 
 
 @admin.register(Order)
@@ -134,7 +137,7 @@ class RefundAdmin(admin.ModelAdmin):
     search_fields = ("order__id", "requested_by__username", "reason")
     list_select_related = ("order", "supplier", "requested_by", "decided_by")
     readonly_fields = [field.name for field in Refund._meta.fields]
-    inlines = [RefundLineInline]
+    inlines = [RefundLineInline, RefundStatusChangeInline]
     actions = [_decide(True), _decide(False)]
 
     def has_add_permission(self, request):
