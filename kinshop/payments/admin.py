@@ -1,8 +1,14 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from kinshop.admin_site import money_column
-from kinshop.payments.models import Payment, ProviderRefund, WebhookEvent
+from kinshop.admin_site import StatusHistoryInline, money_column
+from kinshop.payments.models import (
+    Payment,
+    PaymentStatusChange,
+    ProviderRefund,
+    ProviderRefundStatusChange,
+    WebhookEvent,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -18,6 +24,14 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class PaymentStatusChangeInline(StatusHistoryInline):
+    model = PaymentStatusChange
+
+
+class ProviderRefundStatusChangeInline(StatusHistoryInline):
+    model = ProviderRefundStatusChange
+
+
 @admin.register(Payment)
 class PaymentAdmin(ReadOnlyAdmin):
     list_display = (
@@ -31,6 +45,7 @@ class PaymentAdmin(ReadOnlyAdmin):
     )
     list_filter = ("provider", "status")
     search_fields = ("reference", "provider_transaction_id", "order__id")
+    inlines = [PaymentStatusChangeInline]
 
 
 @admin.register(ProviderRefund)
@@ -46,6 +61,7 @@ class ProviderRefundAdmin(ReadOnlyAdmin):
     )
     list_filter = ("status",)
     search_fields = ("reference", "provider_refund_id")
+    inlines = [ProviderRefundStatusChangeInline]
 
 
 @admin.register(WebhookEvent)

@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 
 from kinshop.core import clock
 from kinshop.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from kinshop.core.statemachine import record_creation, transition, transition_all
 from kinshop.ledger import services as ledger
 from kinshop.orders import queries as order_queries
 from kinshop.orders import services as orders
@@ -55,6 +56,7 @@ def start_payment(*, user, order_id: int, provider: str) -> Payment:
     payment.pay_url = started.pay_url
     payment.provider_transaction_id = started.provider_transaction_id
     payment.save()
+    record_creation(payment, actor=user, reason="started", at=now)
     return payment
 
 
@@ -121,12 +123,15 @@ def _apply(provider: str, notification: base.Notification) -> None:
     elif notification.kind == base.REFUND_SUCCEEDED:
         _refund_succeeded(provider, notification)
     elif notification.kind == base.REFUND_FAILED:
-        provider_refund = ProviderRefund.objects.filter(
-            reference=notification.refund_reference
-        ).first()
+        provider_refund = (
+            ProviderRefund.objects.select_for_update()
+            .filter(reference=notification.refund_reference)
+            .first()
+        )
         if provider_refund and provider_refund.status == ProviderRefund.Status.PENDING:
-            provider_refund.status = ProviderRefund.Status.FAILED
-            provider_refund.save(update_fields=["status"])
+            transition(
+                provider_refund, ProviderRefund.Status.FAILED, reason="reported by the provider"
+            )
             if provider_refund.refund_id:
                 orders.fail_refund(refund_id=provider_refund.refund_id)
 
@@ -148,19 +153,36 @@ def capture(*, provider: str, reference: str, amount: int, transaction_id: str =
         log.warning(
             "payment %s arrived for order %s (%s): refunding it", reference, order.pk, order.status
         )
-        payment.status = Payment.Status.REFUNDED_LATE
-        payment.captured_at = now
+        reason = "order closed" if amount == payment.amount else "wrong amount"
         payment.amount = amount
-        payment.save(update_fields=["status", "captured_at", "amount", "provider_transaction_id"])
+        transition(
+            payment,
+            Payment.Status.REFUNDED_LATE,
+            reason=reason,
+            at=now,
+            also=("amount", "provider_transaction_id"),
+        )
         ledger.record_late_payment(payment=payment)
         _send_provider_refund(payment=payment, amount=amount, refund=None, reason="order closed")
         return payment
-    payment.status = Payment.Status.CAPTURED
-    payment.captured_at = now
-    payment.save(update_fields=["status", "captured_at", "provider_transaction_id"])
-    Payment.objects.filter(order=order, status=Payment.Status.PENDING).exclude(
-        pk=payment.pk
-    ).update(status=Payment.Status.CANCELLED)
+    transition(
+        payment,
+        Payment.Status.CAPTURED,
+        reason="captured",
+        at=now,
+        also=("provider_transaction_id",),
+    )
+    # The order's other attempts can no longer be paid (the order's lock covers them).
+    transition_all(
+        list(
+            Payment.objects.filter(order=order, status=Payment.Status.PENDING).exclude(
+                pk=payment.pk
+            )
+        ),
+        Payment.Status.CANCELLED,
+        reason=f"order paid by {payment.reference}",
+        at=now,
+    )
     return payment
 
 
@@ -188,10 +210,13 @@ def _mark_refund_succeeded(provider_refund_pk: int, *, provider_refund_id: str =
     provider_refund = ProviderRefund.objects.select_for_update().get(pk=provider_refund_pk)
     if provider_refund.status == ProviderRefund.Status.SUCCEEDED:
         return
-    provider_refund.status = ProviderRefund.Status.SUCCEEDED
-    provider_refund.succeeded_at = clock.now()
     provider_refund.provider_refund_id = provider_refund_id or provider_refund.provider_refund_id
-    provider_refund.save(update_fields=["status", "succeeded_at", "provider_refund_id"])
+    transition(
+        provider_refund,
+        ProviderRefund.Status.SUCCEEDED,
+        reason="reported by the provider",
+        also=("provider_refund_id",),
+    )
     if provider_refund.refund_id:
         orders.complete_refund(refund_id=provider_refund.refund_id)
     else:
@@ -211,6 +236,7 @@ def _send_provider_refund(
         reference=_new_reference("R"),
         created_at=clock.now(),
     )
+    record_creation(provider_refund, reason=reason, at=provider_refund.created_at)
     sent = get_provider(payment.provider, must_be_enabled=False).send_refund(
         payment_reference=payment.reference,
         refund_reference=provider_refund.reference,
