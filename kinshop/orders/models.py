@@ -194,10 +194,12 @@ class Refund(models.Model):
         REJECTED = "rejected", _("rejected")
         FAILED = "failed", _("failed")
 
+    # A failed refund is not approved again: its provider refund (one per
+    # refund) exists already, and sending a second one broke on that rule.
     TRANSITIONS: ClassVar[Transitions] = {
         Status.REQUESTED: {Status.APPROVED, Status.REJECTED},
         Status.APPROVED: {Status.SUCCEEDED, Status.FAILED},
-        Status.FAILED: {Status.APPROVED},
+        Status.FAILED: set(),
         Status.SUCCEEDED: set(),
         Status.REJECTED: set(),
     }
