@@ -106,3 +106,33 @@ def test_refund_reject_action(client, superuser, shop, product):
         {"action": "reject_refunds", "_selected_action": [refund.pk], "index": 0},
     )
     assert Refund.objects.get(pk=refund.pk).status == "rejected"
+
+
+def test_each_lifecycle_shows_its_history_read_only(client, superuser, shop, product):
+    # given an order paid and fully refunded, and a withdrawal paid out
+    order = place_paid_order(shop=shop, sku=product.skus.first())
+    with transaction.atomic():
+        refund = orders.request_refund(
+            user=order.buyer, order_id=order.id, amount=order.total, reason="坏了"
+        )
+        orders.approve_refund(user=superuser, refund_id=refund.pk, note="同意")
+    withdrawal = _requested_withdrawal(shop, product)
+    payment = order.payments.get()
+    pages = {
+        f"/admin/orders/order/{order.pk}/change/": "fully refunded",
+        f"/admin/orders/refund/{refund.pk}/change/": "同意",
+        f"/admin/payments/payment/{payment.pk}/change/": "captured",
+        f"/admin/payments/providerrefund/{refund.provider_refund.pk}/change/": "坏了",
+        f"/admin/ledger/withdrawal/{withdrawal.pk}/change/": "requested",
+        f"/admin/catalog/supplier/{product.supplier_id}/change/": "applied",
+    }
+    client.force_login(superuser)
+    for path, reason in pages.items():
+        # when the operator opens the object
+        response = client.get(path)
+        # then its history is there, with nothing to edit or add
+        html = response.content.decode()
+        assert response.status_code == 200, path
+        assert 'id="history-group"' in html, path
+        assert reason in html, path
+        assert 'name="history-0-reason"' not in html, path  # read only

@@ -15,20 +15,15 @@ from kinshop.catalog.models import (
     SupplierMembership,
     SupplierStatusChange,
 )
+from kinshop.core.admin_columns import StatusHistoryInline
 from kinshop.core.errors import DomainError
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
 
-class SupplierStatusChangeInline(admin.TabularInline):
+class SupplierStatusChangeInline(StatusHistoryInline):
     model = SupplierStatusChange
-    extra = 0
-    can_delete = False
-    readonly_fields = ("from_status", "to_status", "actor", "reason", "at")
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 class SupplierMembershipInline(admin.TabularInline):

@@ -7,8 +7,10 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from kinshop.core.models import StatusChange
+
 if TYPE_CHECKING:
-    from kinshop.core.statemachine import Transitions
+    from kinshop.core.statemachine import StatusTimestamps, Transitions
 
 
 class Supplier(models.Model):
@@ -28,6 +30,7 @@ class Supplier(models.Model):
         Status.VERIFIED: {Status.SUSPENDED},
         Status.SUSPENDED: {Status.VERIFIED},
     }
+    STATUS_TIMESTAMPS: ClassVar[StatusTimestamps] = {Status.VERIFIED: "verified_at"}
 
     name = models.CharField(_("name"), max_length=120)
     license_no = models.CharField(_("business licence number"), max_length=60)
@@ -50,18 +53,8 @@ class Supplier(models.Model):
         return self.status == self.Status.VERIFIED
 
 
-class SupplierStatusChange(models.Model):
+class SupplierStatusChange(StatusChange):
     supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="history")
-    from_status = models.CharField(max_length=16)
-    to_status = models.CharField(max_length=16)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
-    )
-    reason = models.CharField(max_length=200, blank=True, default="")
-    at = models.DateTimeField()
-
-    class Meta:
-        ordering = ["at", "id"]
 
 
 class SupplierMembership(models.Model):

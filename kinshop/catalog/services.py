@@ -18,11 +18,9 @@ from kinshop.catalog.models import (
     ProductImage,
     Supplier,
     SupplierMembership,
-    SupplierStatusChange,
 )
-from kinshop.core import clock
 from kinshop.core.errors import Conflict, Forbidden, InvalidInput, NotFound
-from kinshop.core.statemachine import ensure_transition
+from kinshop.core.statemachine import record_creation, transition
 
 MAX_STOCK = 2**31 - 1  # SKU.stock is a 32-bit integer column
 
@@ -48,14 +46,7 @@ def apply_supplier(*, user, name: str, license_no: str, description: str = "") -
         raise Conflict("You already work for a supplier.", code="already_supplier_staff")
     supplier = Supplier.objects.create(name=name, license_no=license_no, description=description)
     SupplierMembership.objects.create(supplier=supplier, user=user, is_owner=True)
-    SupplierStatusChange.objects.create(
-        supplier=supplier,
-        from_status="",
-        to_status=supplier.status,
-        actor=user,
-        reason="applied",
-        at=clock.now(),
-    )
+    record_creation(supplier, actor=user, reason="applied")
     return supplier
 
 
@@ -64,16 +55,7 @@ def change_supplier_status(*, supplier: Supplier, to: str, actor, reason: str = 
     if not (actor and actor.is_staff):
         raise Forbidden("Only an operator can change a supplier's status.")
     supplier = Supplier.objects.select_for_update().get(pk=supplier.pk)
-    ensure_transition(Supplier.TRANSITIONS, supplier.status, to, what="supplier")
-    previous = supplier.status
-    supplier.status = to
-    now = clock.now()
-    if to == Supplier.Status.VERIFIED:
-        supplier.verified_at = now
-    supplier.save(update_fields=["status", "verified_at"])
-    SupplierStatusChange.objects.create(
-        supplier=supplier, from_status=previous, to_status=to, actor=actor, reason=reason, at=now
-    )
+    transition(supplier, to, actor=actor, reason=reason)
     return supplier
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.contrib import admin
+
 from kinshop.core.money import format_money
 
 if TYPE_CHECKING:
@@ -21,3 +23,26 @@ def money_column(field: str, label: StrOrPromise, currency_field: str | None = "
     column.admin_order_field = field  # type: ignore[attr-defined]
     column.__name__ = f"{field}_money"
     return column
+
+
+class StatusHistoryInline(admin.TabularInline):
+    """An object's lifecycle, read only: each change with who, when and why.
+    Subclasses name the concrete `StatusChange` model."""
+
+    extra = 0
+    can_delete = False
+    fields = ("at", "from_status", "to_status", "actor", "reason")
+    readonly_fields = fields
+    ordering = ("at", "id")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")

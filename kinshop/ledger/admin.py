@@ -10,7 +10,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils.translation import gettext_lazy as _
 
-from kinshop.core.admin_columns import money_column
+from kinshop.core.admin_columns import StatusHistoryInline, money_column
 from kinshop.core.errors import DomainError
 from kinshop.ledger import services
 from kinshop.ledger.models import (
@@ -74,11 +74,8 @@ class LineSettlementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("line", "order", "entry", "settled_at")
 
 
-class WithdrawalStatusChangeInline(ReadOnlyAdminMixin, admin.TabularInline):
+class WithdrawalStatusChangeInline(StatusHistoryInline):
     model = WithdrawalStatusChange
-    extra = 0
-    fields = ("from_status", "to_status", "actor", "reason", "at")
-    readonly_fields = fields
 
 
 def _decision_action(service, name: str, label: StrOrPromise):

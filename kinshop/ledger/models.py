@@ -20,8 +20,10 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from kinshop.core.models import StatusChange
+
 if TYPE_CHECKING:
-    from kinshop.core.statemachine import Transitions
+    from kinshop.core.statemachine import StatusTimestamps, Transitions
 
 
 class ImmutableRow(Exception):
@@ -275,6 +277,11 @@ class Withdrawal(models.Model):
         Status.PAID_OUT: set(),
         Status.REJECTED: set(),
     }
+    STATUS_TIMESTAMPS: ClassVar[StatusTimestamps] = {
+        Status.APPROVED: "decided_at",
+        Status.REJECTED: "decided_at",
+        Status.PAID_OUT: "paid_out_at",
+    }
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="withdrawals"
@@ -299,15 +306,5 @@ class Withdrawal(models.Model):
         return f"withdrawal #{self.pk} {self.amount} {self.status}"
 
 
-class WithdrawalStatusChange(models.Model):
+class WithdrawalStatusChange(StatusChange):
     withdrawal = models.ForeignKey(Withdrawal, on_delete=models.CASCADE, related_name="history")
-    from_status = models.CharField(max_length=10)
-    to_status = models.CharField(max_length=10)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    reason = models.CharField(max_length=200, blank=True, default="")
-    at = models.DateTimeField()
-
-    class Meta:
-        ordering = ["at", "id"]

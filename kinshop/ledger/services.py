@@ -21,7 +21,7 @@ from django.db.models import Q, Sum
 from kinshop.catalog import rules as catalog_rules
 from kinshop.core import clock
 from kinshop.core.errors import Conflict, Forbidden, InvalidInput
-from kinshop.core.statemachine import ensure_transition
+from kinshop.core.statemachine import record_creation, transition
 from kinshop.ledger import queries, rules
 from kinshop.ledger.models import (
     Account,
@@ -29,7 +29,6 @@ from kinshop.ledger.models import (
     LineSettlement,
     Posting,
     Withdrawal,
-    WithdrawalStatusChange,
 )
 from kinshop.ledger.queries import PLATFORM, Owner
 
@@ -429,25 +428,6 @@ def _merge_available(builder: _EntryBuilder) -> _EntryBuilder:
 # -- withdrawals --
 
 
-def _record_status(withdrawal: Withdrawal, target: str, *, actor, reason: str = "") -> None:
-    ensure_transition(Withdrawal.TRANSITIONS, withdrawal.status, target, what="withdrawal")
-    now = clock.now()
-    WithdrawalStatusChange.objects.create(
-        withdrawal=withdrawal,
-        from_status=withdrawal.status,
-        to_status=target,
-        actor=actor,
-        reason=reason[:200],
-        at=now,
-    )
-    withdrawal.status = target
-    if target in (Withdrawal.Status.APPROVED, Withdrawal.Status.REJECTED):
-        withdrawal.decided_at = now
-    if target == Withdrawal.Status.PAID_OUT:
-        withdrawal.paid_out_at = now
-    withdrawal.save(update_fields=["status", "decided_at", "paid_out_at"])
-
-
 def _require_operator(actor) -> None:
     if not (actor is not None and actor.is_authenticated and actor.is_staff):
         raise Forbidden("Only an operator can decide on withdrawals.", code="not_operator")
@@ -497,13 +477,7 @@ def request_withdrawal(*, user, amount: int, wallet: str = "sharer") -> Withdraw
         currency=currency,
         created_at=clock.now(),
     )
-    WithdrawalStatusChange.objects.create(
-        withdrawal=withdrawal,
-        from_status="",
-        to_status=withdrawal.status,
-        actor=user,
-        at=clock.now(),
-    )
+    record_creation(withdrawal, actor=user, at=withdrawal.created_at)
     builder = _EntryBuilder(currency)
     builder.add(owner, Kind.AVAILABLE, amount)
     builder.add(owner, Kind.WITHDRAWAL_HOLD, -amount)
@@ -524,9 +498,9 @@ def approve_withdrawal(*, withdrawal: Withdrawal, actor, reason: str = "") -> Wi
     called after commit) and the withdrawal is `paid_out`."""
     _require_operator(actor)
     withdrawal = queries.lock_withdrawal(withdrawal.pk)
-    _record_status(withdrawal, Withdrawal.Status.APPROVED, actor=actor, reason=reason)
+    transition(withdrawal, Withdrawal.Status.APPROVED, actor=actor, reason=reason)
     _release_hold(withdrawal, to=Kind.PAYOUT, entry_kind=JournalEntry.Kind.PAYOUT, what="paid out")
-    _record_status(withdrawal, Withdrawal.Status.PAID_OUT, actor=actor, reason="payout sent")
+    transition(withdrawal, Withdrawal.Status.PAID_OUT, actor=actor, reason="payout sent")
     withdrawal_id = withdrawal.pk
     transaction.on_commit(lambda: _send_payout(withdrawal_id))
     return withdrawal
@@ -541,7 +515,7 @@ def reject_withdrawal(*, withdrawal: Withdrawal, actor, reason: str = "") -> Wit
     """An operator rejects: the held money goes back to available."""
     _require_operator(actor)
     withdrawal = queries.lock_withdrawal(withdrawal.pk)
-    _record_status(withdrawal, Withdrawal.Status.REJECTED, actor=actor, reason=reason)
+    transition(withdrawal, Withdrawal.Status.REJECTED, actor=actor, reason=reason)
     _release_hold(
         withdrawal,
         to=Kind.AVAILABLE,

@@ -1,13 +1,14 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from kinshop.core.admin_columns import money_column
+from kinshop.core.admin_columns import StatusHistoryInline, money_column
 from kinshop.orders.models import (
     Fulfilment,
     Order,
     OrderLine,
     OrderStatusChange,
     RefundLine,
+    RefundStatusChange,
 )
 
 
@@ -47,10 +48,12 @@ class FulfilmentInline(ReadOnlyInline):
     readonly_fields = fields
 
 
-class OrderStatusChangeInline(ReadOnlyInline):
+class OrderStatusChangeInline(StatusHistoryInline):
     model = OrderStatusChange
-    fields = ("at", "from_status", "to_status", "actor", "reason")
-    readonly_fields = fields
+
+
+class RefundStatusChangeInline(StatusHistoryInline):
+    model = RefundStatusChange
 
 
 @admin.register(Order)

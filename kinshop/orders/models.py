@@ -7,8 +7,10 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from kinshop.core.models import StatusChange
+
 if TYPE_CHECKING:
-    from kinshop.core.statemachine import Transitions
+    from kinshop.core.statemachine import StatusTimestamps, Transitions
 
 
 class Order(models.Model):
@@ -30,6 +32,12 @@ class Order(models.Model):
         Status.COMPLETED: {Status.REFUNDED},
         Status.CANCELLED: set(),
         Status.REFUNDED: set(),
+    }
+    STATUS_TIMESTAMPS: ClassVar[StatusTimestamps] = {
+        Status.PAID: "paid_at",
+        Status.SHIPPED: "shipped_at",
+        Status.COMPLETED: "completed_at",
+        Status.CANCELLED: "cancelled_at",
     }
 
     buyer = models.ForeignKey(
@@ -83,6 +91,16 @@ class Fulfilment(models.Model):
         TO_SHIP = "to_ship", _("to ship")
         SHIPPED = "shipped", _("shipped")
         CANCELLED = "cancelled", _("cancelled")
+
+    # Waiting until the order is paid; cancelled with an unpaid order, or when a
+    # full refund leaves nothing to ship.
+    TRANSITIONS: ClassVar[Transitions] = {
+        Status.WAITING: {Status.TO_SHIP, Status.CANCELLED},
+        Status.TO_SHIP: {Status.SHIPPED, Status.CANCELLED},
+        Status.SHIPPED: set(),
+        Status.CANCELLED: set(),
+    }
+    STATUS_TIMESTAMPS: ClassVar[StatusTimestamps] = {Status.SHIPPED: "shipped_at"}
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="fulfilments")
     supplier = models.ForeignKey(
@@ -156,18 +174,12 @@ class OrderLine(models.Model):
         return self.unit_supply_price * self.quantity
 
 
-class OrderStatusChange(models.Model):
+class OrderStatusChange(StatusChange):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="history")
-    from_status = models.CharField(max_length=20)
-    to_status = models.CharField(max_length=20)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
-    )
-    reason = models.CharField(max_length=200, blank=True, default="")
-    at = models.DateTimeField()
 
-    class Meta:
-        ordering = ["at", "id"]
+
+class FulfilmentStatusChange(StatusChange):
+    fulfilment = models.ForeignKey(Fulfilment, on_delete=models.CASCADE, related_name="history")
 
 
 class Refund(models.Model):
@@ -182,12 +194,19 @@ class Refund(models.Model):
         REJECTED = "rejected", _("rejected")
         FAILED = "failed", _("failed")
 
+    # A failed refund is not approved again: its provider refund (one per
+    # refund) exists already, and sending a second one broke on that rule.
     TRANSITIONS: ClassVar[Transitions] = {
         Status.REQUESTED: {Status.APPROVED, Status.REJECTED},
         Status.APPROVED: {Status.SUCCEEDED, Status.FAILED},
-        Status.FAILED: {Status.APPROVED},
+        Status.FAILED: set(),
         Status.SUCCEEDED: set(),
         Status.REJECTED: set(),
+    }
+    STATUS_TIMESTAMPS: ClassVar[StatusTimestamps] = {
+        Status.APPROVED: "decided_at",
+        Status.REJECTED: "decided_at",
+        Status.SUCCEEDED: "succeeded_at",
     }
 
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="refunds")
@@ -220,3 +239,7 @@ class RefundLine(models.Model):
     refund = models.ForeignKey(Refund, on_delete=models.CASCADE, related_name="allocations")
     line = models.ForeignKey(OrderLine, on_delete=models.PROTECT, related_name="refund_allocations")
     amount = models.PositiveBigIntegerField()
+
+
+class RefundStatusChange(StatusChange):
+    refund = models.ForeignKey(Refund, on_delete=models.CASCADE, related_name="history")

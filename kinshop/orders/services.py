@@ -18,13 +18,12 @@ from kinshop.catalog import services as catalog
 from kinshop.catalog.models import SKU
 from kinshop.core import clock
 from kinshop.core.errors import Conflict, Forbidden, InvalidInput, NotFound
-from kinshop.core.statemachine import ensure_transition
+from kinshop.core.statemachine import check_transition, record_creation, transition, transition_all
 from kinshop.orders import queries, rules
 from kinshop.orders.models import (
     Fulfilment,
     Order,
     OrderLine,
-    OrderStatusChange,
     Refund,
     RefundLine,
 )
@@ -34,30 +33,6 @@ from kinshop.shops import queries as shop_queries
 from kinshop.shops.models import Shop
 
 __all__ = ["Address", "LineRequest"]
-
-_STATUS_TIMESTAMP: dict[str, str] = {
-    Order.Status.PAID: "paid_at",
-    Order.Status.SHIPPED: "shipped_at",
-    Order.Status.COMPLETED: "completed_at",
-    Order.Status.CANCELLED: "cancelled_at",
-}
-
-
-def _transition(
-    order: Order, to: str, *, actor=None, reason: str = "", at: dt.datetime | None = None
-):
-    ensure_transition(Order.TRANSITIONS, order.status, to, what="order")
-    at = at or clock.now()
-    previous, order.status = order.status, to
-    fields = ["status"]
-    if stamp := _STATUS_TIMESTAMP.get(to):
-        setattr(order, stamp, at)
-        fields.append(stamp)
-    order.save(update_fields=fields)
-    OrderStatusChange.objects.create(
-        order=order, from_status=previous, to_status=to, actor=actor, reason=reason[:200], at=at
-    )
-
 
 # ---- placing and cancelling --------------------------------------------------
 
@@ -160,9 +135,8 @@ def place_order(
             for sku_id, sku in sorted(skus.items())
         ]
     )
-    OrderStatusChange.objects.create(
-        order=order, from_status="", to_status=order.status, actor=buyer, reason="placed", at=now
-    )
+    record_creation(order, actor=buyer, reason="placed", at=now)
+    record_creation(*fulfilments, actor=buyer, reason="placed", at=now)
     return order
 
 
@@ -174,19 +148,26 @@ _LINE_PROBLEMS = {
 }
 
 
-def _release(order: Order) -> None:
+def _release(order: Order, *, actor=None, reason: str, at: dt.datetime | None = None) -> None:
     quantities: dict[int, int] = defaultdict(int)
     for sku_id, quantity in order.lines.values_list("sku_id", "quantity"):
         quantities[sku_id] += quantity
     catalog.return_stock(quantities=dict(quantities))
-    order.fulfilments.update(status=Fulfilment.Status.CANCELLED)
+    transition_all(
+        list(order.fulfilments.all()),
+        Fulfilment.Status.CANCELLED,
+        actor=actor,
+        reason=reason,
+        at=at or order.cancelled_at,
+    )
 
 
 def cancel_order(*, user, order_id: int, reason: str = "") -> Order:
     """The buyer cancels before paying; the stock goes back at once."""
     order = queries.order_for(user, order_id, as_="buyer", lock=True)
-    _transition(order, Order.Status.CANCELLED, actor=user, reason=reason or "cancelled by buyer")
-    _release(order)
+    reason = reason or "cancelled by buyer"
+    transition(order, Order.Status.CANCELLED, actor=user, reason=reason)
+    _release(order, actor=user, reason=reason)
     return order
 
 
@@ -203,8 +184,8 @@ def expire_unpaid(*, now: dt.datetime, limit: int = 500) -> int:
         order = queries.lock_order(order_id)
         if order.status != Order.Status.PENDING_PAYMENT:
             continue  # paid while we were getting here
-        _transition(order, Order.Status.CANCELLED, reason="payment deadline passed", at=now)
-        _release(order)
+        transition(order, Order.Status.CANCELLED, reason="payment deadline passed", at=now)
+        _release(order, reason="payment deadline passed", at=now)
         done += 1
     return done
 
@@ -219,8 +200,10 @@ def mark_paid(*, order: Order, at: dt.datetime) -> bool:
     payment."""
     if order.status != Order.Status.PENDING_PAYMENT:
         return False
-    _transition(order, Order.Status.PAID, reason="payment captured", at=at)
-    order.fulfilments.update(status=Fulfilment.Status.TO_SHIP)
+    transition(order, Order.Status.PAID, reason="payment captured", at=at)
+    transition_all(
+        list(order.fulfilments.all()), Fulfilment.Status.TO_SHIP, reason="payment captured", at=at
+    )
     return True
 
 
@@ -243,22 +226,24 @@ def ship(*, user, order_id: int, carrier: str, tracking_no: str) -> Fulfilment:
             code="invalid_transition",
         )
     now = clock.now()
-    fulfilment.status = Fulfilment.Status.SHIPPED
-    fulfilment.carrier, fulfilment.tracking_no, fulfilment.shipped_at = (
-        carrier[:40],
-        tracking_no[:60],
-        now,
+    fulfilment.carrier, fulfilment.tracking_no = carrier[:40], tracking_no[:60]
+    transition(
+        fulfilment,
+        Fulfilment.Status.SHIPPED,
+        actor=user,
+        reason=f"{fulfilment.carrier} {fulfilment.tracking_no}",
+        at=now,
+        also=("carrier", "tracking_no"),
     )
-    fulfilment.save(update_fields=["status", "carrier", "tracking_no", "shipped_at"])
     if not order.fulfilments.filter(status=Fulfilment.Status.TO_SHIP).exists():
-        _transition(order, Order.Status.SHIPPED, actor=user, reason="all parts shipped", at=now)
+        transition(order, Order.Status.SHIPPED, actor=user, reason="all parts shipped", at=now)
     return fulfilment
 
 
 def confirm_receipt(*, user, order_id: int) -> Order:
     """The buyer confirms delivery; the after-sales window starts now."""
     order = queries.order_for(user, order_id, as_="buyer", lock=True)
-    _transition(order, Order.Status.COMPLETED, actor=user, reason="confirmed by buyer")
+    transition(order, Order.Status.COMPLETED, actor=user, reason="confirmed by buyer")
     return order
 
 
@@ -274,7 +259,7 @@ def auto_confirm(*, now: dt.datetime, limit: int = 500) -> int:
     for order_id in due:
         order = queries.lock_order(order_id)
         if order.status == Order.Status.SHIPPED:
-            _transition(order, Order.Status.COMPLETED, reason="auto-confirmed", at=now)
+            transition(order, Order.Status.COMPLETED, reason="auto-confirmed", at=now)
             done += 1
     return done
 
@@ -329,7 +314,7 @@ def request_refund(
             code="refund_exceeds_paid",
             refundable=max(refundable - asked, 0),
         )
-    return Refund.objects.create(
+    refund = Refund.objects.create(
         order=order,
         supplier_id=supplier_id,
         amount=amount,
@@ -337,6 +322,8 @@ def request_refund(
         requested_by=user,
         created_at=now,
     )
+    record_creation(refund, actor=user, reason=reason, at=now)
+    return refund
 
 
 def _lock_order_then_refund(refund_id: int) -> Refund:
@@ -366,11 +353,15 @@ def approve_refund(*, user, refund_id: int, restock: bool = False, note: str = "
                 "Only the supplier's staff or an operator can approve.", code="not_allowed"
             )
         raise NotFound("No such refund.", code="refund_not_found")
-    ensure_transition(Refund.TRANSITIONS, refund.status, Refund.Status.APPROVED, what="refund")
-    refund.status = Refund.Status.APPROVED
     refund.restock = restock
-    refund.decided_by, refund.decided_at, refund.decision_note = user, clock.now(), note[:500]
-    refund.save(update_fields=["status", "restock", "decided_by", "decided_at", "decision_note"])
+    refund.decided_by, refund.decision_note = user, note[:500]
+    transition(
+        refund,
+        Refund.Status.APPROVED,
+        actor=user,
+        reason=note,
+        also=("restock", "decided_by", "decision_note"),
+    )
     return refund
 
 
@@ -382,10 +373,14 @@ def reject_refund(*, user, refund_id: int, note: str = "") -> Refund:
                 "Only the supplier's staff or an operator can reject.", code="not_allowed"
             )
         raise NotFound("No such refund.", code="refund_not_found")
-    ensure_transition(Refund.TRANSITIONS, refund.status, Refund.Status.REJECTED, what="refund")
-    refund.status = Refund.Status.REJECTED
-    refund.decided_by, refund.decided_at, refund.decision_note = user, clock.now(), note[:500]
-    refund.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+    refund.decided_by, refund.decision_note = user, note[:500]
+    transition(
+        refund,
+        Refund.Status.REJECTED,
+        actor=user,
+        reason=note,
+        also=("decided_by", "decision_note"),
+    )
     return refund
 
 
@@ -398,7 +393,7 @@ def complete_refund(*, refund_id: int) -> tuple[Refund, dict[int, int]]:
     order = refund.order
     if refund.status == Refund.Status.SUCCEEDED:
         return refund, dict(refund.allocations.values_list("line_id", "amount"))
-    ensure_transition(Refund.TRANSITIONS, refund.status, Refund.Status.SUCCEEDED, what="refund")
+    check_transition(refund, Refund.Status.SUCCEEDED)  # before any money moves
     scope = _refund_scope(order, refund.supplier_id)
     allocations = dict(
         rules.allocate_refund(
@@ -421,25 +416,28 @@ def complete_refund(*, refund_id: int) -> tuple[Refund, dict[int, int]]:
         ]
     )
     now = clock.now()
-    refund.status, refund.succeeded_at = Refund.Status.SUCCEEDED, now
-    refund.save(update_fields=["status", "succeeded_at"])
+    transition(refund, Refund.Status.SUCCEEDED, reason="money returned", at=now)
     order.refunded_amount += refund.amount
     order.save(update_fields=["refunded_amount"])
     if refund.restock and fully_refunded:
         catalog.return_stock(quantities=dict(fully_refunded))
     if order.refunded_amount == order.total:
-        _transition(
+        transition(
             order, Order.Status.REFUNDED, actor=refund.decided_by, reason="fully refunded", at=now
         )
-        order.fulfilments.filter(status=Fulfilment.Status.TO_SHIP).update(
-            status=Fulfilment.Status.CANCELLED
+        transition_all(
+            list(order.fulfilments.filter(status=Fulfilment.Status.TO_SHIP)),
+            Fulfilment.Status.CANCELLED,
+            actor=refund.decided_by,
+            reason="fully refunded",
+            at=now,
         )
     return refund, allocations
 
 
 def fail_refund(*, refund_id: int) -> Refund:
+    """The provider could not send the money back. Idempotent: a refund fails once."""
     refund = _lock_order_then_refund(refund_id)
-    if refund.status == Refund.Status.APPROVED:
-        refund.status = Refund.Status.FAILED
-        refund.save(update_fields=["status"])
+    if refund.status != Refund.Status.FAILED:
+        transition(refund, Refund.Status.FAILED, reason="the provider refused the refund")
     return refund

@@ -2,13 +2,19 @@ from django.contrib import admin, messages
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from kinshop.core.admin_columns import money_column
+from kinshop.core.admin_columns import StatusHistoryInline, money_column
 from kinshop.core.errors import DomainError
 from kinshop.orders import services as orders
-from kinshop.orders.admin import RefundLineInline
+from kinshop.orders.admin import RefundLineInline, RefundStatusChangeInline
 from kinshop.orders.models import Refund
 from kinshop.payments import services
-from kinshop.payments.models import Payment, ProviderRefund, WebhookEvent
+from kinshop.payments.models import (
+    Payment,
+    PaymentStatusChange,
+    ProviderRefund,
+    ProviderRefundStatusChange,
+    WebhookEvent,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -24,6 +30,14 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class PaymentStatusChangeInline(StatusHistoryInline):
+    model = PaymentStatusChange
+
+
+class ProviderRefundStatusChangeInline(StatusHistoryInline):
+    model = ProviderRefundStatusChange
+
+
 @admin.register(Payment)
 class PaymentAdmin(ReadOnlyAdmin):
     list_display = (
@@ -37,6 +51,7 @@ class PaymentAdmin(ReadOnlyAdmin):
     )
     list_filter = ("provider", "status")
     search_fields = ("reference", "provider_transaction_id", "order__id")
+    inlines = [PaymentStatusChangeInline]
 
 
 @admin.register(ProviderRefund)
@@ -55,6 +70,7 @@ class ProviderRefundAdmin(ReadOnlyAdmin):
     )
     list_filter = ("status",)
     search_fields = ("reference", "provider_refund_id")
+    inlines = [ProviderRefundStatusChangeInline]
 
 
 @admin.register(WebhookEvent)
@@ -109,7 +125,7 @@ class RefundAdmin(admin.ModelAdmin):
     search_fields = ("order__id", "requested_by__username", "reason")
     list_select_related = ("order", "supplier", "requested_by", "decided_by")
     readonly_fields = [field.name for field in Refund._meta.fields]
-    inlines = [RefundLineInline]
+    inlines = [RefundLineInline, RefundStatusChangeInline]
     actions = [_decide(True), _decide(False)]
 
     def has_add_permission(self, request):

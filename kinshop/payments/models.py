@@ -6,8 +6,10 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from kinshop.core.models import StatusChange
+
 if TYPE_CHECKING:
-    from kinshop.core.statemachine import Transitions
+    from kinshop.core.statemachine import StatusTimestamps, Transitions
 
 
 class Payment(models.Model):
@@ -27,6 +29,10 @@ class Payment(models.Model):
         Status.CANCELLED: {Status.CAPTURED, Status.REFUNDED_LATE},
         Status.CAPTURED: set(),
         Status.REFUNDED_LATE: set(),
+    }
+    STATUS_TIMESTAMPS: ClassVar[StatusTimestamps] = {
+        Status.CAPTURED: "captured_at",
+        Status.REFUNDED_LATE: "captured_at",
     }
 
     order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="payments")
@@ -69,12 +75,15 @@ class ProviderRefund(models.Model):
         SUCCEEDED = "succeeded", _("succeeded")
         FAILED = "failed", _("failed")
 
+    # A provider may report a refund as failed and later as succeeded (WeChat
+    # Pay's ABNORMAL refunds, settled by hand): the success is applied.
     TRANSITIONS: ClassVar[Transitions] = {
         Status.PENDING: {Status.SENT, Status.SUCCEEDED, Status.FAILED},
         Status.SENT: {Status.SUCCEEDED, Status.FAILED},
+        Status.FAILED: {Status.SUCCEEDED},
         Status.SUCCEEDED: set(),
-        Status.FAILED: set(),
     }
+    STATUS_TIMESTAMPS: ClassVar[StatusTimestamps] = {Status.SUCCEEDED: "succeeded_at"}
 
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
     refund = models.OneToOneField(
@@ -101,6 +110,16 @@ class ProviderRefund(models.Model):
         indexes = [
             models.Index(fields=["status", "next_attempt_at"], name="provider_refund_due"),
         ]
+
+
+class PaymentStatusChange(StatusChange):
+    payment = models.ForeignKey(Payment, on_delete=models.CASCADE, related_name="history")
+
+
+class ProviderRefundStatusChange(StatusChange):
+    provider_refund = models.ForeignKey(
+        ProviderRefund, on_delete=models.CASCADE, related_name="history"
+    )
 
 
 class WebhookEvent(models.Model):

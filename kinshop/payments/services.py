@@ -22,7 +22,7 @@ from django.db import IntegrityError, transaction
 from kinshop.core import clock
 from kinshop.core import tasks as outbox
 from kinshop.core.errors import Conflict, Forbidden, InvalidInput, NotFound
-from kinshop.core.statemachine import ensure_transition
+from kinshop.core.statemachine import record_creation, transition, transition_all
 from kinshop.ledger import services as ledger
 from kinshop.orders import queries as order_queries
 from kinshop.orders import services as orders
@@ -49,7 +49,7 @@ def start_payment(*, user, order_id: int, provider: str) -> Payment:
     if order.payment_deadline <= now:
         raise Conflict("The payment deadline has passed.", code="payment_deadline_passed")
     get_provider(provider)  # refuses a provider that is unknown or switched off
-    return Payment.objects.create(
+    payment = Payment.objects.create(
         order=order,
         provider=provider,
         amount=order.total,
@@ -57,6 +57,8 @@ def start_payment(*, user, order_id: int, provider: str) -> Payment:
         reference=_new_reference("P"),
         created_at=now,
     )
+    record_creation(payment, actor=user, reason="started", at=now)
+    return payment
 
 
 def open_payment(*, payment_id: int) -> Payment:
@@ -168,20 +170,37 @@ def capture(*, provider: str, reference: str, amount: int, transaction_id: str =
         log.warning(
             "payment %s arrived for order %s (%s): refunding it", reference, order.pk, order.status
         )
-        payment.status = Payment.Status.REFUNDED_LATE
-        payment.captured_at = now
+        reason = "order closed" if amount == payment.amount else "wrong amount"
         payment.amount = amount
-        payment.save(update_fields=["status", "captured_at", "amount", "provider_transaction_id"])
+        transition(
+            payment,
+            Payment.Status.REFUNDED_LATE,
+            reason=reason,
+            at=now,
+            also=("amount", "provider_transaction_id"),
+        )
         ledger.record_late_payment(payment=payment)
         _record_provider_refund(payment=payment, amount=amount, refund=None, reason="order closed")
         return payment
     ledger.record_capture(order=order)
-    payment.status = Payment.Status.CAPTURED
-    payment.captured_at = now
-    payment.save(update_fields=["status", "captured_at", "provider_transaction_id"])
-    Payment.objects.filter(order=order, status=Payment.Status.PENDING).exclude(
-        pk=payment.pk
-    ).update(status=Payment.Status.CANCELLED)
+    transition(
+        payment,
+        Payment.Status.CAPTURED,
+        reason="captured",
+        at=now,
+        also=("provider_transaction_id",),
+    )
+    # The order's other attempts can no longer be paid (the order's lock covers them).
+    transition_all(
+        list(
+            Payment.objects.filter(order=order, status=Payment.Status.PENDING).exclude(
+                pk=payment.pk
+            )
+        ),
+        Payment.Status.CANCELLED,
+        reason=f"order paid by {payment.reference}",
+        at=now,
+    )
     return payment
 
 
@@ -220,24 +239,18 @@ def _lock_provider_refund(provider_refund_pk: int) -> ProviderRefund:
     )
 
 
-def _set_status(provider_refund: ProviderRefund, to: str, *fields: str) -> None:
-    ensure_transition(
-        ProviderRefund.TRANSITIONS, provider_refund.status, to, what="provider refund"
-    )
-    provider_refund.status = to
-    provider_refund.save(update_fields=["status", *fields])
-
-
 def _mark_refund_succeeded(provider_refund_pk: int, *, provider_refund_id: str = "") -> None:
     """The money is back with the payer: complete the after-sales refund and
     reverse its split, or close the books of a late payment. Once."""
     provider_refund = _lock_provider_refund(provider_refund_pk)
     if provider_refund.status == ProviderRefund.Status.SUCCEEDED:
         return
-    provider_refund.succeeded_at = clock.now()
     provider_refund.provider_refund_id = provider_refund_id or provider_refund.provider_refund_id
-    _set_status(
-        provider_refund, ProviderRefund.Status.SUCCEEDED, "succeeded_at", "provider_refund_id"
+    transition(
+        provider_refund,
+        ProviderRefund.Status.SUCCEEDED,
+        reason="reported by the provider",
+        also=("provider_refund_id",),
     )
     if provider_refund.refund_id:
         refund, allocations = orders.complete_refund(refund_id=provider_refund.refund_id)
@@ -251,7 +264,7 @@ def _mark_refund_failed(provider_refund_pk: int, *, error: str) -> None:
     if provider_refund.status in (ProviderRefund.Status.SUCCEEDED, ProviderRefund.Status.FAILED):
         return
     provider_refund.last_error = error[:200]
-    _set_status(provider_refund, ProviderRefund.Status.FAILED, "last_error")
+    transition(provider_refund, ProviderRefund.Status.FAILED, reason=error, also=("last_error",))
     if provider_refund.refund_id:
         orders.fail_refund(refund_id=provider_refund.refund_id)
 
@@ -279,6 +292,7 @@ def _record_provider_refund(
         # died), the `retry_refunds` job hands it to the worker again.
         next_attempt_at=now + dt.timedelta(seconds=rules.retry_delay_seconds(1)),
     )
+    record_creation(provider_refund, reason=reason, at=now)
     outbox.record(tasks.send_provider_refund, provider_refund.pk)
     return provider_refund
 
@@ -362,7 +376,12 @@ def send_provider_refund(*, provider_refund_id: int) -> str:
         provider_refund = _lock_provider_refund(provider_refund.pk)
         if provider_refund.status == ProviderRefund.Status.PENDING:
             provider_refund.provider_refund_id = sent.provider_refund_id
-            _set_status(provider_refund, ProviderRefund.Status.SENT, "provider_refund_id")
+            transition(
+                provider_refund,
+                ProviderRefund.Status.SENT,
+                reason="accepted by the provider",
+                also=("provider_refund_id",),
+            )
         return provider_refund.status
 
 

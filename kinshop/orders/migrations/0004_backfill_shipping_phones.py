@@ -26,7 +26,7 @@ def backfill(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("orders", "0002_initial"),
+        ("orders", "0003_status_change_history"),
         ("accounts", "0002_shippingphone"),
     ]
 
