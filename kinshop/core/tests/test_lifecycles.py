@@ -35,8 +35,12 @@ CREATION_FORM = "record_creation"
 
 
 def _models_with_status() -> list[type[models.Model]]:
+    """Kinshop's own models with a status (a library's, such as the task queue's
+    result rows, follow the library's lifecycle)."""
     found = []
     for model in apps.get_models():
+        if not model.__module__.startswith("kinshop."):
+            continue
         try:
             model._meta.get_field("status")
         except Exception:
@@ -58,7 +62,7 @@ def test_the_walk_finds_every_lifecycle():
         "ProviderRefund",
         "Withdrawal",
         "Supplier",
-    } <= names
+    } == names
 
 
 @pytest.mark.parametrize("model", STATUS_MODELS, ids=lambda model: model._meta.label)

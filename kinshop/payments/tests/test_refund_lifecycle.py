@@ -8,11 +8,11 @@ from django.db import transaction
 
 from kinshop import testing
 from kinshop.core.errors import Conflict
-from kinshop.ledger.tests.test_views import place_paid_order
 from kinshop.orders import services as orders
 from kinshop.orders.models import Order
 from kinshop.payments import services as payments
 from kinshop.payments.providers import base, sandbox
+from kinshop.web.tests.helpers import place_paid_order
 
 pytestmark = pytest.mark.django_db
 
@@ -31,8 +31,9 @@ def refused_refund(shop, product, monkeypatch):
         refund = orders.request_refund(
             user=order.buyer, order_id=order.id, amount=order.total, reason="坏了"
         )
-        refund = orders.approve_refund(user=operator, refund_id=refund.pk, note="同意")
+        refund = payments.approve_refund(user=operator, refund_id=refund.pk, note="同意")
     assert refund.status == "approved"
+    refund.refresh_from_db()  # sent once the approval committed; the provider is at it
     with transaction.atomic():
         payments._apply(
             "sandbox",
@@ -61,7 +62,8 @@ def test_a_refused_refund_fails_with_its_whole_history(refused_refund):
     assert provider_refund.status == "failed"
     assert [(c.from_status, c.to_status) for c in provider_refund.history.all()] == [
         ("", "pending"),
-        ("pending", "failed"),
+        ("pending", "sent"),
+        ("sent", "failed"),
     ]
     assert Order.objects.get(pk=refund.order_id).status == "paid"
 
@@ -70,7 +72,7 @@ def test_a_failed_refund_cannot_be_approved_again(refused_refund):
     refund, operator = refused_refund
 
     with pytest.raises(Conflict) as refused, transaction.atomic():
-        orders.approve_refund(user=operator, refund_id=refund.pk)
+        payments.approve_refund(user=operator, refund_id=refund.pk)
 
     assert refused.value.code == "invalid_transition"
     refund.refresh_from_db()
