@@ -19,6 +19,7 @@ from kinshop import testing
 from kinshop.catalog.models import SKU
 from kinshop.core import clock
 from kinshop.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from kinshop.core.tasks import InsideTransaction
 from kinshop.ledger import queries as ledger
 from kinshop.ledger.models import JournalEntry
 from kinshop.orders import services as orders
@@ -91,8 +92,18 @@ def test_the_buyer_starts_a_payment_of_the_order_total(order):
     assert (payment.order_id, payment.provider, payment.status) == (order.id, "sandbox", "pending")
     assert (payment.amount, payment.currency) == (9900, "CNY")
     assert payment.reference.startswith("P")
-    assert payment.pay_url == f"/pay/sandbox/{payment.reference}/"
     assert Order.objects.get(pk=order.pk).status == "pending_payment"
+    # where to pay is asked of the provider after commit, outside any transaction
+    assert payment.pay_url == ""
+    opened = payments.open_payment(payment_id=payment.id)
+    assert opened.pay_url == f"/pay/sandbox/{payment.reference}/"
+    assert payments.open_payment(payment_id=payment.id).pay_url == opened.pay_url
+
+
+def test_no_provider_is_asked_where_to_pay_inside_a_transaction(order):
+    payment = start(order)
+    with pytest.raises(InsideTransaction), transaction.atomic():
+        payments.open_payment(payment_id=payment.id)
 
 
 def test_a_stranger_cannot_find_the_order_to_pay(order):
