@@ -13,6 +13,7 @@ from kinshop.ledger import services as ledger
 from kinshop.ledger.models import Withdrawal
 from kinshop.orders import services as orders
 from kinshop.orders.models import Refund
+from kinshop.payments import services as payments
 from kinshop.web.tests.helpers import place_paid_order, settled_commission
 
 pytestmark = pytest.mark.django_db
@@ -115,7 +116,7 @@ def test_each_lifecycle_shows_its_history_read_only(client, superuser, shop, pro
         refund = orders.request_refund(
             user=order.buyer, order_id=order.id, amount=order.total, reason="坏了"
         )
-        orders.approve_refund(user=superuser, refund_id=refund.pk, note="同意")
+        payments.approve_refund(user=superuser, refund_id=refund.pk, note="同意")
     withdrawal = _requested_withdrawal(shop, product)
     payment = order.payments.get()
     pages = {
