@@ -1,4 +1,5 @@
-"""Columns the operator's console shares across apps."""
+"""What the operator's console shares across apps: money columns, read-only
+views of facts, and the lifecycle history of any object."""
 
 from __future__ import annotations
 
@@ -25,15 +26,9 @@ def money_column(field: str, label: StrOrPromise, currency_field: str | None = "
     return column
 
 
-class StatusHistoryInline(admin.TabularInline):
-    """An object's lifecycle, read only: each change with who, when and why.
-    Subclasses name the concrete `StatusChange` model."""
-
-    extra = 0
-    can_delete = False
-    fields = ("at", "from_status", "to_status", "actor", "reason")
-    readonly_fields = fields
-    ordering = ("at", "id")
+class ReadOnlyAdminMixin:
+    """Facts the operator reads and never edits (journal rows, provider events,
+    history)."""
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -43,6 +38,17 @@ class StatusHistoryInline(admin.TabularInline):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class StatusHistoryInline(ReadOnlyAdminMixin, admin.TabularInline):
+    """An object's lifecycle, read only: each change with who, when and why.
+    Subclasses name the concrete `StatusChange` model."""
+
+    extra = 0
+    can_delete = False
+    fields = ("at", "from_status", "to_status", "actor", "reason")
+    readonly_fields = fields
+    ordering = ("at", "id")
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("actor")

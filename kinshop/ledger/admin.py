@@ -10,7 +10,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils.translation import gettext_lazy as _
 
-from kinshop.core.admin_columns import StatusHistoryInline, money_column
+from kinshop.core.admin_columns import ReadOnlyAdminMixin, StatusHistoryInline, money_column
 from kinshop.core.errors import DomainError
 from kinshop.ledger import services
 from kinshop.ledger.models import (
@@ -24,17 +24,6 @@ from kinshop.ledger.models import (
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
-
-
-class ReadOnlyAdminMixin:
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class PostingInline(ReadOnlyAdminMixin, admin.TabularInline):

@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from kinshop.core.admin_columns import StatusHistoryInline, money_column
+from kinshop.core.admin_columns import ReadOnlyAdminMixin, StatusHistoryInline, money_column
 from kinshop.core.errors import DomainError
 from kinshop.orders import services as orders
 from kinshop.orders.admin import RefundLineInline, RefundStatusChangeInline
@@ -17,17 +17,8 @@ from kinshop.payments.models import (
 )
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Payments are facts from providers: the operator reads them, never edits."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class PaymentStatusChangeInline(StatusHistoryInline):
