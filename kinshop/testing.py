@@ -163,5 +163,6 @@ def only_test_transactions_open(using: str = "default") -> bool:
     transaction has just ended, so in production it would have committed."""
     from django.db import connections
 
-    blocks = connections[using].atomic_blocks
-    return bool(blocks) and all(getattr(block, "_from_testcase", False) for block in blocks)
+    from kinshop.core.tasks import in_transaction
+
+    return bool(connections[using].atomic_blocks) and not in_transaction(using)

@@ -38,14 +38,17 @@ class InsideTransaction(RuntimeError):
     """A provider was about to be called while a transaction was open."""
 
 
+def in_transaction(using: str = "default") -> bool:
+    """Whether an entry point's transaction is open. A test case's own blocks,
+    which wrap a whole test and are rolled back, do not count."""
+    blocks = connections[using].atomic_blocks
+    return any(not getattr(block, "_from_testcase", False) for block in blocks)
+
+
 def ensure_outside_transaction(what: str, using: str = "default") -> None:
     """Refuse to go on inside a transaction: rows may be locked, and a rollback
-    after the call would forget money that has moved. (A test case's own
-    transaction, which wraps the whole test, does not count.)"""
-    if getattr(_local, "loading", False):
-        return
-    blocks = connections[using].atomic_blocks
-    if any(not getattr(block, "_from_testcase", False) for block in blocks):
+    after the call would forget money that has moved."""
+    if not getattr(_local, "loading", False) and in_transaction(using):
         raise InsideTransaction(f"{what} inside a transaction")
 
 

@@ -21,13 +21,13 @@ from django.db import IntegrityError, transaction
 
 from kinshop.core import clock
 from kinshop.core import tasks as outbox
-from kinshop.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from kinshop.core.errors import Conflict, InvalidInput, NotFound
 from kinshop.core.statemachine import record_creation, transition, transition_all
 from kinshop.ledger import services as ledger
 from kinshop.orders import queries as order_queries
 from kinshop.orders import services as orders
 from kinshop.orders.models import Order, Refund
-from kinshop.payments import rules
+from kinshop.payments import rules, tasks
 from kinshop.payments.models import Payment, ProviderRefund, WebhookEvent
 from kinshop.payments.providers import base, get_provider, sandbox
 
@@ -278,8 +278,6 @@ def _record_provider_refund(
     """Record a refund through the provider in the caller's transaction (the
     outbox); the task worker sends it after commit. No HTTP call here: the
     caller holds the order's lock."""
-    from kinshop.payments import tasks
-
     now = clock.now()
     provider_refund = ProviderRefund.objects.create(
         payment=payment,
@@ -319,8 +317,6 @@ def send_provider_refund(*, provider_refund_id: int) -> str:
     retried after a growing delay, up to `KINSHOP_REFUND_ATTEMPTS` attempts.
     Safe to run twice: the provider refunds one `reference` once, and the outcome
     is recorded once. Returns the provider refund's status."""
-    from kinshop.payments import tasks
-
     with transaction.atomic():
         provider_refund = (
             ProviderRefund.objects.select_for_update()
@@ -389,8 +385,6 @@ def retry_due_refunds(*, now: dt.datetime, limit: int = 500) -> int:
     """Job: provider refunds still to send whose moment has come (a retry's delay
     passed, or the process that was sending one died) go to the worker again.
     Idempotent: each is pushed back by its next delay as it is handed over."""
-    from kinshop.payments import tasks
-
     due = list(
         ProviderRefund.objects.select_for_update(skip_locked=True)
         .filter(status=ProviderRefund.Status.PENDING, next_attempt_at__lte=now)
@@ -423,8 +417,7 @@ def sandbox_confirm(*, user, payment_id: int) -> Payment:
     payment = visible_payment(user, payment_id)
     if payment.provider != "sandbox":
         raise Conflict("This is not a sandbox payment.", code="not_sandbox_payment")
-    if payment.order.buyer_id != user.id and not user.is_staff:
-        raise Forbidden("Only the buyer can pay.", code="not_buyer")
+    order_queries.order_for(user, payment.order_id, as_="buyer_or_operator")
     body = sandbox.payment_notification(reference=payment.reference, amount=payment.amount)
     handle_webhook(
         provider="sandbox", body=body, headers={sandbox.SIGNATURE_HEADER: sandbox.sign(body)}
@@ -438,8 +431,5 @@ def receive_offline(*, user, payment_id: int) -> Payment:
     payment = visible_payment(user, payment_id)
     if payment.provider != "offline":
         raise Conflict("This is not an offline payment.", code="not_offline_payment")
-    supplier_ids = set(order_queries.supplier_ids_of(user))
-    order_suppliers = set(payment.order.fulfilments.values_list("supplier_id", flat=True))
-    if not (user.is_staff or supplier_ids & order_suppliers):
-        raise Forbidden("Only the supplier's staff or an operator can confirm.", code="not_allowed")
+    order_queries.order_for(user, payment.order_id, as_="supplier_or_operator")
     return capture(provider="offline", reference=payment.reference, amount=payment.amount)

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from django_tasks import task
 
-from kinshop.payments import services
-
 
 @task()
 def send_provider_refund(provider_refund_id: int) -> str:
     """Send a recorded refund to the provider that took the money."""
+    # Imported here: the services record this task, so they import this module.
+    from kinshop.payments import services
+
     return services.send_provider_refund(provider_refund_id=provider_refund_id)
