@@ -213,10 +213,9 @@ def return_units(
     ).first()
     if holding is None or line is None:
         raise NotFound("No such wholesale line.", code="line_not_found")
-    if (
-        Fulfilment.objects.filter(pk=line.fulfilment_id, status=Fulfilment.Status.SHIPPED).count()
-        == 0
-    ):
+    if not Fulfilment.objects.filter(
+        pk=line.fulfilment_id, status=Fulfilment.Status.SHIPPED
+    ).exists():
         raise Conflict("Only units that were shipped can be returned.", code="not_shipped")
     held = queries.counts(shop.id, [sku_id]).get(sku_id, rules.Counts()).held
     returned_on_line = sum(
