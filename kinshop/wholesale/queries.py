@@ -281,3 +281,59 @@ def retail_reach(*, shop_id: int | None = None, supplier_id: int | None = None) 
         "units_held": reach.units_held,
         "rate": reach.rate,
     }
+
+
+def retail_reach_by(party: str, *, limit: int = 20) -> list[dict]:
+    """Retail reach per shop or per supplier (`party` "shop" or "supplier"), for
+    the parties that bought or sold wholesale, lowest reach first: `[{id,
+    units_left_suppliers, units_reached_consumers, units_held, rate}]`. Three
+    queries, whatever the number of parties."""
+    if party not in ("shop", "supplier"):
+        raise ValueError(f"retail reach is per shop or per supplier, not {party!r}")
+    key = f"{party}_id"
+    wholesale_parties = OrderLine.objects.filter(is_wholesale=True).values(key)
+    counts: dict[int, dict[str, int]] = defaultdict(
+        lambda: {"drop": 0, "wholesale": 0, "sold": 0, "returned": 0}
+    )
+    for row in (
+        OrderLine.objects.filter(
+            fulfilment__status=Fulfilment.Status.SHIPPED, **{f"{key}__in": wholesale_parties}
+        )
+        .values(key)
+        .annotate(
+            drop=Sum("quantity", filter=Q(is_wholesale=False)),
+            wholesale=Sum("quantity", filter=Q(is_wholesale=True)),
+        )
+        .order_by()
+    ):
+        counts[row[key]].update(drop=row["drop"] or 0, wholesale=row["wholesale"] or 0)
+    for row in OfflineSale.objects.values(key).annotate(total=Sum("quantity")).order_by():
+        counts[row[key]]["sold"] = row["total"] or 0
+    for row in (
+        WholesaleReturn.objects.filter(refund__status=Refund.Status.SUCCEEDED)
+        .values(key)
+        .annotate(total=Sum("quantity"))
+        .order_by()
+    ):
+        counts[row[key]]["returned"] = row["total"] or 0
+    rows = []
+    for party_id, values in counts.items():
+        reach = rules.Reach(
+            drop_shipped=values["drop"],
+            wholesale_shipped=values["wholesale"],
+            sold_offline=values["sold"],
+            returned=values["returned"],
+        )
+        if reach.wholesale_shipped == 0:
+            continue
+        rows.append(
+            {
+                "id": party_id,
+                "units_left_suppliers": reach.units_left_suppliers,
+                "units_reached_consumers": reach.units_reached_consumers,
+                "units_held": reach.units_held,
+                "rate": reach.rate,
+            }
+        )
+    rows.sort(key=lambda row: (row["rate"], -row["units_held"], row["id"]))
+    return rows[:limit]
