@@ -372,3 +372,45 @@ def test_settlement_pays_a_wholesale_supplier(tiers, shop, supplier_pair):
     ledger.settle_due(now=clock.now() + dt.timedelta(days=30))
     balances = ledger_queries.balances(ledger_queries.supplier_owner(supplier.id), "CNY")
     assert (balances["pending"], balances["available"]) == (0, 55_000)
+
+
+# The SKUs with their products and suppliers, their tiers, the shop's holding
+# rows (and one insert for those it never held) and their lock, the three counts
+# of the holdings and the recent offline sales, the stock lock and its update,
+# the order, its fulfilments, its lines and the history of both.
+WHOLESALE_ORDER_QUERIES = 16
+
+
+@pytest.mark.parametrize("sku_count", [1, 5])
+@pytest.mark.parametrize("held_before", [False, True])
+def test_a_wholesale_order_runs_the_same_queries_for_one_sku_or_five(
+    supplier_pair, shop, sku_count, held_before
+):
+    _, staff = supplier_pair
+    product = testing.make_product(
+        staff=staff,
+        skus=[
+            {
+                "code": testing.unique("W-"),
+                "name": f"{number} kg",
+                "supply_price": 6000,
+                "retail_min": 8000,
+                "retail_max": 12000,
+                "suggested_retail_price": 9900,
+                "stock": 100,
+            }
+            for number in range(5)
+        ],
+    )
+    skus = list(product.skus.order_by("id"))[:sku_count]
+    for sku in skus:
+        services.set_tiers(user=staff, sku_id=sku.id, tiers=[Tier(1, 5000)])
+    lines = [services.LineRequest(sku.id, 2) for sku in skus]
+    if held_before:
+        services.place_order(user=shop.owner, shop=shop, lines=lines)
+    expected = WHOLESALE_ORDER_QUERIES - (1 if held_before else 0)
+
+    with transaction.atomic(), testing.assert_query_count(expected):
+        order = services.place_order(user=shop.owner, shop=shop, lines=lines)
+
+    assert order.lines.count() == sku_count
