@@ -10,6 +10,7 @@ from django.db.models import Count, F, Q, QuerySet, Sum
 
 from kinshop.core.errors import Forbidden, InvalidInput
 from kinshop.ledger.models import Account, JournalEntry, LineSettlement, Posting, Withdrawal
+from kinshop.wholesale.queries import retail_reach
 
 PLATFORM_KEY = "platform"
 WALLETS = tuple(Withdrawal.Wallet.values)
@@ -217,7 +218,8 @@ def health() -> dict:
 def compliance_report() -> dict:
     """What the operator shows a regulator: one commission level by construction,
     how much buying is the shopkeepers' own (self-purchase), and how many units
-    reach consumers (retail reach; drop-shipped units do by construction)."""
+    reach consumers (retail reach: `wholesale.queries.retail_reach`; drop-shipped
+    units do by construction, wholesale units when sold offline)."""
     from kinshop.orders.models import Order, OrderLine
 
     paid_orders = Order.objects.filter(paid_at__isnull=False)
@@ -226,15 +228,11 @@ def compliance_report() -> dict:
     )
     paid_lines = OrderLine.objects.filter(order__paid_at__isnull=False)
     lines = paid_lines.aggregate(
-        units=Sum("quantity"),
         commissioned=Count("pk", filter=Q(commission_beneficiary__isnull=False)),
         self_commissioned=Count("pk", filter=Q(commission_beneficiary_id=F("order__buyer_id"))),
         sharers=Count("commission_beneficiary", distinct=True),
     )
-    units = lines["units"] or 0
-    # Kinshop has no wholesale holdings yet: every unit is drop-shipped to the
-    # buyer, so every unit that left a supplier reached a consumer.
-    wholesale_units_held = 0
+    reach = retail_reach()
     total_orders = orders["total"]
     return {
         "commission_levels": 1,
@@ -244,8 +242,8 @@ def compliance_report() -> dict:
         "commissioned_lines": lines["commissioned"],
         "self_commissioned_lines": lines["self_commissioned"],
         "sharers_earning": lines["sharers"],
-        "units_left_suppliers": units,
-        "units_reached_consumers": units,
-        "wholesale_units_held": wholesale_units_held,
-        "retail_reach_rate": 1.0 if units == 0 else (units - wholesale_units_held) / units,
+        "units_left_suppliers": reach["units_left_suppliers"],
+        "units_reached_consumers": reach["units_reached_consumers"],
+        "wholesale_units_held": reach["units_held"],
+        "retail_reach_rate": reach["rate"],
     }
