@@ -1,0 +1,162 @@
+"""Insight's own facts: the traffic events it records (product views and cart
+adds) and the daily rollups its job keeps current. Insight writes nothing else;
+it reads orders, clicks and the ledger only in its job, never per request.
+
+A visitor is one integer: a signed-in user's id (positive), or for a device
+without an account a negative 63-bit hash of its first-party id, so that one
+column counts both kinds and a buyer (a user) is the same visitor as their views
+while signed in."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Event(models.Model):
+    """One product view or cart add, recorded server-side in the view that served
+    it (one insert). Deleted after `KINSHOP_INSIGHT_EVENT_RETENTION_DAYS` by a job;
+    the daily rollups keep their numbers."""
+
+    class Kind(models.TextChoices):
+        VIEW = "view", _("view")
+        CART = "cart", _("cart add")
+
+    id = models.BigAutoField(primary_key=True)
+    kind = models.CharField(max_length=4, choices=Kind.choices)
+    # Plain ids, no foreign keys: an insert on the request path checks nothing,
+    # and a shop or product removed later leaves its history readable.
+    shop_id = models.BigIntegerField()
+    product_id = models.BigIntegerField(null=True, blank=True)
+    visitor = models.BigIntegerField()
+    day = models.DateField()  # the local calendar day of `at`, so rollups group without time zones
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["day"], name="insight_event_day")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} shop {self.shop_id} {self.at:%Y-%m-%d %H:%M}"
+
+
+class RollupState(models.Model):
+    """One row: when the rollup job last ran (the "as of" of its `--at`), so the
+    next run knows which days may have changed since."""
+
+    rolled_at = models.DateTimeField()
+
+
+class ShopDay(models.Model):
+    """Per shop and day (paid day for payments, placed day for placed orders): the
+    orders and the GMV net of refunds. Refunds count against the day the order
+    was paid, so a period's GMV is what its own sales came to."""
+
+    shop_id = models.BigIntegerField()
+    day = models.DateField()
+    placed = models.PositiveIntegerField(default=0)  # orders created that day
+    orders = models.PositiveIntegerField(default=0)  # orders paid that day
+    gmv = models.BigIntegerField(default=0)  # fen: paid totals less their refunds
+    units = models.BigIntegerField(default=0)  # units on the paid lines
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["shop_id", "day"], name="insight_one_shop_day")
+        ]
+        indexes = [models.Index(fields=["day"], name="insight_shopday_day")]
+
+
+class TrafficDay(models.Model):
+    """Per shop and day: product views and cart adds, from the events."""
+
+    shop_id = models.BigIntegerField()
+    day = models.DateField()
+    views = models.PositiveIntegerField(default=0)
+    carts = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["shop_id", "day"], name="insight_one_traffic_day")
+        ]
+        indexes = [models.Index(fields=["day"], name="insight_trafficday_day")]
+
+
+class VisitorDay(models.Model):
+    """Each distinct visitor of a shop on a day: from views, cart adds, share-link
+    clicks and the buyers themselves (an order placed or paid is a visit, so
+    conversion never exceeds one). Distinct visitors of a period are the distinct
+    visitors of its rows."""
+
+    id = models.BigAutoField(primary_key=True)
+    shop_id = models.BigIntegerField()
+    day = models.DateField()
+    visitor = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shop_id", "day", "visitor"], name="insight_one_visitor_day"
+            )
+        ]
+
+
+class PlatformVisitorDay(models.Model):
+    """Each distinct visitor of any shop on a day: the platform's visitors."""
+
+    id = models.BigAutoField(primary_key=True)
+    day = models.DateField()
+    visitor = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["day", "visitor"], name="insight_one_platform_visitor")
+        ]
+
+
+class BuyerDay(models.Model):
+    """Per shop, paid day and buyer: the buyer's paid orders and their GMV net of
+    refunds. Buyers, repeat buyers and the monthly cohorts come from here."""
+
+    id = models.BigAutoField(primary_key=True)
+    shop_id = models.BigIntegerField()
+    shop_owner_id = models.BigIntegerField()
+    day = models.DateField()
+    buyer_id = models.BigIntegerField()
+    orders = models.PositiveIntegerField(default=0)
+    gmv = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shop_id", "day", "buyer_id"], name="insight_one_buyer_day"
+            )
+        ]
+        indexes = [models.Index(fields=["day"], name="insight_buyerday_day")]
+
+
+class LinkDay(models.Model):
+    """Per share link, channel and day: clicks, the paid orders they brought (by
+    paid day), the GMV of the attributed lines net of refunds, and the sharer's
+    commission on them net of reversals, as the ledger recorded it."""
+
+    id = models.BigAutoField(primary_key=True)
+    link_id = models.BigIntegerField()
+    shop_id = models.BigIntegerField()
+    sharer_id = models.BigIntegerField()
+    channel = models.CharField(max_length=10)
+    day = models.DateField()
+    clicks = models.PositiveIntegerField(default=0)
+    orders = models.PositiveIntegerField(default=0)
+    gmv = models.BigIntegerField(default=0)
+    commission = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["link_id", "channel", "day"], name="insight_one_link_channel_day"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["shop_id", "day"], name="insight_linkday_shop"),
+            models.Index(fields=["sharer_id", "day"], name="insight_linkday_sharer"),
+            models.Index(fields=["day"], name="insight_linkday_day"),
+        ]
