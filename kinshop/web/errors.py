@@ -87,6 +87,9 @@ ERROR_TEXT = {
     "insufficient_funds": _("The amount is more than is available (%(available)s)."),
     "invalid_wallet": _("Choose one of your wallets."),
     "not_shopkeeper_wallet": _("Only a shop's keeper can use its wallet."),
+    # insight
+    "invalid_date": _("Enter dates like 2026-12-01."),
+    "invalid_period": _("Choose a period whose start comes before its end, at most three years."),
 }
 
 # Codes whose message the service already wrote in the person's language:
