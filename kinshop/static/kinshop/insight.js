@@ -23,7 +23,7 @@
     return {
       tooltip: { trigger: "item" },
       series: [{
-        type: "funnel", sort: "none", gap: 2, left: "8%", width: "84%", minSize: "8%",
+        type: "funnel", sort: "none", gap: 2, left: "8%", width: "84%", minSize: "34%",
         label: { show: true, position: "inside", formatter: "{b}: {c}" },
         data: data.rows.map(function (row) { return { name: label(data, row[0]), value: row[1] }; })
       }]
@@ -47,7 +47,10 @@
       tooltip: { trigger: "axis" },
       legend: { top: 0 },
       grid: { left: 8, right: 8, bottom: 8, top: 36, containLabel: true },
-      xAxis: { type: "category", data: categories, axisLabel: { interval: 0, overflow: "truncate", width: 80 } },
+      xAxis: {
+        type: "category", data: categories,
+        axisLabel: { interval: 0, overflow: "truncate", width: categories.length > 4 ? 64 : 80, rotate: categories.length > 4 ? 35 : 0 }
+      },
       yAxis: [{ type: "value", minInterval: 1 }, { type: "value", axisLabel: { formatter: "¥{value}" } }],
       series: series
     };
