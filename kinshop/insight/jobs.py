@@ -22,6 +22,7 @@ from kinshop.insight.models import (
     BuyerDay,
     Event,
     LinkDay,
+    PlatformSnapshot,
     PlatformVisitorDay,
     RollupState,
     ShopDay,
@@ -96,7 +97,32 @@ def roll_up(now: dt.datetime) -> int:
             written += max(cursor.rowcount, 0) if sql.lstrip().startswith("INSERT") else 0
     written += _anonymous_click_visitors(first_traffic, since_traffic)
     RollupState.objects.update_or_create(pk=1, defaults={"rolled_at": now})
+    _snapshot_platform(timezone.localdate(now))
     return written
+
+
+SNAPSHOT_DAYS = (7, 30, 90)
+
+
+def _snapshot_platform(today: dt.date) -> None:
+    """Count the platform's usual periods once per run (see PlatformSnapshot)."""
+    from dataclasses import asdict
+
+    from kinshop.insight import queries
+
+    PlatformSnapshot.objects.all().delete()
+    snapshots = []
+    for days in SNAPSHOT_DAYS:
+        period = rules.Period(today - dt.timedelta(days=days - 1), today)
+        now, before = queries.count_numbers(period, None)
+        snapshots.append(
+            PlatformSnapshot(
+                start=period.start,
+                end=period.end,
+                numbers={"now": asdict(now), "before": asdict(before)},
+            )
+        )
+    PlatformSnapshot.objects.bulk_create(snapshots)
 
 
 def _statements(first: dt.date, since: dt.datetime, first_traffic: dt.date, since_traffic):
@@ -182,7 +208,8 @@ def _statements(first: dt.date, since: dt.datetime, first_traffic: dt.date, sinc
         UNION
         SELECT o.shop_id, {created_day}, o.buyer_id FROM {order} o WHERE o.created_at >= %s
         UNION
-        SELECT o.shop_id, {paid_day}, o.buyer_id FROM {order} o WHERE o.paid_at >= %s""",
+        SELECT o.shop_id, {paid_day}, o.buyer_id FROM {order} o WHERE o.paid_at >= %s
+        ORDER BY 1, 2, 3""",
         [
             first_traffic,
             *click_params,
@@ -214,11 +241,12 @@ def _anonymous_click_visitors(first_traffic: dt.date, since_traffic: dt.datetime
         ignore_conflicts=True,
         batch_size=1000,
     )
-    PlatformVisitorDay.objects.filter(day__gte=first_traffic).delete()
     with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {_table(PlatformVisitorDay)} WHERE day >= %s", [first_traffic])
         cursor.execute(
             f"""INSERT INTO {_table(PlatformVisitorDay)} (day, visitor)
-            SELECT DISTINCT day, visitor FROM {_table(VisitorDay)} WHERE day >= %s""",
+            SELECT DISTINCT day, visitor FROM {_table(VisitorDay)} WHERE day >= %s
+            ORDER BY day, visitor""",
             [first_traffic],
         )
         return len(found) + max(cursor.rowcount, 0)

@@ -86,30 +86,20 @@ class VisitorDay(models.Model):
     conversion never exceeds one). Distinct visitors of a period are the distinct
     visitors of its rows."""
 
-    id = models.BigAutoField(primary_key=True)
+    # The key is the row: one index, which also answers "distinct visitors of
+    # this shop in these days" on its own (an index-only scan).
+    pk = models.CompositePrimaryKey("shop_id", "day", "visitor")
     shop_id = models.BigIntegerField()
     day = models.DateField()
     visitor = models.BigIntegerField()
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["shop_id", "day", "visitor"], name="insight_one_visitor_day"
-            )
-        ]
 
 
 class PlatformVisitorDay(models.Model):
     """Each distinct visitor of any shop on a day: the platform's visitors."""
 
-    id = models.BigAutoField(primary_key=True)
+    pk = models.CompositePrimaryKey("day", "visitor")
     day = models.DateField()
     visitor = models.BigIntegerField()
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["day", "visitor"], name="insight_one_platform_visitor")
-        ]
 
 
 class BuyerDay(models.Model):
@@ -159,4 +149,22 @@ class LinkDay(models.Model):
             models.Index(fields=["shop_id", "day"], name="insight_linkday_shop"),
             models.Index(fields=["sharer_id", "day"], name="insight_linkday_sharer"),
             models.Index(fields=["day"], name="insight_linkday_day"),
+        ]
+
+
+class PlatformSnapshot(models.Model):
+    """The platform's counts for the usual periods (the last 7, 30 and 90 days
+    and the periods before them), computed by the rollup job right after the
+    rollups: across every shop, distinct visitors and buyers of a month are
+    millions of rows to count, too many for a request. Rewritten on every run,
+    so a snapshot is exactly as current as the rollups; a request for any other
+    period counts from the rollups itself."""
+
+    start = models.DateField()
+    end = models.DateField()
+    numbers = models.JSONField()  # {"now": {...}, "before": {...}}: Numbers fields
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["start", "end"], name="insight_one_platform_snapshot")
         ]

@@ -16,6 +16,7 @@ from kinshop.insight import rules
 from kinshop.insight.models import (
     BuyerDay,
     LinkDay,
+    PlatformSnapshot,
     PlatformVisitorDay,
     ShopDay,
     TrafficDay,
@@ -104,7 +105,22 @@ def _both(period: rules.Period) -> Q:
 
 
 def _numbers(period: rules.Period, shop_id: int | None) -> tuple[Numbers, Numbers]:
-    """This period's and the previous one's counts, in four queries."""
+    """This period's and the previous one's counts: for the platform, from the
+    job's snapshot when it has this period (one query), else counted."""
+    if shop_id is None:
+        snapshot = (
+            PlatformSnapshot.objects.filter(start=period.start, end=period.end)
+            .values_list("numbers", flat=True)
+            .first()
+        )
+        if snapshot is not None:
+            return Numbers(**snapshot["now"]), Numbers(**snapshot["before"])
+    return count_numbers(period, shop_id)
+
+
+def count_numbers(period: rules.Period, shop_id: int | None) -> tuple[Numbers, Numbers]:
+    """This period's and the previous one's counts from the rollups, in four
+    queries (a shop's, or with `shop_id=None` the platform's)."""
     now_q, before_q = _in(period), _in(period.previous)
     scope = Q(shop_id=shop_id) if shop_id is not None else Q()
     sales = ShopDay.objects.filter(scope, _both(period)).aggregate(
@@ -253,8 +269,9 @@ def sharer_incomes(period: rules.Period) -> list[int]:
 
 def platform_insight(period: rules.Period) -> dict:
     """The platform's factors, funnel and channels, plus how sharer income is
-    spread (Gini, deciles, the Lorenz curve) and the compliance numbers. Six
-    queries."""
+    spread (Gini, deciles, the Lorenz curve) and the compliance numbers. Three
+    queries for a period the rollup job snapshots (the last 7, 30 or 90 days),
+    seven for any other."""
     now, before = _numbers(period, None)
     current, previous = _summary(now), _summary(before)
     incomes = sharer_incomes(period)

@@ -177,8 +177,14 @@ def test_insight_query_counts_do_not_grow_with_the_data(api, shop, history, prod
             clients["keeper"].get(f"/shops/{shop.handle}/insight/cohorts")
         with assert_query_count(1 + 2):
             clients["sharer"].get("/me/insight")
-        with assert_query_count(1 + 6):
+        # the last 30 days: the job's snapshot (1), channels and incomes (2)
+        with assert_query_count(1 + 3):
             clients["operator"].get("/insight/platform")
+        # any other period: no snapshot (1), counted from the rollups (4 + 2)
+        with assert_query_count(1 + 7):
+            clients["operator"].get(
+                "/insight/platform", **{"from": "2026-01-01", "to": "2026-01-20"}
+            )
 
     counts()
     # ten times the history: the same number of queries
@@ -214,3 +220,23 @@ def test_an_app_reports_events(api, shop, product, history):
     ).json() == {"recorded": True}
     assert client.post("/insight/events", {"kind": "buy", "shop": shop.handle}).status_code == 422
     assert client.post("/insight/events", {"kind": "view", "shop": "nope"}).status_code == 404
+
+
+def test_the_platform_snapshot_matches_counting_from_the_rollups(api, history):
+    from kinshop.insight import queries
+    from kinshop.insight.models import PlatformSnapshot
+
+    client = api(history["operator"])
+    for days in (7, 30, 90):
+        today = timezone.localdate(clock.now())
+        period = {
+            "from": (today - dt.timedelta(days=days - 1)).isoformat(),
+            "to": today.isoformat(),
+        }
+        from_snapshot = client.get("/insight/platform", **period).json()
+        assert PlatformSnapshot.objects.filter(start=period["from"]).exists()
+        PlatformSnapshot.objects.filter(start=period["from"]).delete()
+        counted = client.get("/insight/platform", **period).json()
+        assert from_snapshot == counted
+        assert counted["gmv"] == (44500 if days < 10 else 44500 + 9900)
+    assert queries.today() == timezone.localdate(clock.now())
