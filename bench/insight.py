@@ -133,9 +133,9 @@ def build(orders: int, events: int) -> None:
                       CASE WHEN g %% 10 = 0 THEN NULL ELSE t + interval '1 minute' END,
                       NULL, NULL
                FROM (SELECT g, 5000 + (g %% 50) * 100 AS total,
-                            now() - make_interval(days => g %% %(days)s)
+                            now() - make_interval(days => (g %% %(days)s)::int)
                                   - (g %% 86400) * interval '1 second' AS t
-                     FROM generate_series(1, %(orders)s) g) AS source""",
+                     FROM generate_series(1, %(orders)s::bigint) g) AS source""",
             params,
             steps,
         )
@@ -197,9 +197,9 @@ def build(orders: int, events: int) -> None:
                       CASE WHEN v %% 5 = 0 THEN %(u0)s + 1 + (v %% %(buyers)s) ELSE -1 - v END,
                       (t AT TIME ZONE 'Asia/Shanghai')::date, t
                FROM (SELECT g, (g * 2654435761) %% %(visitors)s AS v,
-                            now() - make_interval(days => g %% %(days)s)
+                            now() - make_interval(days => (g %% %(days)s)::int)
                                   - (g %% 86400) * interval '1 second' AS t
-                     FROM generate_series(1, %(events)s) g) AS source""",
+                     FROM generate_series(1, %(events)s::bigint) g) AS source""",
             params,
             steps,
         )

@@ -163,3 +163,15 @@ def test_insight_pages_query_counts(history):
     # the platform's usual periods come from the job's snapshot
     with assert_query_count(7):
         operator.get("/console/insight/")
+
+
+def test_operators_read_the_rollups_in_the_admin_and_cannot_change_them(history):
+    superuser = signed_in(history["operator"])
+    history["operator"].is_superuser = True
+    history["operator"].save()
+    for model in ("shopday", "trafficday", "buyerday", "linkday"):
+        listing = superuser.get(f"/admin/insight/{model}/")
+        assert listing.status_code == 200, model
+        assert superuser.get(f"/admin/insight/{model}/add/").status_code == 403
+    days = superuser.get("/admin/insight/shopday/").content.decode()
+    assert "44500" in days or "44,500" in days  # today's paid GMV of the shop
