@@ -20,6 +20,7 @@ from django.utils import timezone
 from kinshop.insight import rules
 from kinshop.insight.models import (
     BuyerDay,
+    CohortCell,
     Event,
     LinkDay,
     PlatformSnapshot,
@@ -47,6 +48,13 @@ def _day(column: str) -> tuple[str, list[str]]:
     if connection.vendor == "postgresql":
         return f"(({column}) AT TIME ZONE %s)::date", [tz]
     return f"django_datetime_cast_date({column}, %s, %s)", [tz, "UTC"]
+
+
+def _month(column: str) -> str:
+    """SQL for the first day of the month of a date column."""
+    if connection.vendor == "postgresql":
+        return f"date_trunc('month', {column})::date"
+    return f"date({column}, 'start of month')"
 
 
 def _local_midnight(day: dt.date) -> dt.datetime:
@@ -157,6 +165,23 @@ def _statements(first: dt.date, since: dt.datetime, first_traffic: dt.date, sinc
         WHERE o.paid_at >= %s
         GROUP BY o.shop_id, s.owner_id, {paid_day}, o.buyer_id""",
         [*paid_params, since, *paid_params],
+    )
+
+    # The cohorts of every shop that sold on a recomputed day, from its buyers' days.
+    buyer_day, cells = _table(BuyerDay), _table(CohortCell)
+    touched = f"SELECT DISTINCT shop_id FROM {buyer_day} WHERE day >= %s"
+    yield f"DELETE FROM {cells} WHERE shop_id IN ({touched})", [first]
+    yield (
+        f"""INSERT INTO {cells} (shop_id, cohort, month, buyers)
+        SELECT active.shop_id, first.cohort, active.month, COUNT(*) FROM (
+          SELECT DISTINCT shop_id, buyer_id, {_month("day")} AS month FROM {buyer_day}
+          WHERE shop_id IN ({touched})
+        ) active JOIN (
+          SELECT shop_id, buyer_id, MIN({_month("day")}) AS cohort FROM {buyer_day}
+          WHERE shop_id IN ({touched}) GROUP BY shop_id, buyer_id
+        ) first ON first.shop_id = active.shop_id AND first.buyer_id = active.buyer_id
+        GROUP BY active.shop_id, first.cohort, active.month""",
+        [first, first],
     )
 
     yield f"DELETE FROM {_table(LinkDay)} WHERE day >= %s", [first]

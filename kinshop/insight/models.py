@@ -123,6 +123,24 @@ class BuyerDay(models.Model):
         indexes = [models.Index(fields=["day"], name="insight_buyerday_day")]
 
 
+class CohortCell(models.Model):
+    """Per shop: of the buyers whose first paid order there fell in month
+    `cohort`, how many bought in month `month` (both the first of their month).
+    The cohort heat map reads a shop's cells, never its buyers."""
+
+    shop_id = models.BigIntegerField()
+    cohort = models.DateField()
+    month = models.DateField()
+    buyers = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shop_id", "cohort", "month"], name="insight_one_cohort_cell"
+            )
+        ]
+
+
 class LinkDay(models.Model):
     """Per share link, channel and day: clicks, the paid orders they brought (by
     paid day), the GMV of the attributed lines net of refunds, and the sharer's

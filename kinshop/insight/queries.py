@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, F, Q, Sum
-from django.db.models.functions import TruncMonth
 
 from kinshop.core import clock
 from kinshop.core.errors import Forbidden, NotFound
 from kinshop.insight import rules
 from kinshop.insight.models import (
     BuyerDay,
+    CohortCell,
     LinkDay,
     PlatformSnapshot,
     PlatformVisitorDay,
@@ -367,25 +367,22 @@ def cohort_period(start: str | None, end: str | None) -> rules.Period:
 def cohorts(shop: Shop, period: rules.Period) -> dict:
     """Monthly first-purchase cohorts of the shop's buyers whose first purchase
     falls in the period, and the share of each that bought again in each month
-    since, up to the period's last month. One query (a buyer's first purchase
-    before the period puts them in no cohort shown)."""
-    pairs = (
-        BuyerDay.objects.filter(shop_id=shop.pk, day__lte=period.end)
-        .annotate(month=TruncMonth("day"))
-        .values_list("buyer_id", "month")
-        .distinct()
-    )
-    rows = rules.cohorts(
-        ((buyer, rules.month_index(month)) for buyer, month in pairs),
+    since, up to the period's last month. One query, over the shop's cohort
+    cells (a few hundred rows at most), never its buyers."""
+    cells = CohortCell.objects.filter(
+        shop_id=shop.pk,
+        cohort__gte=period.start.replace(day=1),
+        cohort__lte=period.end,
+        month__lte=period.end,
+    ).values_list("cohort", "month", "buyers")
+    rows = rules.cohort_rows(
+        (
+            (rules.month_index(cohort), rules.month_index(month), buyers)
+            for cohort, month, buyers in cells
+        ),
         last_month=rules.month_index(period.end),
     )
-    first_month = rules.month_label(rules.month_index(period.start))
-    return {
-        "shop": shop.handle,
-        "from": period.start,
-        "to": period.end,
-        "cohorts": [row for row in rows if row["month"] >= first_month],
-    }
+    return {"shop": shop.handle, "from": period.start, "to": period.end, "cohorts": rows}
 
 
 def shop_by_handle(handle: str) -> Shop:

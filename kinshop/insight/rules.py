@@ -231,22 +231,43 @@ def cohorts(purchases: Iterable[tuple[int, int]], *, last_month: int | None = No
     months_of: dict[int, set[int]] = defaultdict(set)
     for buyer, month in purchases:
         months_of[buyer].add(month)
-    if not months_of:
-        return []
-    end = last_month if last_month is not None else max(max(m) for m in months_of.values())
-    members: dict[int, list[set[int]]] = defaultdict(list)
+    cells: dict[tuple[int, int], int] = defaultdict(int)
     for months in months_of.values():
-        members[min(months)].append(months)
+        first = min(months)
+        for month in months:
+            cells[first, month] += 1
+    return cohort_rows(
+        ((cohort, month, buyers) for (cohort, month), buyers in cells.items()),
+        last_month=last_month,
+    )
+
+
+def cohort_rows(
+    cells: Iterable[tuple[int, int, int]], *, last_month: int | None = None
+) -> list[dict]:
+    """The cohort table from its cells (cohort month, active month, buyers), as
+    the rollup keeps them: a cohort's size is its own month's cell; a month with
+    no cell had no buyer of the cohort."""
+    by_cohort: dict[int, dict[int, int]] = defaultdict(dict)
+    for cohort, month, buyers in cells:
+        by_cohort[cohort][month] = buyers
+    if not by_cohort:
+        return []
+    end = (
+        last_month if last_month is not None else max(max(months) for months in by_cohort.values())
+    )
     rows = []
-    for cohort in sorted(members):
+    for cohort in sorted(by_cohort):
         if cohort > end:
             continue
-        buyers = members[cohort]
-        size = len(buyers)
+        months = by_cohort[cohort]
+        size = months.get(cohort, 0)
         row = []
         for since in range(end - cohort + 1):
-            active = sum(1 for months in buyers if cohort + since in months)
-            row.append({"months_since": since, "buyers": active, "share": active / size})
+            active = months.get(cohort + since, 0)
+            row.append(
+                {"months_since": since, "buyers": active, "share": active / size if size else 0.0}
+            )
         rows.append({"month": month_label(cohort), "buyers": size, "months": row})
     return rows
 
