@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 
 from kinshop.core.admin_columns import ReadOnlyAdminMixin
-from kinshop.insight.models import BuyerDay, LinkDay, ShopDay, TrafficDay
+from kinshop.insight.models import BuyerDay, LinkDay, ShopDay, SupplierDay, TrafficDay
 
 
 @admin.register(ShopDay)
@@ -47,3 +47,10 @@ class LinkDayAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ("channel",)
     date_hierarchy = "day"
     ordering = ("-day", "link_id")
+
+
+@admin.register(SupplierDay)
+class SupplierDayAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("day", "supplier_id", "orders", "gmv", "units")
+    date_hierarchy = "day"
+    ordering = ("-day", "supplier_id")

@@ -233,6 +233,43 @@ def platform_insight(request, params: Query[PeriodQuery]):
     return _answer(request, params, queries.platform_insight(period), "insight-platform")
 
 
+class SupplierPeriodOut(Schema):
+    gmv: int
+    orders: int
+    units: int
+    aov: float
+    retail_reach_rate: float
+
+
+class SupplierPreviousOut(SupplierPeriodOut):
+    from_: dt.date = Field(..., alias="from")
+    to: dt.date
+
+
+class SupplierInsightOut(SupplierPeriodOut):
+    supplier_id: int
+    from_: dt.date = Field(..., alias="from")
+    to: dt.date
+    currency: str
+    previous: SupplierPreviousOut
+    change: dict[str, float | None]
+
+
+@router.get(
+    "/suppliers/{supplier_id}/insight",
+    operation_id="supplier_insight",
+    response={200: SupplierInsightOut, **error_responses(401, 403, 404)},
+    by_alias=True,
+)
+def supplier_insight(request, supplier_id: int, params: Query[PeriodQuery]):
+    """What the supplier sold through every shop over the period against the
+    previous one: its staff or an operator."""
+    period = _period(params)
+    queries.supplier_for_insight(request.auth, supplier_id)
+    data = queries.supplier_insight(supplier_id, period)
+    return _answer(request, params, data, f"insight-supplier-{supplier_id}")
+
+
 class EventIn(Schema):
     kind: Literal["view", "cart"]
     shop: str = Field(..., min_length=1, max_length=30)

@@ -27,6 +27,7 @@ from kinshop.insight.models import (
     PlatformVisitorDay,
     RollupState,
     ShopDay,
+    SupplierDay,
     TrafficDay,
     VisitorDay,
 )
@@ -164,6 +165,17 @@ def _statements(first: dt.date, since: dt.datetime, first_traffic: dt.date, sinc
         FROM {order} o JOIN {shop} s ON s.id = o.shop_id
         WHERE o.paid_at >= %s
         GROUP BY o.shop_id, s.owner_id, {paid_day}, o.buyer_id""",
+        [*paid_params, since, *paid_params],
+    )
+
+    yield f"DELETE FROM {_table(SupplierDay)} WHERE day >= %s", [first]
+    yield (
+        f"""INSERT INTO {_table(SupplierDay)} (supplier_id, day, orders, gmv, units)
+        SELECT l.supplier_id, {paid_day}, COUNT(DISTINCT o.id),
+               SUM(l.line_total - l.refunded_amount), SUM(l.quantity)
+        FROM {line} l JOIN {order} o ON o.id = l.order_id
+        WHERE o.paid_at >= %s
+        GROUP BY l.supplier_id, {paid_day}""",
         [*paid_params, since, *paid_params],
     )
 

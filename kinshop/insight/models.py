@@ -123,6 +123,22 @@ class BuyerDay(models.Model):
         indexes = [models.Index(fields=["day"], name="insight_buyerday_day")]
 
 
+class SupplierDay(models.Model):
+    """Per supplier and paid day: the paid orders holding its lines, its lines'
+    value net of refunds and their its distinct buyers that day."""
+
+    supplier_id = models.BigIntegerField()
+    day = models.DateField()
+    orders = models.PositiveIntegerField(default=0)
+    gmv = models.BigIntegerField(default=0)
+    units = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["supplier_id", "day"], name="insight_one_supplier_day")
+        ]
+
+
 class CohortCell(models.Model):
     """Per shop: of the buyers whose first paid order there fell in month
     `cohort`, how many bought in month `month` (both the first of their month).

@@ -19,6 +19,7 @@ from kinshop.insight.models import (
     PlatformSnapshot,
     PlatformVisitorDay,
     ShopDay,
+    SupplierDay,
     TrafficDay,
     VisitorDay,
 )
@@ -43,6 +44,21 @@ def shop_for_insight(user, handle: str) -> Shop:
     if not (user.is_staff or shop.owner_id == user.pk):
         raise Forbidden("Only the shop's keeper or an operator sees its insight.", code="forbidden")
     return shop
+
+
+def supplier_for_insight(user, supplier_id: int) -> int:
+    """The supplier, for its staff or an operator; 404 when there is none, 403
+    for anyone else."""
+    from kinshop.catalog.models import Supplier
+    from kinshop.catalog.queries import is_staff_of
+
+    if not Supplier.objects.filter(pk=supplier_id).exists():
+        raise NotFound("No such supplier.", code="supplier_not_found")
+    if not (user.is_staff or is_staff_of(user, supplier_id)):
+        raise Forbidden(
+            "Only the supplier's staff or an operator sees its insight.", code="forbidden"
+        )
+    return supplier_id
 
 
 def require_operator(user) -> None:
@@ -246,6 +262,46 @@ def shop_insight(shop: Shop, period: rules.Period) -> dict:
         "channels": _channels(period, shop_id=shop.pk),
         "previous": {"from": period.previous.start, "to": period.previous.end, **previous},
         "change": _changes(current, previous),
+    }
+
+
+def supplier_insight(supplier_id: int, period: rules.Period) -> dict:
+    """What a supplier sold through every shop in the period against the
+    previous one: its lines' value net of refunds, the paid orders holding them,
+    units and the value per order; and its retail reach. One query."""
+    now_q, before_q = _in(period), _in(period.previous)
+    sums = SupplierDay.objects.filter(_both(period), supplier_id=supplier_id).aggregate(
+        gmv_now=Sum("gmv", filter=now_q),
+        orders_now=Sum("orders", filter=now_q),
+        units_now=Sum("units", filter=now_q),
+        gmv_before=Sum("gmv", filter=before_q),
+        orders_before=Sum("orders", filter=before_q),
+        units_before=Sum("units", filter=before_q),
+    )
+
+    def build(when: str) -> dict:
+        gmv, orders = sums[f"gmv_{when}"] or 0, sums[f"orders_{when}"] or 0
+        units = sums[f"units_{when}"] or 0
+        return {
+            "gmv": gmv,
+            "orders": orders,
+            "units": units,
+            "aov": gmv / orders if orders else 0.0,
+            "retail_reach_rate": _retail_reach(units_left=units),
+        }
+
+    current, previous = build("now"), build("before")
+    return {
+        "supplier_id": supplier_id,
+        "from": period.start,
+        "to": period.end,
+        "currency": _currency(),
+        **current,
+        "previous": {"from": period.previous.start, "to": period.previous.end, **previous},
+        "change": {
+            key: rules.change(current[key], previous[key])
+            for key in ("gmv", "orders", "units", "aov")
+        },
     }
 
 

@@ -240,3 +240,19 @@ def test_the_platform_snapshot_matches_counting_from_the_rollups(api, history):
         assert from_snapshot == counted
         assert counted["gmv"] == (44500 if days < 10 else 44500 + 9900)
     assert queries.today() == timezone.localdate(clock.now())
+
+
+def test_supplier_insight_for_its_staff_and_operators(api, supplier_pair, history):
+    supplier, staff = supplier_pair
+    body = api(staff).get(f"/suppliers/{supplier.id}/insight", **_period()).json()
+    # its lines in A's, C's and the keeper's paid orders, net of the refund
+    assert (body["gmv"], body["orders"], body["units"]) == (44500, 4, 5)
+    assert body["aov"] == 44500 / 4
+    assert (body["previous"]["gmv"], body["previous"]["orders"]) == (9900, 1)
+    assert body["retail_reach_rate"] == 1.0
+    assert api(history["operator"]).get(f"/suppliers/{supplier.id}/insight").status_code == 200
+    assert api(history["keeper"]).get(f"/suppliers/{supplier.id}/insight").status_code == 403
+    assert api(staff).get("/suppliers/999999/insight").status_code == 404
+    client = api(staff)
+    with assert_query_count(1 + 1 + 1 + 1):  # token, supplier, staff check, the rollup
+        client.get(f"/suppliers/{supplier.id}/insight")
