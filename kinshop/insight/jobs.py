@@ -63,7 +63,9 @@ def _local_midnight(day: dt.date) -> dt.datetime:
 
 
 def start_day(now: dt.datetime, rolled_at: dt.datetime | None) -> dt.date | None:
-    """The first day to recompute, or None for everything (the first run)."""
+    """The first day to recompute, or None for everything (the first run):
+    the recent days, every day since the previous run, and the paid day of
+    every order refunded since."""
     if rolled_at is None:
         return None
     today = timezone.localdate(now)
@@ -90,7 +92,10 @@ def roll_up(now: dt.datetime) -> int:
     """Bring every daily rollup up to date as of `now`; returns how many rows
     were written. Runs once per `run-jobs`, after the jobs that change orders."""
     state = RollupState.objects.select_for_update().filter(pk=1).first()
-    start = start_day(now, state.rolled_at if state else None)
+    previous = None
+    if state is not None:
+        previous = min(state.rolled_at, state.ran_at or state.rolled_at)
+    start = start_day(now, previous)
     earliest = dt.date(1970, 1, 2)
     first = start or earliest
     # Events older than the retention are gone; days before it keep their traffic.
@@ -105,7 +110,9 @@ def roll_up(now: dt.datetime) -> int:
             cursor.execute(sql, params)
             written += max(cursor.rowcount, 0) if sql.lstrip().startswith("INSERT") else 0
     written += _anonymous_click_visitors(first_traffic, since_traffic)
-    RollupState.objects.update_or_create(pk=1, defaults={"rolled_at": now})
+    RollupState.objects.update_or_create(
+        pk=1, defaults={"rolled_at": now, "ran_at": timezone.now()}
+    )
     _snapshot_platform(timezone.localdate(now))
     return written
 

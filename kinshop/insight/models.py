@@ -40,10 +40,14 @@ class Event(models.Model):
 
 
 class RollupState(models.Model):
-    """One row: when the rollup job last ran (the "as of" of its `--at`), so the
-    next run knows which days may have changed since."""
+    """One row: when the rollup job last ran, as of which moment (`rolled_at`,
+    the `--at` of `run-jobs`) and at what real time (`ran_at`), so the next run
+    knows which days may have changed since. A run `--at` a later moment must
+    not hide what happens afterwards in real time: the next run starts from the
+    earlier of the two."""
 
     rolled_at = models.DateTimeField()
+    ran_at = models.DateTimeField(null=True)
 
 
 class ShopDay(models.Model):

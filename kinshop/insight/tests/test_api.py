@@ -16,6 +16,7 @@ from kinshop.core import clock
 from kinshop.insight import rules
 from kinshop.insight.tests.conftest import browser, pay, place, view
 from kinshop.ops.jobs import run_due
+from kinshop.orders.models import Order
 from kinshop.testing import assert_query_count
 
 pytestmark = pytest.mark.django_db
@@ -256,3 +257,30 @@ def test_supplier_insight_for_its_staff_and_operators(api, supplier_pair, histor
     client = api(staff)
     with assert_query_count(1 + 1 + 1 + 1):  # token, supplier, staff check, the rollup
         client.get(f"/suppliers/{supplier.id}/insight")
+
+
+def test_a_run_at_a_later_moment_hides_nothing_that_happens_afterwards(
+    api, shop, product, supplier_pair, history
+):
+    # given a rollup as of ten days from now
+    _, staff = supplier_pair
+    sku = product.skus.get()
+    later = clock.now() + dt.timedelta(days=10)
+    run_due(later)
+    client = api(history["keeper"])
+    before = client.get(f"/shops/{shop.handle}/insight", **_period()).json()
+    # when, back in real time, one more order is paid and an old one refunded
+    buyer = testing.make_user()
+    pay(api, buyer, place(api, buyer, shop, sku)["id"])
+    old = Order.objects.filter(shop=shop, refunded_amount=0, paid_at__isnull=False).earliest("id")
+    refund = api(history["operator"]).post(
+        f"/orders/{old.id}/refunds", {"amount": 100, "reason": "late"}
+    )
+    assert api(staff).post(f"/refunds/{refund.json()['id']}/approve").status_code == 200
+    run_due(later + dt.timedelta(hours=1))
+    # then the next run sees both
+    after = client.get(f"/shops/{shop.handle}/insight", **_period()).json()
+    previous_gmv_drop = 100 if old.paid_at < clock.now() - dt.timedelta(days=7) else 0
+    assert after["orders"] == before["orders"] + 1
+    assert after["gmv"] == before["gmv"] + 9900 - (100 - previous_gmv_drop)
+    assert after["previous"]["gmv"] == before["previous"]["gmv"] - previous_gmv_drop
