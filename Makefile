@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo serve test test-sqlite test-postgres lint format bench migrations clean
+.PHONY: help install demo serve test test-sqlite test-postgres lint format bench bench-insight migrations clean
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -39,6 +39,9 @@ format: install ## Format the code with ruff.
 
 bench: install ## Measure Kinshop against PostgreSQL's own limits; writes bench/RESULTS.md.
 	PYTHON=$(BIN)/python PG_URL=$(PG_URL) bash bench/run.sh
+
+bench-insight: install ## Only the insight phase of the bench (BENCH_INSIGHT_ORDERS, BENCH_INSIGHT_EVENTS).
+	PYTHON=$(BIN)/python PG_URL=$(PG_URL) bash bench/insight.sh
 
 clean: ## Remove the virtual environment and local data.
 	rm -rf $(VENV) var

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 
 # Only these may be dropped: a typo must never drop someone else's database.
-BENCH_DATABASES = {"kinshop_bench", "kinshop_pgbench"}
+BENCH_DATABASES = {"kinshop_bench", "kinshop_pgbench", "kinshop_insight_bench"}
 
 
 def url_for(pg_url: str, name: str) -> str:

@@ -8,7 +8,8 @@
 # `kinshop_pgbench` there), BENCH_SECONDS (each timed phase, default 20),
 # BENCH_SETTLE_LINES (default 100000), BENCH_FLASH_STOCK (default 300),
 # BENCH_WORKERS (gunicorn workers, default 2 × CPUs), BENCH_KEEP_DB=1 keeps the
-# bench databases afterwards for a look.
+# bench databases afterwards for a look. Then the insight phase (bench/insight.sh:
+# BENCH_INSIGHT_ORDERS, BENCH_INSIGHT_EVENTS; BENCH_INSIGHT=0 skips it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -131,3 +132,8 @@ fi
 phase "report"
 "$PYTHON" -m bench.report
 echo "total: $SECONDS s"
+
+# Outside the 10-minute budget above: ten million orders take their own time.
+if [[ ${BENCH_INSIGHT:-1} == 1 ]]; then
+  PYTHON=$PYTHON bash bench/insight.sh
+fi

@@ -8,6 +8,7 @@ from kinshop.accounts.api import router as accounts
 from kinshop.accounts.auth import AUTH
 from kinshop.catalog.api import router as catalog
 from kinshop.core.api import install_error_handlers
+from kinshop.insight.api import router as insight
 from kinshop.ledger.api import router as ledger
 from kinshop.orders.api import router as orders
 from kinshop.payments.api import router as payments
@@ -25,5 +26,5 @@ api = NinjaAPI(
 )
 install_error_handlers(api)
 
-for router in (accounts, catalog, shops, sharing, orders, wholesale, payments, ledger):
+for router in (accounts, catalog, shops, sharing, orders, wholesale, payments, ledger, insight):
     api.add_router("", router)

@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "kinshop.payments",
     "kinshop.ledger",
     "kinshop.idempotency",
+    "kinshop.insight",
     "kinshop.ops",
     "kinshop.demo",
     "kinshop.web",
@@ -195,6 +196,11 @@ KINSHOP_MIN_WITHDRAWAL = env_int("KINSHOP_MIN_WITHDRAWAL", 1000)
 # sold offline (the cap is max(floor, 2 × offline sales of the last 30 days)).
 KINSHOP_HOLDING_FLOOR = env_int("KINSHOP_HOLDING_FLOOR", 50)
 KINSHOP_PAYMENT_SANDBOX = env_bool("KINSHOP_PAYMENT_SANDBOX", False)
+# Insight: raw view and cart events are kept this many days (the daily rollups
+# keep their numbers for ever); each rollup run recomputes at least the last
+# KINSHOP_INSIGHT_RECOMPUTE_DAYS days.
+KINSHOP_INSIGHT_EVENT_RETENTION_DAYS = env_int("KINSHOP_INSIGHT_EVENT_RETENTION_DAYS", 400)
+KINSHOP_INSIGHT_RECOMPUTE_DAYS = env_int("KINSHOP_INSIGHT_RECOMPUTE_DAYS", 3)
 # The sandbox provider signs its webhooks like a real provider would.
 KINSHOP_SANDBOX_WEBHOOK_SECRET = os.environ.get(
     "KINSHOP_SANDBOX_WEBHOOK_SECRET", SECRET_KEY + ":sandbox-webhook"

@@ -17,6 +17,7 @@ from kinshop.catalog.models import SKU
 from kinshop.core import clock, tasks
 from kinshop.core.errors import InvalidInput
 from kinshop.demo import data, images
+from kinshop.insight import services as insight
 from kinshop.ledger import services as ledger
 from kinshop.ops import jobs
 from kinshop.orders import services as orders
@@ -142,7 +143,8 @@ def _story(operator: User) -> None:
     for story in data.ORDERS:
         _order(story, operator=operator, people=people, shops=shops_by_handle, links=links)
     _wholesale(shops_by_handle)
-    jobs.run_due()
+    _browsing(shops_by_handle)
+    jobs.run_due()  # ... and the insight rollup, so the charts have data
     for plan in data.WITHDRAWALS:
         user = people[plan.username]
         accounts.verify_identity(user=user, real_name=plan.real_name, id_number=plan.id_number)
@@ -188,6 +190,40 @@ def _wholesale(shops_by_handle: dict[str, Shop]) -> None:
                 )
 
 
+DEMO_BROWSER = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile MicroMessenger"
+
+
+def _browsing(shops_by_handle: dict[str, Shop]) -> None:
+    """Visitors who looked and did not (yet) buy: over the last 60 days, a few
+    devices a day view each shop's products, and some put one in the cart."""
+    from kinshop.shops.models import Selection
+
+    selections = list(
+        Selection.objects.order_by("shop_id", "id").values_list("shop_id", "product_id")
+    )
+    for day in range(60):
+        for number, (shop_id, product_id) in enumerate(selections):
+            views = (day * 7 + number * 3) % 5 + (2 if day < 30 else 1)
+            for view in range(views):
+                with _at(day + view / 24 + 0.1):
+                    device = f"demo-device-{(day * 13 + number * 5 + view) % 97:02d}-browsing"
+                    insight.record_event(
+                        kind="view",
+                        shop_id=shop_id,
+                        product_id=product_id,
+                        device_id=device,
+                        user_agent=DEMO_BROWSER,
+                    )
+                    if (day + view + number) % 6 == 0:
+                        insight.record_event(
+                            kind="cart",
+                            shop_id=shop_id,
+                            product_id=product_id,
+                            device_id=device,
+                            user_agent=DEMO_BROWSER,
+                        )
+
+
 def product_by_title(title: str):
     from kinshop.catalog.models import Product
 
@@ -215,6 +251,15 @@ def _order(story: data.DemoOrder, *, operator, people, shops, links) -> Order:
         )
         with _at(placed + 0.01):
             sharing.record_click(code=link.code, viewer=buyer, channel=story.channel)
+    with _at(placed + 0.02):  # the buyer looked first and put it in the cart
+        for kind in ("view", "cart"):
+            insight.record_event(
+                kind=kind,
+                shop_id=shop.id,
+                product_id=skus[story.items[0].sku_code].product_id,
+                user_id=buyer.id,
+                user_agent=DEMO_BROWSER,
+            )
     address = data.ADDRESSES[story.buyer]
     with _at(placed):
         order = orders.place_order(

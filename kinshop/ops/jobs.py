@@ -14,6 +14,7 @@ from collections.abc import Callable
 from django.db import close_old_connections, transaction
 
 from kinshop.core import clock, tasks
+from kinshop.insight import jobs as insight_jobs
 from kinshop.ledger import jobs as ledger_jobs
 from kinshop.orders import jobs as order_jobs
 from kinshop.payments import jobs as payment_jobs
@@ -27,6 +28,14 @@ JOBS: list[tuple[str, Job]] = [
     ("auto_confirm_orders", order_jobs.auto_confirm_orders),
     ("settle", ledger_jobs.settle),
     ("retry_refunds", payment_jobs.retry_refunds),
+    ("delete_old_insight_events", insight_jobs.delete_old_events),
+]
+
+# Jobs that do all their work in one call and would find work again at once
+# (a rollup recomputes its recent days every time): run once per run, after
+# every job above has changed what they read.
+ONCE: list[tuple[str, Job]] = [
+    ("insight_rollup", insight_jobs.roll_up),
 ]
 
 BATCH_ROUNDS = 1000  # at most 1000 batches of each job per run
@@ -47,6 +56,9 @@ def run_due(now: dt.datetime | None = None) -> dict[str, int]:
             if handled == 0:
                 break
         done[name] = total
+    for name, job in ONCE:
+        with transaction.atomic():
+            done[name] = job(now)
     done["tasks"] = tasks.run_ready()
     return done
 

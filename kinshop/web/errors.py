@@ -107,6 +107,9 @@ ERROR_TEXT = {
     "exceeds_line": _("Only %(returnable)s units of this order line can still be returned."),
     "not_shipped": _("Only units that were shipped to you can be returned."),
     "line_not_found": _("No such wholesale order line."),
+    # insight
+    "invalid_date": _("Enter dates like 2026-12-01."),
+    "invalid_period": _("Choose a period whose start comes before its end, at most three years."),
 }
 
 # Codes whose message the service already wrote in the person's language:

@@ -25,6 +25,7 @@ from kinshop.orders import services
 from kinshop.orders.models import Fulfilment, Order, OrderLine, OrderStatusChange, Refund
 from kinshop.orders.rules import after_sales_open
 from kinshop.shops.models import SelectionPrice, Shop
+from kinshop.web import traffic
 from kinshop.web.errors import error_text
 from kinshop.web.forms import refusal, submit
 from kinshop.web.orders.cart import Cart, clamp_quantity
@@ -99,13 +100,19 @@ def cart_add(request):
     """Put a SKU the shop sells into the cart; 'buy now' goes on to checkout."""
     handle = request.POST.get("shop", "")
     sku_id = request.POST.get("sku", "")
-    if not SelectionPrice.objects.filter(
-        shop__handle=handle, shop__is_active=True, sku_id=int(sku_id) if sku_id.isdigit() else 0
-    ).exists():
+    on_sale = (
+        SelectionPrice.objects.filter(
+            shop__handle=handle, shop__is_active=True, sku_id=int(sku_id) if sku_id.isdigit() else 0
+        )
+        .values_list("shop_id", "sku__product_id")
+        .first()
+    )
+    if on_sale is None:
         messages.error(request, _("Choose an option first."))
         return redirect(request.headers.get("Referer") or reverse("orders:cart"))
     cart = Cart(request.session)
     cart.add(handle, int(sku_id), clamp_quantity(request.POST.get("quantity")))
+    traffic.record(request, "cart", shop_id=on_sale[0], product_id=on_sale[1])
     if request.POST.get("action") == "buy":
         return redirect(f"{reverse('orders:checkout')}?shop={handle}")
     messages.success(request, _("Added to your cart."))

@@ -19,6 +19,7 @@ from kinshop.core.errors import NotFound
 from kinshop.sharing import services as sharing
 from kinshop.shops import queries
 from kinshop.shops.models import Shop
+from kinshop.web import traffic
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -117,6 +118,7 @@ def product_page(request, handle: str, product_id: int):
     ]
     if not skus:
         raise Http404
+    traffic.record(request, "view", shop_id=shop.pk, product_id=product.pk)
     amounts = [row["price"] for row in skus]
     # Preselect the first SKU that can still be bought.
     available = [row for row in skus if row["stock_state"] != "out_of_stock"]
