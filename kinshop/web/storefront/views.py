@@ -21,6 +21,7 @@ from kinshop.catalog import rules as catalog_rules
 from kinshop.catalog.models import Supplier
 from kinshop.core.errors import NotFound
 from kinshop.sharing import services as sharing
+from kinshop.sharing.cookie import share_code_of
 from kinshop.shops import queries
 from kinshop.shops.models import Shop
 
@@ -53,7 +54,7 @@ def _stock(stock: int) -> _Stock:
 
 def _shared_by(request, shop: Shop) -> str:
     """The name of the friend whose link brought this visitor to this shop, if any."""
-    code = request.session.get("share_code")
+    code = share_code_of(request)
     if not code:
         return ""
     try:
