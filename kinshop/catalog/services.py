@@ -201,10 +201,21 @@ def reserve_stock(*, quantities: dict[int, int]) -> None:
     the number of SKUs: lock the rows in primary-key order (so two orders never
     wait on each other in a cycle), then one conditional update. The caller's
     transaction undoes everything when it raises."""
-    ids = sorted(quantities)
     current = dict(
-        SKU.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", "stock")
+        SKU.objects.select_for_update()
+        .filter(pk__in=sorted(quantities))
+        .order_by("pk")
+        .values_list("pk", "stock")
     )
+    take_locked_stock(quantities=quantities, stock=current)
+
+
+def take_locked_stock(*, quantities: dict[int, int], stock: dict[int, int]) -> None:
+    """The second half of `reserve_stock`, for a caller that has locked the SKU
+    rows itself (in primary-key order) and read their `stock`: one conditional
+    update, all or nothing."""
+    ids = sorted(quantities)
+    current = stock
     short = [sku_id for sku_id in ids if current.get(sku_id, 0) < quantities[sku_id]]
     if short:
         raise Conflict("Not enough stock.", code="out_of_stock", sku_ids=short)

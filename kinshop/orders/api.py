@@ -215,8 +215,7 @@ def create_order(request, payload: OrderIn):
             # A browser that arrived through /s/<code> carries the code in its session.
             share_code=payload.share_code or share_code_of(request),
         )
-        order = queries.with_details(Order.objects.filter(pk=order.pk)).get()
-        return order_out(order)
+        return order_out(order)  # as written: its lines and parts are in memory
 
     return idempotent(
         request,
