@@ -157,13 +157,17 @@ def _party_owners(line) -> _PartyOwners:
 # -- payments --
 
 
-def record_capture(*, order) -> JournalEntry:
+def record_capture(*, order, is_first: bool = False) -> JournalEntry:
     """Payment captured: clearing is debited with what was paid; each line's
     supplier, sharer and shop are credited pending, the platform its fee. Once
-    per order; a repeat returns the first entry. Constant number of queries."""
-    existing = JournalEntry.objects.filter(kind=JournalEntry.Kind.CAPTURE, order=order).first()
-    if existing is not None:
-        return existing
+    per order; a repeat returns the first entry. Constant number of queries.
+    `is_first`: the caller knows there is no entry yet (the order has just been
+    marked paid under its lock), so it is not looked for; the unique index on
+    captures still refuses a second one."""
+    if not is_first:
+        existing = JournalEntry.objects.filter(kind=JournalEntry.Kind.CAPTURE, order=order).first()
+        if existing is not None:
+            return existing
     lines = list(order.lines.all())
     paid = sum(line.line_total for line in lines)
     if paid != order.total:
