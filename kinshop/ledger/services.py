@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import TypedDict
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Q, Sum
+from django.db import connection, transaction
+from django.db.models import Exists, OuterRef, Q, Sum
 
 from kinshop.catalog import rules as catalog_rules
 from kinshop.core import clock
@@ -330,13 +330,28 @@ def settle_due(*, now: dt.datetime, max_orders: int = SETTLEMENT_BATCH_ORDERS) -
     after-sales window ago: what is still pending for each party on a line moves
     to available, and the line is marked settled. Fully refunded orders have
     nothing left pending; their lines are marked settled. Idempotent (a settled
-    line is never settled again), a few queries per batch, not per line.
+    line is never settled again), seven set-based statements per batch whatever
+    its size: the postings are computed and written by the database
+    (`INSERT ... SELECT`), not row by row in Python.
 
     One batch per call, so that the caller commits between batches and a
     refund of a matured order never waits behind the whole backlog: the job
-    runner calls it again until it returns 0. Returns the lines settled."""
+    runner calls it again until it returns 0. The batch's orders are locked with
+    SKIP LOCKED (on PostgreSQL), so several workers settle different orders at
+    once and an order being refunded is left for the next batch. Returns the
+    lines settled."""
+    from kinshop.orders.models import Order, OrderLine
+
+    due_before = now - dt.timedelta(days=settings.KINSHOP_AFTER_SALES_DAYS)
     batch = list(
-        _due_orders(now).order_by("pk").values_list("pk", flat=True).distinct()[:max_orders]
+        Order.objects.filter(
+            Q(status=Order.Status.COMPLETED, completed_at__lte=due_before)
+            | Q(status=Order.Status.REFUNDED)
+        )
+        .filter(Exists(OrderLine.objects.filter(order=OuterRef("pk"), settlement__isnull=True)))
+        .order_by("pk")
+        .select_for_update(skip_locked=True)
+        .values_list("pk", flat=True)[:max_orders]
     )
     if not batch:
         return 0
@@ -344,75 +359,114 @@ def settle_due(*, now: dt.datetime, max_orders: int = SETTLEMENT_BATCH_ORDERS) -
 
 
 def _settle_orders(order_ids: list[int], now: dt.datetime) -> int:
+    """The set-based settlement of these locked orders' unsettled lines. Every
+    statement re-reads which lines are still unsettled, so that a line settled
+    by another worker since the batch was chosen is left alone (the unique line
+    of a LineSettlement stays the last guard). Plain SQL that PostgreSQL and
+    SQLite both run."""
     from kinshop.orders.models import Order, OrderLine
 
-    queries.lock_orders(order_ids)
-    # Re-read after taking the locks: a refund or another run may have got there first.
-    orders = {
-        row["pk"]: row
-        for row in _due_orders(now)
-        .filter(pk__in=order_ids)
-        .values("pk", "status", "currency")
-        .distinct()
-    }
-    lines = list(
-        OrderLine.objects.filter(order_id__in=orders, settlement__isnull=True).values_list(
-            "pk", "order_id"
-        )
+    line, order, posting, account, entry, settled = (
+        model._meta.db_table
+        for model in (OrderLine, Order, Posting, Account, JournalEntry, LineSettlement)
     )
-    if not lines:
-        return 0
-    line_ids = {pk for pk, _ in lines}
-    pending = defaultdict(list)  # line id → [(owner, amount still pending)]
-    for row in (
-        Posting.objects.filter(line__order_id__in=orders, account__kind=Kind.PENDING)
-        .values("line_id", "account__owner_key")
-        .annotate(total=Sum("amount"))
-        .order_by("line_id", "account__owner_key")
-    ):
-        if row["line_id"] in line_ids and row["total"]:
-            pending[row["line_id"]].append(
-                (Owner.from_key(row["account__owner_key"]), row["total"])
-            )
+    in_batch = ", ".join(["%s"] * len(order_ids))
+    at = connection.ops.adapt_datetimefield_value(now)
 
-    builders: dict[int, _EntryBuilder] = {}
-    settle_lines: list[tuple[int, int]] = []
-    for line_id, order_id in lines:
-        order = orders[order_id]
-        if order["status"] == Order.Status.REFUNDED and pending[line_id]:
-            # A fully refunded order owes nobody anything; money still pending here
-            # means something is off: leave the line for the health check to show.
-            logger.warning("refunded order #%s line %s still has pending money", order_id, line_id)
-            continue
-        settle_lines.append((line_id, order_id))
-        for owner, total in pending[line_id]:
-            builder = builders.setdefault(order_id, _EntryBuilder(order["currency"]))
-            builder.add(owner, Kind.PENDING, -total, line_id)
-            builder.add(owner, Kind.AVAILABLE, total)
-    entries = _write_entries(
-        [
-            (
-                JournalEntry(
-                    kind=JournalEntry.Kind.SETTLEMENT,
-                    order_id=order_id,
-                    memo=f"settlement of order #{order_id}",
-                    created_at=now,
-                ),
-                _merge_available(builder),
-            )
-            for order_id, builder in sorted(builders.items())
-        ]
-    )
-    entry_of = {entry.order_id: entry.pk for entry in entries}
-    LineSettlement.objects.bulk_create(
-        [
-            LineSettlement(
-                line_id=line_id, order_id=order_id, entry_id=entry_of.get(order_id), settled_at=now
-            )
-            for line_id, order_id in settle_lines
-        ]
-    )
-    return len(settle_lines)
+    def unsettled(*, joins: str = "", left_out: list[int] | None = None) -> str:
+        """The unsettled lines of the batch (less `left_out`), with `joins`."""
+        excluded = ""
+        if left_out:
+            excluded = f" AND l.id NOT IN ({', '.join(['%s'] * len(left_out))})"
+        return f"""FROM {line} l {joins}
+            WHERE l.order_id IN ({in_batch}){excluded}
+            AND NOT EXISTS (SELECT 1 FROM {settled} s WHERE s.line_id = l.id)"""
+
+    # What is still pending per line and account.
+    pending_joins = f"""JOIN {posting} p ON p.line_id = l.id
+        JOIN {account} a ON a.id = p.account_id AND a.kind = %s"""
+
+    with connection.cursor() as cursor:
+        # A fully refunded order owes nobody anything; money still pending on
+        # one of its lines means something is off: leave the line for the
+        # health check to show.
+        cursor.execute(
+            f"""SELECT DISTINCT l.id {unsettled(joins=pending_joins)}
+                AND l.order_id IN (SELECT o.id FROM {order} o WHERE o.status = %s)
+                GROUP BY l.id, p.account_id HAVING SUM(p.amount) <> 0""",
+            [Kind.PENDING, *order_ids, Order.Status.REFUNDED],
+        )
+        suspect = sorted(line_id for (line_id,) in cursor.fetchall())
+        for line_id in suspect:
+            logger.warning("refunded order line %s still has pending money", line_id)
+        pending = unsettled(joins=pending_joins, left_out=suspect)
+
+        # One settlement entry per order with money still pending on a line.
+        cursor.execute(
+            f"""INSERT INTO {entry} (kind, memo, order_id, created_at)
+                SELECT DISTINCT %s, %s || CAST(x.order_id AS VARCHAR(20)), x.order_id, %s
+                FROM (SELECT l.order_id AS order_id {pending}
+                      GROUP BY l.order_id, l.id, p.account_id
+                      HAVING SUM(p.amount) <> 0) x
+                WHERE 1 = 1
+                RETURNING id""",
+            [
+                JournalEntry.Kind.SETTLEMENT,
+                "settlement of order #",
+                at,
+                Kind.PENDING,
+                *order_ids,
+                *suspect,
+            ],
+        )
+        entry_ids = [entry_id for (entry_id,) in cursor.fetchall()]
+        in_entries = ", ".join(["%s"] * len(entry_ids)) or "NULL"
+        entry_join = f"JOIN {entry} e ON e.order_id = l.order_id AND e.id IN ({in_entries})"
+
+        # The parties' available accounts, where they do not exist yet.
+        cursor.execute(
+            f"""INSERT INTO {account}
+                    (owner_kind, owner_key, kind, currency, supplier_id, shop_id, user_id,
+                     created_at)
+                SELECT DISTINCT a.owner_kind, a.owner_key, %s, a.currency, a.supplier_id,
+                       a.shop_id, a.user_id, %s
+                {pending}
+                AND NOT EXISTS (SELECT 1 FROM {account} b WHERE b.kind = %s
+                                AND b.owner_key = a.owner_key AND b.currency = a.currency)
+                ON CONFLICT DO NOTHING""",
+            [Kind.AVAILABLE, at, Kind.PENDING, *order_ids, *suspect, Kind.AVAILABLE],
+        )
+        # Each line's pending money leaves pending, per party...
+        cursor.execute(
+            f"""INSERT INTO {posting} (entry_id, account_id, amount, line_id)
+                SELECT e.id, p.account_id, -SUM(p.amount), l.id
+                {unsettled(joins=pending_joins + " " + entry_join, left_out=suspect)}
+                GROUP BY e.id, p.account_id, l.id HAVING SUM(p.amount) <> 0""",
+            [Kind.PENDING, *entry_ids, *order_ids, *suspect],
+        )
+        # ...and arrives in the party's available account, once per order (what was
+        # pending before the postings just written).
+        available_join = f"""JOIN {account} v ON v.kind = %s AND v.owner_key = a.owner_key
+            AND v.currency = a.currency"""
+        cursor.execute(
+            f"""INSERT INTO {posting} (entry_id, account_id, amount, line_id)
+                SELECT e.id, v.id, SUM(p.amount), NULL
+                {unsettled(joins=f"{pending_joins} {available_join} {entry_join}", left_out=suspect)}
+                AND p.entry_id NOT IN ({in_entries})
+                GROUP BY e.id, v.id HAVING SUM(p.amount) <> 0""",
+            [Kind.PENDING, Kind.AVAILABLE, *entry_ids, *order_ids, *suspect, *entry_ids],
+        )
+        # Every line settled, with its order's entry when it had one.
+        cursor.execute(
+            f"""INSERT INTO {settled} (line_id, order_id, entry_id, settled_at)
+                SELECT l.id, l.order_id,
+                       (SELECT e.id FROM {entry} e
+                        WHERE e.order_id = l.order_id AND e.id IN ({in_entries})),
+                       %s
+                {unsettled(left_out=suspect)}""",
+            [*entry_ids, at, *order_ids, *suspect],
+        )
+        return cursor.rowcount
 
 
 def _merge_available(builder: _EntryBuilder) -> _EntryBuilder:
