@@ -16,7 +16,7 @@ from typing import TypedDict
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, Q, Sum
+from django.db.models import OuterRef, Q, Subquery, Sum
 
 from kinshop.catalog import rules as catalog_rules
 from kinshop.core import clock
@@ -340,22 +340,43 @@ def settle_due(*, now: dt.datetime, max_orders: int = SETTLEMENT_BATCH_ORDERS) -
     SKIP LOCKED (on PostgreSQL), so several workers settle different orders at
     once and an order being refunded is left for the next batch. Returns the
     lines settled."""
+    return settle_batch(now=now, max_orders=max_orders)[0]
+
+
+def settle_batch(
+    *, now: dt.datetime, max_orders: int = SETTLEMENT_BATCH_ORDERS, after_order_id: int = 0
+) -> tuple[int, int | None]:
+    """settle_due for the due orders numbered above `after_order_id` (a job
+    going through the backlog in order need not look below where its last batch
+    ended: the orders there are settled, or held by another worker). Returns
+    the lines settled and the last order of the batch (None: nothing was due)."""
     from kinshop.orders.models import Order, OrderLine
 
     due_before = now - dt.timedelta(days=settings.KINSHOP_AFTER_SALES_DAYS)
     batch = list(
         Order.objects.filter(
             Q(status=Order.Status.COMPLETED, completed_at__lte=due_before)
-            | Q(status=Order.Status.REFUNDED)
+            | Q(status=Order.Status.REFUNDED),
+            pk__gt=after_order_id,
         )
-        .filter(Exists(OrderLine.objects.filter(order=OuterRef("pk"), settlement__isnull=True)))
+        # A scalar subquery rather than EXISTS: the database then walks the
+        # orders from `after_order_id` up and looks at each one's lines, instead
+        # of joining every line it has ever settled.
+        .annotate(
+            unsettled_line=Subquery(
+                OrderLine.objects.filter(order=OuterRef("pk"), settlement__isnull=True).values(
+                    "pk"
+                )[:1]
+            )
+        )
+        .filter(unsettled_line__isnull=False)
         .order_by("pk")
-        .select_for_update(skip_locked=True)
+        .select_for_update(skip_locked=True, of=("self",))
         .values_list("pk", flat=True)[:max_orders]
     )
     if not batch:
-        return 0
-    return _settle_orders(batch, now)
+        return 0, None
+    return _settle_orders(batch, now), batch[-1]
 
 
 def _settle_orders(order_ids: list[int], now: dt.datetime) -> int:
@@ -363,68 +384,71 @@ def _settle_orders(order_ids: list[int], now: dt.datetime) -> int:
     statement re-reads which lines are still unsettled, so that a line settled
     by another worker since the batch was chosen is left alone (the unique line
     of a LineSettlement stays the last guard). Plain SQL that PostgreSQL and
-    SQLite both run."""
+    SQLite both run; each statement starts from the batch's lines (a
+    materialized CTE), so its cost follows the batch, not the ledger's size."""
     from kinshop.orders.models import Order, OrderLine
 
     line, order, posting, account, entry, settled = (
         model._meta.db_table
         for model in (OrderLine, Order, Posting, Account, JournalEntry, LineSettlement)
     )
-    in_batch = ", ".join(["%s"] * len(order_ids))
     at = connection.ops.adapt_datetimefield_value(now)
 
-    def unsettled(*, joins: str = "", left_out: list[int] | None = None) -> str:
-        """The unsettled lines of the batch (less `left_out`), with `joins`."""
-        excluded = ""
-        if left_out:
-            excluded = f" AND l.id NOT IN ({', '.join(['%s'] * len(left_out))})"
-        return f"""FROM {line} l {joins}
-            WHERE l.order_id IN ({in_batch}){excluded}
-            AND NOT EXISTS (SELECT 1 FROM {settled} s WHERE s.line_id = l.id)"""
+    def run(cursor, sql: str, params: list, *, left_out: list[int] = ()) -> None:  # type: ignore[assignment]
+        """`sql` over `l`, the batch's unsettled lines (less `left_out`), and `p`,
+        their postings. Both are materialized: the database reads the postings
+        of these lines by their index, however many postings the ledger holds."""
+        excluded = f" AND id NOT IN ({', '.join(['%s'] * len(left_out))})" if left_out else ""
+        cursor.execute(
+            f"""WITH l AS MATERIALIZED (
+                    SELECT id, order_id FROM {line}
+                    WHERE order_id IN ({", ".join(["%s"] * len(order_ids))}){excluded}
+                    AND NOT EXISTS (SELECT 1 FROM {settled} s WHERE s.line_id = {line}.id)),
+                p AS MATERIALIZED (
+                    SELECT l.id AS line_id, l.order_id, q.account_id, q.amount, q.entry_id
+                    FROM l JOIN {posting} q ON q.line_id = l.id)
+                {sql}""",
+            [*order_ids, *left_out, *params],
+        )
 
     # What is still pending per line and account.
-    pending_joins = f"""JOIN {posting} p ON p.line_id = l.id
-        JOIN {account} a ON a.id = p.account_id AND a.kind = %s"""
+    pending = f"""FROM p JOIN {account} a ON a.id = p.account_id WHERE a.kind = %s"""
 
     with connection.cursor() as cursor:
         # A fully refunded order owes nobody anything; money still pending on
         # one of its lines means something is off: leave the line for the
         # health check to show.
-        cursor.execute(
-            f"""SELECT DISTINCT l.id {unsettled(joins=pending_joins)}
-                AND l.order_id IN (SELECT o.id FROM {order} o WHERE o.status = %s)
-                GROUP BY l.id, p.account_id HAVING SUM(p.amount) <> 0""",
-            [Kind.PENDING, *order_ids, Order.Status.REFUNDED],
+        run(
+            cursor,
+            f"""SELECT DISTINCT p.line_id {pending}
+                AND p.order_id IN (SELECT o.id FROM {order} o WHERE o.status = %s)
+                GROUP BY p.line_id, p.account_id HAVING SUM(p.amount) <> 0""",
+            [Kind.PENDING, Order.Status.REFUNDED],
         )
         suspect = sorted(line_id for (line_id,) in cursor.fetchall())
         for line_id in suspect:
             logger.warning("refunded order line %s still has pending money", line_id)
-        pending = unsettled(joins=pending_joins, left_out=suspect)
 
         # One settlement entry per order with money still pending on a line.
-        cursor.execute(
+        run(
+            cursor,
             f"""INSERT INTO {entry} (kind, memo, order_id, created_at)
                 SELECT DISTINCT %s, %s || CAST(x.order_id AS VARCHAR(20)), x.order_id, %s
-                FROM (SELECT l.order_id AS order_id {pending}
-                      GROUP BY l.order_id, l.id, p.account_id
+                FROM (SELECT p.order_id AS order_id {pending}
+                      GROUP BY p.order_id, p.line_id, p.account_id
                       HAVING SUM(p.amount) <> 0) x
                 WHERE 1 = 1
                 RETURNING id""",
-            [
-                JournalEntry.Kind.SETTLEMENT,
-                "settlement of order #",
-                at,
-                Kind.PENDING,
-                *order_ids,
-                *suspect,
-            ],
+            [JournalEntry.Kind.SETTLEMENT, "settlement of order #", at, Kind.PENDING],
+            left_out=suspect,
         )
         entry_ids = [entry_id for (entry_id,) in cursor.fetchall()]
         in_entries = ", ".join(["%s"] * len(entry_ids)) or "NULL"
-        entry_join = f"JOIN {entry} e ON e.order_id = l.order_id AND e.id IN ({in_entries})"
+        of_entry = f"JOIN {entry} e ON e.order_id = p.order_id AND e.id IN ({in_entries})"
 
         # The parties' available accounts, where they do not exist yet.
-        cursor.execute(
+        run(
+            cursor,
             f"""INSERT INTO {account}
                     (owner_kind, owner_key, kind, currency, supplier_id, shop_id, user_id,
                      created_at)
@@ -434,39 +458,51 @@ def _settle_orders(order_ids: list[int], now: dt.datetime) -> int:
                 AND NOT EXISTS (SELECT 1 FROM {account} b WHERE b.kind = %s
                                 AND b.owner_key = a.owner_key AND b.currency = a.currency)
                 ON CONFLICT DO NOTHING""",
-            [Kind.AVAILABLE, at, Kind.PENDING, *order_ids, *suspect, Kind.AVAILABLE],
+            [Kind.AVAILABLE, at, Kind.PENDING, Kind.AVAILABLE],
+            left_out=suspect,
         )
         # Each line's pending money leaves pending, per party...
-        cursor.execute(
+        run(
+            cursor,
             f"""INSERT INTO {posting} (entry_id, account_id, amount, line_id)
-                SELECT e.id, p.account_id, -SUM(p.amount), l.id
-                {unsettled(joins=pending_joins + " " + entry_join, left_out=suspect)}
-                GROUP BY e.id, p.account_id, l.id HAVING SUM(p.amount) <> 0""",
-            [Kind.PENDING, *entry_ids, *order_ids, *suspect],
+                SELECT e.id, p.account_id, -SUM(p.amount), p.line_id
+                FROM p {of_entry}
+                JOIN {account} a ON a.id = p.account_id
+                WHERE a.kind = %s
+                GROUP BY e.id, p.account_id, p.line_id HAVING SUM(p.amount) <> 0""",
+            [*entry_ids, Kind.PENDING],
+            left_out=suspect,
         )
         # ...and arrives in the party's available account, once per order (what was
         # pending before the postings just written).
-        available_join = f"""JOIN {account} v ON v.kind = %s AND v.owner_key = a.owner_key
-            AND v.currency = a.currency"""
-        cursor.execute(
+        run(
+            cursor,
             f"""INSERT INTO {posting} (entry_id, account_id, amount, line_id)
                 SELECT e.id, v.id, SUM(p.amount), NULL
-                {unsettled(joins=f"{pending_joins} {available_join} {entry_join}", left_out=suspect)}
-                AND p.entry_id NOT IN ({in_entries})
+                FROM p {of_entry}
+                JOIN {account} a ON a.id = p.account_id
+                JOIN {account} v ON v.kind = %s AND v.owner_key = a.owner_key
+                    AND v.currency = a.currency
+                WHERE a.kind = %s AND p.entry_id NOT IN ({in_entries})
                 GROUP BY e.id, v.id HAVING SUM(p.amount) <> 0""",
-            [Kind.PENDING, Kind.AVAILABLE, *entry_ids, *order_ids, *suspect, *entry_ids],
+            [*entry_ids, Kind.AVAILABLE, Kind.PENDING, *entry_ids],
+            left_out=suspect,
         )
         # Every line settled, with its order's entry when it had one.
-        cursor.execute(
+        run(
+            cursor,
             f"""INSERT INTO {settled} (line_id, order_id, entry_id, settled_at)
                 SELECT l.id, l.order_id,
                        (SELECT e.id FROM {entry} e
                         WHERE e.order_id = l.order_id AND e.id IN ({in_entries})),
                        %s
-                {unsettled(left_out=suspect)}""",
-            [*entry_ids, at, *order_ids, *suspect],
+                FROM l WHERE 1 = 1
+                RETURNING id""",
+            [*entry_ids, at],
+            left_out=suspect,
         )
-        return cursor.rowcount
+        # Counted from RETURNING: SQLite gives no row count for a WITH ... INSERT.
+        return len(cursor.fetchall())
 
 
 def _merge_available(builder: _EntryBuilder) -> _EntryBuilder:
