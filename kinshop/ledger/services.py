@@ -443,8 +443,12 @@ def _settle_orders(order_ids: list[int], now: dt.datetime) -> int:
             left_out=suspect,
         )
         entry_ids = [entry_id for (entry_id,) in cursor.fetchall()]
-        in_entries = ", ".join(["%s"] * len(entry_ids)) or "NULL"
-        of_entry = f"JOIN {entry} e ON e.order_id = p.order_id AND e.id IN ({in_entries})"
+        # The entries just written are this batch's orders' entries numbered from
+        # the first of them: no other transaction writes entries or postings for
+        # these orders while their rows are locked. (A range, not a list of ids,
+        # which the database would scan once per row.)
+        first_entry = min(entry_ids, default=0)
+        of_entry = f"JOIN {entry} e ON e.order_id = p.order_id AND e.id >= %s"
 
         # The parties' available accounts, where they do not exist yet.
         run(
@@ -470,7 +474,7 @@ def _settle_orders(order_ids: list[int], now: dt.datetime) -> int:
                 JOIN {account} a ON a.id = p.account_id
                 WHERE a.kind = %s
                 GROUP BY e.id, p.account_id, p.line_id HAVING SUM(p.amount) <> 0""",
-            [*entry_ids, Kind.PENDING],
+            [first_entry, Kind.PENDING],
             left_out=suspect,
         )
         # ...and arrives in the party's available account, once per order (what was
@@ -483,9 +487,9 @@ def _settle_orders(order_ids: list[int], now: dt.datetime) -> int:
                 JOIN {account} a ON a.id = p.account_id
                 JOIN {account} v ON v.kind = %s AND v.owner_key = a.owner_key
                     AND v.currency = a.currency
-                WHERE a.kind = %s AND p.entry_id NOT IN ({in_entries})
+                WHERE a.kind = %s AND p.entry_id < %s
                 GROUP BY e.id, v.id HAVING SUM(p.amount) <> 0""",
-            [*entry_ids, Kind.AVAILABLE, Kind.PENDING, *entry_ids],
+            [first_entry, Kind.AVAILABLE, Kind.PENDING, first_entry],
             left_out=suspect,
         )
         # Every line settled, with its order's entry when it had one.
@@ -493,12 +497,12 @@ def _settle_orders(order_ids: list[int], now: dt.datetime) -> int:
             cursor,
             f"""INSERT INTO {settled} (line_id, order_id, entry_id, settled_at)
                 SELECT l.id, l.order_id,
-                       (SELECT e.id FROM {entry} e
-                        WHERE e.order_id = l.order_id AND e.id IN ({in_entries})),
+                       (SELECT MAX(e.id) FROM {entry} e
+                        WHERE e.order_id = l.order_id AND e.id >= %s AND %s > 0),
                        %s
                 FROM l WHERE 1 = 1
                 RETURNING id""",
-            [*entry_ids, at],
+            [first_entry, first_entry, at],
             left_out=suspect,
         )
         # Counted from RETURNING: SQLite gives no row count for a WITH ... INSERT.
