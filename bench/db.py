@@ -9,8 +9,12 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 
-# Only these may be dropped: a typo must never drop someone else's database.
-BENCH_DATABASES = {"kinshop_bench", "kinshop_pgbench", "kinshop_insight_bench"}
+
+# Only bench databases may be dropped (a typo must never drop someone else's):
+# `kinshop_bench` and `kinshop_pgbench`, or others' names ending in `_bench` and
+# `_pgbench` (BENCH_DB and BENCH_PGBENCH_DB, for several benches on one server).
+def _is_bench_database(name: str) -> bool:
+    return name.endswith(("_bench", "_pgbench")) and name.replace("_", "").isalnum()
 
 
 def url_for(pg_url: str, name: str) -> str:
@@ -26,7 +30,7 @@ def _admin(pg_url: str) -> psycopg.Connection:
 def drop(pg_url: str, names: list[str]) -> None:
     with _admin(pg_url) as connection:
         for name in names:
-            if name not in BENCH_DATABASES:
+            if not _is_bench_database(name):
                 raise SystemExit(f"refusing to drop {name!r}: not a bench database")
             connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 

@@ -6,6 +6,11 @@ the 2 cores with the server).
     python -m bench.load checkout NAME --clients 8 --seconds 20
     python -m bench.load crowd NAME --clients 32 --hot | --spread --target 300
     python -m bench.load get NAME --clients 8 --seconds 20 --path /shop/x/
+    python -m bench.load get NAME --clients 64 --path /s/CODE --expect 302 --watch-connections
+
+A `get` client sends no cookies: every request is a new visitor (for a share
+link, a new device whose click counts). `--watch-connections` samples how many
+connections the bench database has open (pg_stat_activity) while it runs.
 
 A checkout is what a buyer's app does: POST /orders, POST /orders/{id}/payments
 {provider: sandbox}, POST /payments/{id}/sandbox-confirm, each POST with an
@@ -117,7 +122,7 @@ def run(args) -> dict:
                 started = time.perf_counter()
                 status, _ = client.call("GET", args.path)
                 outcome, seconds = (
-                    ("ok" if status == 200 else f"get:{status}"),
+                    ("ok" if status == args.expect else f"get:{status}"),
                     (time.perf_counter() - started),
                 )
             else:
@@ -140,6 +145,9 @@ def run(args) -> dict:
     threads = [threading.Thread(target=worker, args=(n,), daemon=True) for n in range(args.clients)]
     for thread in threads:
         thread.start()
+    connections: list[int] = []
+    if args.watch_connections:
+        threading.Thread(target=_watch, args=(connections, times), daemon=True).start()
     limit = args.seconds if args.mode != "crowd" else min(args.limit, HARD_LIMIT_SECONDS)
     times["start"] = time.perf_counter()
     times["deadline"] = times["start"] + limit
@@ -165,7 +173,30 @@ def run(args) -> dict:
         "outcomes": dict(outcomes),
         "timed_out_threads": sum(thread.is_alive() for thread in threads),
     }
+    if args.watch_connections:
+        result["server_errors"] = sum(
+            count for outcome, count in outcomes.items() if outcome.startswith("get:5")
+        )
+        result["max_connections"] = max(connections, default=0)
     return result
+
+
+def _watch(samples: list[int], times: dict) -> None:
+    """Every 0.1 s until the phase ends: connections open to the bench database."""
+    import os
+
+    import psycopg
+
+    from bench.db import url_for
+
+    database = os.environ.get("BENCH_DB", "kinshop_bench")
+    with psycopg.connect(url_for(os.environ["PG_URL"], "postgres"), autocommit=True) as watcher:
+        while "deadline" not in times or time.perf_counter() < times["deadline"]:
+            (count,) = watcher.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = %s", [database]
+            ).fetchone()
+            samples.append(count)
+            time.sleep(0.1)
 
 
 def main() -> None:
@@ -179,6 +210,8 @@ def main() -> None:
     parser.add_argument("--hot", action="store_true")
     parser.add_argument("--target", type=int, default=0)
     parser.add_argument("--limit", type=float, default=90, help="a crowd's time limit")
+    parser.add_argument("--expect", type=int, default=200, help="the status of a good answer")
+    parser.add_argument("--watch-connections", action="store_true")
     args = parser.parse_args()
     result = run(args)
     save(args.name, result)
@@ -186,6 +219,11 @@ def main() -> None:
         f"  {args.name}: {result['ok']} ok in {result['window_seconds']:.1f} s = "
         f"{result['per_second']:.1f}/s, p50 {result['p50_ms']:.0f} ms, "
         f"p99 {result['p99_ms']:.0f} ms, outcomes {result['outcomes']}"
+        + (
+            f", at most {result['max_connections']} connections to the database"
+            if "max_connections" in result
+            else ""
+        )
     )
 
 

@@ -40,7 +40,9 @@ def _machine() -> dict:
     model = re.search(r"model name\s*:\s*(.*)", cpuinfo)
     meminfo = Path("/proc/meminfo").read_text()
     mem_kb = int(re.search(r"MemTotal:\s*(\d+)", meminfo).group(1))
-    with psycopg.connect(url_for(os.environ["PG_URL"], "kinshop_bench")) as connection:
+    with psycopg.connect(
+        url_for(os.environ["PG_URL"], os.environ.get("BENCH_DB", "kinshop_bench"))
+    ) as connection:
         pg = connection.execute("SHOW server_version").fetchone()[0]
     return {
         "nproc": os.cpu_count(),
@@ -148,6 +150,33 @@ def build_rows() -> list[tuple[str, str, str, str]]:
                 _ratio(storefront["per_second"], trivial["per_second"], 4),
             )
         )
+    share, trivial_share = _maybe("get_share"), _maybe("get_trivial_share")
+    if share and trivial_share:
+        rows.append(
+            (
+                f"6. share landing /s/<code> (new visitor, click recorded), {share['clients']} "
+                "clients: req/s",
+                f"{share['per_second']:.1f} (p99 {share['p99_ms']:.0f} ms){_failed(share)}",
+                f"trivial Django view: {trivial_share['per_second']:.0f} "
+                f"(p99 {trivial_share['p99_ms']:.0f} ms)",
+                _ratio(share["per_second"], trivial_share["per_second"], 3),
+            )
+        )
+    flood = _maybe("flood_64")
+    if flood:
+        bound = int(os.environ.get("BENCH_WORKERS", "0")) * int(
+            os.environ.get("KINSHOP_DB_POOL_SIZE", "4")
+        )
+        ok = flood["server_errors"] == 0 and flood["max_connections"] <= bound
+        rows.append(
+            (
+                "7. 64 clients at once on /s/<code>: 5xx / most DB connections open",
+                f"{flood['server_errors']} / {flood['max_connections']} "
+                f"({flood['per_second']:.0f} req/s, p99 {flood['p99_ms']:.0f} ms)",
+                f"0 / at most {bound} (workers × KINSHOP_DB_POOL_SIZE)",
+                "ok" if ok else "FAIL",
+            )
+        )
     counts = _maybe("queries")
     if counts:
         rows.append(
@@ -213,6 +242,9 @@ def main() -> None:
             "crowd_spread",
             "get_storefront",
             "get_trivial",
+            "get_share",
+            "get_trivial_share",
+            "flood_64",
             "checks",
             "settle_build",
             "settle_run",
@@ -233,8 +265,11 @@ PostgreSQL {machine["postgres"]} on the same machine, Python {machine["python"]}
 Load average before the run: {machine["load_before"]} (other work shares this
 machine: treat single figures as noisy; the ratios are measured side by side).
 
-Server: gunicorn, {workers} sync workers × 1 thread, `DEBUG=0`,
-`CONN_MAX_AGE=60`, payment sandbox on, on 127.0.0.1. Load generator: one
+Server: gunicorn, {workers} sync workers × 1 thread, `DEBUG=0`, PostgreSQL
+through each process's psycopg pool (`KINSHOP_DB_POOL_SIZE`
+{os.environ.get("KINSHOP_DB_POOL_SIZE", "4")}), the local-memory cache
+{"(REDIS_URL unset)" if not os.environ.get("REDIS_URL") else "on Redis"}, payment
+sandbox on, on 127.0.0.1. Load generator: one
 Python process with one thread and one connection per client
 (`bench/load.py`), on the same 2 cores. Timed phases last {seconds} s each.
 
@@ -268,7 +303,14 @@ How each figure is made:
    `GET /bench/trivial/` (a view returning "ok", through the same middleware;
    bench-only URLconf `bench/urls.py`), same clients, same server.
 5. Counted in-process with `CaptureQueriesContext` and Django's test client on
-   the bench database (`bench/queries.py`).
+   the bench database (`bench/queries.py`); BEGIN and COMMIT count, as in
+   pgbench's 7.
+6. `GET /s/<code>` of a sharer's product link, each request without cookies (a
+   new visitor: the click is recorded, the answer is a 302 to the product)
+   against `GET /bench/trivial/` measured right after, same clients, same server.
+7. 64 clients open the share link at once for the phase's length; 5xx answers
+   are counted, and the bench database's open connections
+   (`pg_stat_activity`) sampled every 0.1 s.
 
 Outcomes of each phase (status:code counts):
 

@@ -4,8 +4,8 @@
 # writes bench/RESULTS.md.
 #
 # Environment: PYTHON (the venv's python), PG_URL (any database on the server
-# to use; the bench makes and drops its own `kinshop_bench` and
-# `kinshop_pgbench` there), BENCH_SECONDS (each timed phase, default 20),
+# to use; the bench makes and drops its own BENCH_DB (default `kinshop_bench`)
+# and BENCH_PGBENCH_DB (default `kinshop_pgbench`) there), BENCH_SECONDS (each timed phase, default 20),
 # BENCH_SETTLE_LINES (default 100000), BENCH_FLASH_STOCK (default 300),
 # BENCH_WORKERS (gunicorn workers, default 2 × CPUs), BENCH_KEEP_DB=1 keeps the
 # bench databases afterwards for a look. Then the insight phase (bench/insight.sh:
@@ -36,8 +36,9 @@ BENCH_LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 export DJANGO_SETTINGS_MODULE=bench.settings DEBUG=0 KINSHOP_PAYMENT_SANDBOX=1
 export KINSHOP_VAR_DIR=$BENCH_TMP/var SECRET_KEY="bench-$RANDOM-$RANDOM-$RANDOM"
 export LOG_LEVEL=ERROR
-DATABASE_URL=$("$PYTHON" -m bench.db url kinshop_bench)
-PGBENCH_URL=$("$PYTHON" -m bench.db url kinshop_pgbench)
+export BENCH_DB=${BENCH_DB:-kinshop_bench} BENCH_PGBENCH_DB=${BENCH_PGBENCH_DB:-kinshop_pgbench}
+DATABASE_URL=$("$PYTHON" -m bench.db url "$BENCH_DB")
+PGBENCH_URL=$("$PYTHON" -m bench.db url "$BENCH_PGBENCH_DB")
 export DATABASE_URL
 
 server_pid=""
@@ -53,7 +54,7 @@ stop_server() {
 cleanup() {
   stop_server
   if [[ ${BENCH_KEEP_DB:-0} != 1 ]]; then
-    "$PYTHON" -m bench.db drop kinshop_bench kinshop_pgbench || true
+    "$PYTHON" -m bench.db drop "$BENCH_DB" "$BENCH_PGBENCH_DB" || true
   fi
   rm -rf "$BENCH_TMP"
 }
@@ -63,11 +64,14 @@ trap 'exit 130' INT TERM
 phase() { printf '\n== %s (%s s)\n' "$1" "$SECONDS"; }
 
 phase "fresh databases, migrations, seed data"
-"$PYTHON" -m bench.db recreate kinshop_bench kinshop_pgbench
+"$PYTHON" -m bench.db recreate "$BENCH_DB" "$BENCH_PGBENCH_DB"
 "$PYTHON" -m kinshop migrate -v 0
 "$PYTHON" -m bench.seed "$FLASH_STOCK"
 "$PGBENCH" -i -s 10 -q "$PGBENCH_URL" >"$BENCH_TMP/pgbench_init.txt" 2>&1
 
+# The production server and settings: gunicorn (what the project ships and
+# README names), sync workers, PostgreSQL through each process's connection pool
+# (KINSHOP_DB_POOL_SIZE), the local-memory cache unless REDIS_URL is set.
 phase "start gunicorn ($BENCH_WORKERS workers)"
 PORT=$("$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 "$GUNICORN" kinshop.wsgi --chdir "$ROOT" --bind "127.0.0.1:$PORT" \
@@ -109,6 +113,14 @@ crowd_limit=$(( (BUDGET - SECONDS) / 5 )); (( crowd_limit < 20 )) && crowd_limit
 phase "4. storefront (100 products) vs a trivial view, 8 clients"
 "${LOAD[@]}" get get_storefront --port "$PORT" --clients 8 --seconds "$BENCH_SECONDS" --path /shop/bench-main/
 "${LOAD[@]}" get get_trivial --port "$PORT" --clients 8 --seconds "$BENCH_SECONDS" --path /bench/trivial/
+
+SHARE_CODE=$("$PYTHON" -c 'import json, os; print(json.load(open(os.environ["BENCH_TMP"] + "/seed.json"))["share_code"])')
+phase "6. share landing /s/<code> (a new visitor each time) vs the trivial view, 8 clients"
+"${LOAD[@]}" get get_share --port "$PORT" --clients 8 --seconds "$BENCH_SECONDS" --path "/s/$SHARE_CODE" --expect 302
+"${LOAD[@]}" get get_trivial_share --port "$PORT" --clients 8 --seconds "$BENCH_SECONDS" --path /bench/trivial/
+
+phase "7. 64 clients at once: a click flood on the share link"
+"${LOAD[@]}" get flood_64 --port "$PORT" --clients 64 --seconds "$BENCH_SECONDS" --path "/s/$SHARE_CODE" --expect 302 --watch-connections
 stop_server
 if grep -qiE 'error|traceback' "$BENCH_TMP/gunicorn.log"; then
   echo "  gunicorn logged errors:"; grep -iE -m 20 'error|traceback' "$BENCH_TMP/gunicorn.log" | sed 's/^/    /'

@@ -77,6 +77,12 @@ def main() -> None:
         flash_product = product(PRODUCTS, FLASH_STOCK)
         flash_shop = testing.make_shop(handle="bench-flash", products=[flash_product])
         tokens = _bulk_buyers(BUYERS)
+        # The link a viral post spreads: a sharer's link to a product of the main shop.
+        from kinshop.sharing import services as sharing
+
+        link = sharing.create_share_link(
+            sharer=testing.make_user("bench-sharer"), shop=main_shop, product=products[0]
+        )
 
     sku_ids = [p.skus.get().id for p in products]
     save(
@@ -93,6 +99,7 @@ def main() -> None:
             },
             "tokens": tokens,
             "supplier_id": supplier.id,
+            "share_code": link.code,
         },
     )
     print(f"seeded {PRODUCTS + 1} products, 3 shops, {BUYERS} buyers")

@@ -117,6 +117,21 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 30,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+elif (pool_size := env_int("KINSHOP_DB_POOL_SIZE", 4)) > 0 and not os.environ.get(
+    "KINSHOP_TEST_DB"
+):
+    # PostgreSQL through psycopg's pool, one per process (README, "Connections"):
+    # a process never holds more than KINSHOP_DB_POOL_SIZE connections, so the
+    # server sees at most processes × that many, whatever the number of clients;
+    # a request that finds the pool busy waits up to KINSHOP_DB_POOL_TIMEOUT
+    # seconds for one instead of opening another. The suite runs without a pool
+    # (KINSHOP_TEST_DB), as its threads each hold a connection for a whole test.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps connections, not Django
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": pool_size,
+        "timeout": env_int("KINSHOP_DB_POOL_TIMEOUT", 10),
+    }
 # Each test process gets its own test database, so parallel runs never collide.
 _test_suffix = os.environ.get("KINSHOP_TEST_WORKER") or str(os.getpid())
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -188,6 +203,8 @@ KINSHOP_ATTRIBUTION = os.environ.get("KINSHOP_ATTRIBUTION", "last_click")
 KINSHOP_ATTRIBUTION_DAYS = env_int(
     "KINSHOP_ATTRIBUTION_DAYS", 30 if KINSHOP_ATTRIBUTION == "binding" else 7
 )
+# A visitor's clicks on one share link count once per window of this many minutes.
+KINSHOP_CLICK_WINDOW_MINUTES = env_int("KINSHOP_CLICK_WINDOW_MINUTES", 30)
 KINSHOP_AUTO_CONFIRM_DAYS = env_int("KINSHOP_AUTO_CONFIRM_DAYS", 10)
 KINSHOP_AFTER_SALES_DAYS = env_int("KINSHOP_AFTER_SALES_DAYS", 7)
 KINSHOP_PAYMENT_TIMEOUT_MINUTES = env_int("KINSHOP_PAYMENT_TIMEOUT_MINUTES", 30)
@@ -217,6 +234,27 @@ KINSHOP_WECHATPAY = {
     "NOTIFY_URL": os.environ.get("WECHATPAY_NOTIFY_URL", ""),
 }
 KINSHOP_REDIS_URL = os.environ.get("REDIS_URL", "")
+# What does not change per viewer (the storefront's product grid, a product's
+# details) is kept rendered here, under keys versioned by the services that
+# change it: on Redis, shared by every process, when REDIS_URL is set; else in
+# each process's memory.
+CACHES = {
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": KINSHOP_REDIS_URL,
+            "KEY_PREFIX": "kinshop",
+            "TIMEOUT": 3600,
+        }
+        if KINSHOP_REDIS_URL
+        else {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "kinshop",
+            "TIMEOUT": 3600,
+            "OPTIONS": {"MAX_ENTRIES": 5000},
+        }
+    )
+}
 KINSHOP_PUBLIC_URL = os.environ.get("KINSHOP_PUBLIC_URL", "http://127.0.0.1:8000")
 # Uploaded files are served by Kinshop itself unless a front server does it.
 KINSHOP_SERVE_MEDIA = env_bool("KINSHOP_SERVE_MEDIA", True)

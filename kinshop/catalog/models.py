@@ -78,6 +78,10 @@ class Product(models.Model):
     )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Bumped by catalog.services whenever what a shopper sees of this product
+    # changes (images, the supplier's standing, a stock state): rendered pages
+    # of it are cached under keys that include it.
+    version = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["id"]

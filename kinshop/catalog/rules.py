@@ -149,7 +149,10 @@ def is_in_band(price: int, *, retail_min: int, retail_max: int) -> bool:
     return retail_min <= price <= retail_max
 
 
-def stock_state(stock: int, *, low_at: int = 5) -> str:
+LOW_STOCK_AT = 5
+
+
+def stock_state(stock: int, *, low_at: int = LOW_STOCK_AT) -> str:
     if stock <= 0:
         return "out_of_stock"
     if stock <= low_at:

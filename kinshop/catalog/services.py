@@ -56,6 +56,8 @@ def change_supplier_status(*, supplier: Supplier, to: str, actor, reason: str = 
         raise Forbidden("Only an operator can change a supplier's status.")
     supplier = Supplier.objects.select_for_update().get(pk=supplier.pk)
     transition(supplier, to, actor=actor, reason=reason)
+    # Its products leave or come back to every storefront.
+    Product.objects.filter(supplier=supplier).update(version=F("version") + 1)
     return supplier
 
 
@@ -152,6 +154,7 @@ def add_product_image(*, product: Product, filename: str, content: bytes, positi
     image = ProductImage(product=product, supplier_id=product.supplier_id, position=position)
     image.image.save(filename, ContentFile(content), save=False)
     image.save()
+    Product.objects.filter(pk=product.pk).update(version=F("version") + 1)
     return image
 
 
@@ -176,6 +179,7 @@ def adjust_stock(*, user, sku_id: int, delta: int) -> SKU:
             raise Conflict(
                 f"Stock cannot go above {MAX_STOCK} units.", code="stock_limit", max_stock=MAX_STOCK
             )
+        _touch_if_stock_state_may_change({sku_id: delta})
     elif not take_stock(sku_id=sku_id, quantity=-delta):
         raise Conflict("Not enough stock to remove that many.", code="out_of_stock")
     sku.refresh_from_db(fields=["stock"])
@@ -184,9 +188,12 @@ def adjust_stock(*, user, sku_id: int, delta: int) -> SKU:
 
 def take_stock(*, sku_id: int, quantity: int) -> bool:
     """Take `quantity` units if that many are in stock, in one conditional update."""
-    return bool(
+    taken = bool(
         SKU.objects.filter(pk=sku_id, stock__gte=quantity).update(stock=F("stock") - quantity)
     )
+    if taken:
+        _touch_if_stock_state_may_change({sku_id: -quantity})
+    return taken
 
 
 def reserve_stock(*, quantities: dict[int, int]) -> None:
@@ -194,10 +201,21 @@ def reserve_stock(*, quantities: dict[int, int]) -> None:
     the number of SKUs: lock the rows in primary-key order (so two orders never
     wait on each other in a cycle), then one conditional update. The caller's
     transaction undoes everything when it raises."""
-    ids = sorted(quantities)
     current = dict(
-        SKU.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", "stock")
+        SKU.objects.select_for_update()
+        .filter(pk__in=sorted(quantities))
+        .order_by("pk")
+        .values_list("pk", "stock")
     )
+    take_locked_stock(quantities=quantities, stock=current)
+
+
+def take_locked_stock(*, quantities: dict[int, int], stock: dict[int, int]) -> None:
+    """The second half of `reserve_stock`, for a caller that has locked the SKU
+    rows itself (in primary-key order) and read their `stock`: one conditional
+    update, all or nothing."""
+    ids = sorted(quantities)
+    current = stock
     short = [sku_id for sku_id in ids if current.get(sku_id, 0) < quantities[sku_id]]
     if short:
         raise Conflict("Not enough stock.", code="out_of_stock", sku_ids=short)
@@ -207,6 +225,12 @@ def reserve_stock(*, quantities: dict[int, int]) -> None:
     )
     if taken != len(ids):  # only possible without row locks; the check constraint is the last guard
         raise Conflict("Not enough stock.", code="out_of_stock", sku_ids=ids)
+    # The rows are locked and their stock known: touch the products only when
+    # one of them is now low or sold out (a rare statement, never per line).
+    if low := [
+        sku_id for sku_id in ids if current[sku_id] - quantities[sku_id] <= rules.LOW_STOCK_AT
+    ]:
+        Product.objects.filter(skus__pk__in=low).update(version=F("version") + 1)
 
 
 def return_stock(*, quantities: dict[int, int]) -> None:
@@ -216,3 +240,21 @@ def return_stock(*, quantities: dict[int, int]) -> None:
         SKU.objects.filter(pk__in=ids).update(
             stock=Case(*(When(pk=sku_id, then=F("stock") + quantities[sku_id]) for sku_id in ids))
         )
+        _touch_if_stock_state_may_change({sku_id: quantities[sku_id] for sku_id in ids})
+
+
+def _touch_if_stock_state_may_change(changes: dict[int, int]) -> None:
+    """Bump the version of the products whose shown stock state (in stock, low,
+    sold out: of one SKU, or of the sum of any of a product's SKUs) may have
+    changed with these stock changes (SKU id → units added, negative when
+    taken), in one statement run after them. A state can change only if the
+    SKU was low or sold out before or after the change, that is if its stock
+    now is at most LOW_STOCK_AT plus what was added."""
+    low = reduce(
+        or_,
+        (
+            Q(skus__pk=sku_id, skus__stock__lte=rules.LOW_STOCK_AT + max(added, 0))
+            for sku_id, added in changes.items()
+        ),
+    )
+    Product.objects.filter(low).update(version=F("version") + 1)

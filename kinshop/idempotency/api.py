@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from django.db import transaction
 from django.http import HttpRequest
 from ninja import Schema, Status
 
@@ -33,14 +32,13 @@ def idempotent(
     def answer() -> tuple[int, Any]:
         return status, schema(**action()).model_dump(mode="json")
 
-    with transaction.atomic():
-        code, body = run_once(
-            user=request.auth,  # type: ignore[attr-defined]
-            operation=operation,
-            key=request.headers.get("Idempotency-Key"),
-            payload=payload.dict(),
-            action=answer,
-        )
+    code, body = run_once(  # in its own transaction, the request's one
+        user=request.auth,  # type: ignore[attr-defined]
+        operation=operation,
+        key=request.headers.get("Idempotency-Key"),
+        payload=payload.dict(),
+        action=answer,
+    )
     if then is not None and 200 <= code < 300:
         body = schema(**then(body)).model_dump(mode="json")
     return Status(code, body)

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import TypedDict
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Q, Sum
+from django.db import connection, transaction
+from django.db.models import OuterRef, Q, Subquery, Sum
 
 from kinshop.catalog import rules as catalog_rules
 from kinshop.core import clock
@@ -165,13 +165,17 @@ def _party_owners(line) -> _PartyOwners:
 # -- payments --
 
 
-def record_capture(*, order) -> JournalEntry:
+def record_capture(*, order, is_first: bool = False) -> JournalEntry:
     """Payment captured: clearing is debited with what was paid; each line's
     supplier, sharer and shop are credited pending, the platform its fee. Once
-    per order; a repeat returns the first entry. Constant number of queries."""
-    existing = JournalEntry.objects.filter(kind=JournalEntry.Kind.CAPTURE, order=order).first()
-    if existing is not None:
-        return existing
+    per order; a repeat returns the first entry. Constant number of queries.
+    `is_first`: the caller knows there is no entry yet (the order has just been
+    marked paid under its lock), so it is not looked for; the unique index on
+    captures still refuses a second one."""
+    if not is_first:
+        existing = JournalEntry.objects.filter(kind=JournalEntry.Kind.CAPTURE, order=order).first()
+        if existing is not None:
+            return existing
     lines = list(order.lines.all())
     paid = sum(line.line_total for line in lines)
     if paid != order.total:
@@ -334,89 +338,183 @@ def settle_due(*, now: dt.datetime, max_orders: int = SETTLEMENT_BATCH_ORDERS) -
     after-sales window ago: what is still pending for each party on a line moves
     to available, and the line is marked settled. Fully refunded orders have
     nothing left pending; their lines are marked settled. Idempotent (a settled
-    line is never settled again), a few queries per batch, not per line.
+    line is never settled again), seven set-based statements per batch whatever
+    its size: the postings are computed and written by the database
+    (`INSERT ... SELECT`), not row by row in Python.
 
     One batch per call, so that the caller commits between batches and a
     refund of a matured order never waits behind the whole backlog: the job
-    runner calls it again until it returns 0. Returns the lines settled."""
+    runner calls it again until it returns 0. The batch's orders are locked with
+    SKIP LOCKED (on PostgreSQL), so several workers settle different orders at
+    once and an order being refunded is left for the next batch. Returns the
+    lines settled."""
+    return settle_batch(now=now, max_orders=max_orders)[0]
+
+
+def settle_batch(
+    *, now: dt.datetime, max_orders: int = SETTLEMENT_BATCH_ORDERS, after_order_id: int = 0
+) -> tuple[int, int | None]:
+    """settle_due for the due orders numbered above `after_order_id` (a job
+    going through the backlog in order need not look below where its last batch
+    ended: the orders there are settled, or held by another worker). Returns
+    the lines settled and the last order of the batch (None: nothing was due)."""
+    from kinshop.orders.models import Order, OrderLine
+
+    due_before = now - dt.timedelta(days=settings.KINSHOP_AFTER_SALES_DAYS)
     batch = list(
-        _due_orders(now).order_by("pk").values_list("pk", flat=True).distinct()[:max_orders]
+        Order.objects.filter(
+            Q(status=Order.Status.COMPLETED, completed_at__lte=due_before)
+            | Q(status=Order.Status.REFUNDED),
+            pk__gt=after_order_id,
+        )
+        # A scalar subquery rather than EXISTS: the database then walks the
+        # orders from `after_order_id` up and looks at each one's lines, instead
+        # of joining every line it has ever settled.
+        .annotate(
+            unsettled_line=Subquery(
+                OrderLine.objects.filter(order=OuterRef("pk"), settlement__isnull=True).values(
+                    "pk"
+                )[:1]
+            )
+        )
+        .filter(unsettled_line__isnull=False)
+        .order_by("pk")
+        .select_for_update(skip_locked=True, of=("self",))
+        .values_list("pk", flat=True)[:max_orders]
     )
     if not batch:
-        return 0
-    return _settle_orders(batch, now)
+        return 0, None
+    return _settle_orders(batch, now), batch[-1]
 
 
 def _settle_orders(order_ids: list[int], now: dt.datetime) -> int:
+    """The set-based settlement of these locked orders' unsettled lines. Every
+    statement re-reads which lines are still unsettled, so that a line settled
+    by another worker since the batch was chosen is left alone (the unique line
+    of a LineSettlement stays the last guard). Plain SQL that PostgreSQL and
+    SQLite both run; each statement starts from the batch's lines (a
+    materialized CTE), so its cost follows the batch, not the ledger's size."""
     from kinshop.orders.models import Order, OrderLine
 
-    queries.lock_orders(order_ids)
-    # Re-read after taking the locks: a refund or another run may have got there first.
-    orders = {
-        row["pk"]: row
-        for row in _due_orders(now)
-        .filter(pk__in=order_ids)
-        .values("pk", "status", "currency")
-        .distinct()
-    }
-    lines = list(
-        OrderLine.objects.filter(order_id__in=orders, settlement__isnull=True).values_list(
-            "pk", "order_id"
-        )
+    line, order, posting, account, entry, settled = (
+        model._meta.db_table
+        for model in (OrderLine, Order, Posting, Account, JournalEntry, LineSettlement)
     )
-    if not lines:
-        return 0
-    line_ids = {pk for pk, _ in lines}
-    pending = defaultdict(list)  # line id → [(owner, amount still pending)]
-    for row in (
-        Posting.objects.filter(line__order_id__in=orders, account__kind=Kind.PENDING)
-        .values("line_id", "account__owner_key")
-        .annotate(total=Sum("amount"))
-        .order_by("line_id", "account__owner_key")
-    ):
-        if row["line_id"] in line_ids and row["total"]:
-            pending[row["line_id"]].append(
-                (Owner.from_key(row["account__owner_key"]), row["total"])
-            )
+    at = connection.ops.adapt_datetimefield_value(now)
 
-    builders: dict[int, _EntryBuilder] = {}
-    settle_lines: list[tuple[int, int]] = []
-    for line_id, order_id in lines:
-        order = orders[order_id]
-        if order["status"] == Order.Status.REFUNDED and pending[line_id]:
-            # A fully refunded order owes nobody anything; money still pending here
-            # means something is off: leave the line for the health check to show.
-            logger.warning("refunded order #%s line %s still has pending money", order_id, line_id)
-            continue
-        settle_lines.append((line_id, order_id))
-        for owner, total in pending[line_id]:
-            builder = builders.setdefault(order_id, _EntryBuilder(order["currency"]))
-            builder.add(owner, Kind.PENDING, -total, line_id)
-            builder.add(owner, Kind.AVAILABLE, total)
-    entries = _write_entries(
-        [
-            (
-                JournalEntry(
-                    kind=JournalEntry.Kind.SETTLEMENT,
-                    order_id=order_id,
-                    memo=f"settlement of order #{order_id}",
-                    created_at=now,
-                ),
-                _merge_available(builder),
-            )
-            for order_id, builder in sorted(builders.items())
-        ]
-    )
-    entry_of = {entry.order_id: entry.pk for entry in entries}
-    LineSettlement.objects.bulk_create(
-        [
-            LineSettlement(
-                line_id=line_id, order_id=order_id, entry_id=entry_of.get(order_id), settled_at=now
-            )
-            for line_id, order_id in settle_lines
-        ]
-    )
-    return len(settle_lines)
+    def run(cursor, sql: str, params: list, *, left_out: list[int] = ()) -> None:  # type: ignore[assignment]
+        """`sql` over `l`, the batch's unsettled lines (less `left_out`), and `p`,
+        their postings. Both are materialized: the database reads the postings
+        of these lines by their index, however many postings the ledger holds."""
+        excluded = f" AND id NOT IN ({', '.join(['%s'] * len(left_out))})" if left_out else ""
+        cursor.execute(
+            f"""WITH l AS MATERIALIZED (
+                    SELECT id, order_id FROM {line}
+                    WHERE order_id IN ({", ".join(["%s"] * len(order_ids))}){excluded}
+                    AND NOT EXISTS (SELECT 1 FROM {settled} s WHERE s.line_id = {line}.id)),
+                p AS MATERIALIZED (
+                    SELECT l.id AS line_id, l.order_id, q.account_id, q.amount, q.entry_id
+                    FROM l JOIN {posting} q ON q.line_id = l.id)
+                {sql}""",
+            [*order_ids, *left_out, *params],
+        )
+
+    # What is still pending per line and account.
+    pending = f"""FROM p JOIN {account} a ON a.id = p.account_id WHERE a.kind = %s"""
+
+    with connection.cursor() as cursor:
+        # A fully refunded order owes nobody anything; money still pending on
+        # one of its lines means something is off: leave the line for the
+        # health check to show.
+        run(
+            cursor,
+            f"""SELECT DISTINCT p.line_id {pending}
+                AND p.order_id IN (SELECT o.id FROM {order} o WHERE o.status = %s)
+                GROUP BY p.line_id, p.account_id HAVING SUM(p.amount) <> 0""",
+            [Kind.PENDING, Order.Status.REFUNDED],
+        )
+        suspect = sorted(line_id for (line_id,) in cursor.fetchall())
+        for line_id in suspect:
+            logger.warning("refunded order line %s still has pending money", line_id)
+
+        # One settlement entry per order with money still pending on a line.
+        run(
+            cursor,
+            f"""INSERT INTO {entry} (kind, memo, order_id, created_at)
+                SELECT DISTINCT %s, %s || CAST(x.order_id AS VARCHAR(20)), x.order_id, %s
+                FROM (SELECT p.order_id AS order_id {pending}
+                      GROUP BY p.order_id, p.line_id, p.account_id
+                      HAVING SUM(p.amount) <> 0) x
+                WHERE 1 = 1
+                RETURNING id""",
+            [JournalEntry.Kind.SETTLEMENT, "settlement of order #", at, Kind.PENDING],
+            left_out=suspect,
+        )
+        entry_ids = [entry_id for (entry_id,) in cursor.fetchall()]
+        # The entries just written are this batch's orders' entries numbered from
+        # the first of them: no other transaction writes entries or postings for
+        # these orders while their rows are locked. (A range, not a list of ids,
+        # which the database would scan once per row.)
+        first_entry = min(entry_ids, default=0)
+        of_entry = f"JOIN {entry} e ON e.order_id = p.order_id AND e.id >= %s"
+
+        # The parties' available accounts, where they do not exist yet.
+        run(
+            cursor,
+            f"""INSERT INTO {account}
+                    (owner_kind, owner_key, kind, currency, supplier_id, shop_id, user_id,
+                     created_at)
+                SELECT DISTINCT a.owner_kind, a.owner_key, %s, a.currency, a.supplier_id,
+                       a.shop_id, a.user_id, %s
+                {pending}
+                AND NOT EXISTS (SELECT 1 FROM {account} b WHERE b.kind = %s
+                                AND b.owner_key = a.owner_key AND b.currency = a.currency)
+                ON CONFLICT DO NOTHING""",
+            [Kind.AVAILABLE, at, Kind.PENDING, Kind.AVAILABLE],
+            left_out=suspect,
+        )
+        # Each line's pending money leaves pending, per party...
+        run(
+            cursor,
+            f"""INSERT INTO {posting} (entry_id, account_id, amount, line_id)
+                SELECT e.id, p.account_id, -SUM(p.amount), p.line_id
+                FROM p {of_entry}
+                JOIN {account} a ON a.id = p.account_id
+                WHERE a.kind = %s
+                GROUP BY e.id, p.account_id, p.line_id HAVING SUM(p.amount) <> 0""",
+            [first_entry, Kind.PENDING],
+            left_out=suspect,
+        )
+        # ...and arrives in the party's available account, once per order (what was
+        # pending before the postings just written).
+        run(
+            cursor,
+            f"""INSERT INTO {posting} (entry_id, account_id, amount, line_id)
+                SELECT e.id, v.id, SUM(p.amount), NULL
+                FROM p {of_entry}
+                JOIN {account} a ON a.id = p.account_id
+                JOIN {account} v ON v.kind = %s AND v.owner_key = a.owner_key
+                    AND v.currency = a.currency
+                WHERE a.kind = %s AND p.entry_id < %s
+                GROUP BY e.id, v.id HAVING SUM(p.amount) <> 0""",
+            [first_entry, Kind.AVAILABLE, Kind.PENDING, first_entry],
+            left_out=suspect,
+        )
+        # Every line settled, with its order's entry when it had one.
+        run(
+            cursor,
+            f"""INSERT INTO {settled} (line_id, order_id, entry_id, settled_at)
+                SELECT l.id, l.order_id,
+                       (SELECT MAX(e.id) FROM {entry} e
+                        WHERE e.order_id = l.order_id AND e.id >= %s AND %s > 0),
+                       %s
+                FROM l WHERE 1 = 1
+                RETURNING id""",
+            [first_entry, first_entry, at],
+            left_out=suspect,
+        )
+        # Counted from RETURNING: SQLite gives no row count for a WITH ... INSERT.
+        return len(cursor.fetchall())
 
 
 def _merge_available(builder: _EntryBuilder) -> _EntryBuilder:

@@ -13,6 +13,7 @@ from kinshop.idempotency.api import idempotent
 from kinshop.orders import queries, services
 from kinshop.orders.models import Order, Refund
 from kinshop.sharing.api import ShareLinkOut, link_out
+from kinshop.sharing.cookie import share_code_of
 from kinshop.sharing.models import ShareLink
 from kinshop.shops import queries as shop_queries
 
@@ -225,10 +226,9 @@ def create_order(request, payload: OrderIn):
             lines=[services.LineRequest(line.sku_id, line.quantity) for line in payload.lines],
             address=services.Address(**payload.address.dict()),
             # A browser that arrived through /s/<code> carries the code in its session.
-            share_code=payload.share_code or request.session.get("share_code", ""),
+            share_code=payload.share_code or share_code_of(request),
         )
-        order = queries.with_details(Order.objects.filter(pk=order.pk)).get()
-        return order_out(order)
+        return order_out(order)  # as written: its lines and parts are in memory
 
     return idempotent(
         request,

@@ -19,10 +19,11 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from kinshop.catalog.models import SupplierMembership
+from kinshop.catalog.models import SKU, SupplierMembership
 from kinshop.core.errors import Forbidden, NotFound
 from kinshop.orders.models import Fulfilment, Order, OrderLine, Refund
 from kinshop.sharing.models import Click, ShareLink
+from kinshop.shops.models import SelectionPrice
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -128,13 +129,36 @@ def orders_as(user, role: str) -> QuerySet[Order]:
     return with_details(queryset).order_by("-id")
 
 
+def lock_skus_with_prices(shop_id: int, sku_ids: list[int]) -> list[SKU]:
+    """The SKUs with their products and suppliers and, as `shop_price`, this
+    shop's price (None when it does not sell one), their rows locked in
+    primary-key order (so two orders never wait on each other in a cycle): the
+    start of taking stock, in one query."""
+    price = SelectionPrice.objects.filter(shop_id=shop_id, sku=OuterRef("pk")).values(
+        "retail_price"
+    )[:1]
+    return list(
+        SKU.objects.select_related("product", "supplier")
+        .select_for_update(of=("self",))
+        .filter(pk__in=sku_ids)
+        .annotate(shop_price=Subquery(price))
+        .order_by("pk")
+    )
+
+
 def lock_order(order_id: int) -> Order:
     """Every change to an order starts here, so concurrent changes queue. Lock
     order: an order before its refunds and payments."""
-    order = Order.objects.select_for_update().filter(pk=order_id).first()
+    order = lock_order_or_none(order_id)
     if order is None:
         raise NotFound("No such order.", code="order_not_found")
     return order
+
+
+def lock_order_or_none(order_id: int | Subquery) -> Order | None:
+    """lock_order, or None; `order_id` may be a subquery (the order of a
+    payment, say), so that finding and locking the order is one statement."""
+    return Order.objects.select_for_update().filter(pk=order_id).first()
 
 
 def lock_refund(refund_id: int) -> Refund:

@@ -29,7 +29,6 @@ from kinshop.orders.models import (
 )
 from kinshop.orders.rules import Address, LineRequest
 from kinshop.sharing import services as sharing
-from kinshop.shops import queries as shop_queries
 from kinshop.shops.models import Shop
 
 __all__ = ["Address", "LineRequest"]
@@ -54,13 +53,14 @@ def place_order(
     if not shop.is_active:
         raise NotFound("No such shop.", code="shop_not_found")
 
-    skus = {
-        sku.id: sku
-        for sku in SKU.objects.select_related("product", "supplier").filter(pk__in=quantities)
-    }
+    now = clock.now()
+    attribution = sharing.attribute(buyer=buyer, shop=shop, share_code=share_code or "", at=now)
+    # One read of the SKUs, their products, suppliers and this shop's prices,
+    # which also locks the SKU rows in primary-key order for taking stock.
+    skus = {sku.id: sku for sku in queries.lock_skus_with_prices(shop.id, list(quantities))}
     if unknown := sorted(set(quantities) - set(skus)):
         raise InvalidInput("Some SKUs do not exist.", code="unknown_sku", sku_ids=unknown)
-    prices = shop_queries.retail_prices(shop.id, list(quantities))
+    prices = {sku.id: sku.shop_price for sku in skus.values() if sku.shop_price is not None}  # type: ignore[attr-defined]
     not_sold = [
         sku_id
         for sku_id, sku in skus.items()
@@ -73,8 +73,6 @@ def place_order(
             sku_ids=not_sold,
         )
 
-    now = clock.now()
-    attribution = sharing.attribute(buyer=buyer, shop=shop, share_code=share_code or "", at=now)
     fee_bp = settings.KINSHOP_PLATFORM_FEE_BP
     for sku_id, sku in skus.items():
         commission_bp = sku.product.commission_rate_bp if attribution else 0
@@ -88,7 +86,9 @@ def place_order(
                 "This price no longer covers its costs.", code="price_below_cost", sku_id=sku_id
             )
 
-    catalog.reserve_stock(quantities=quantities)
+    catalog.take_locked_stock(
+        quantities=quantities, stock={sku_id: sku.stock for sku_id, sku in skus.items()}
+    )
     order = _create_order(
         buyer=buyer,
         shop=shop,
@@ -169,7 +169,11 @@ def _create_order(
         [Fulfilment(order=order, supplier_id=supplier_id) for supplier_id in supplier_ids]
     )
     fulfilment_of = {fulfilment.supplier_id: fulfilment for fulfilment in fulfilments}
-    OrderLine.objects.bulk_create(
+    for fulfilment in fulfilments:
+        fulfilment.supplier = next(
+            sku.supplier for sku in skus.values() if sku.supplier_id == fulfilment.supplier_id
+        )
+    order_lines = OrderLine.objects.bulk_create(
         [
             OrderLine(
                 order=order,
@@ -197,7 +201,22 @@ def _create_order(
     )
     record_creation(order, actor=buyer, reason="placed", at=at)
     record_creation(*fulfilments, actor=buyer, reason="placed", at=at)
+    # What was just written is what the caller shows: no reading it back.
+    order.shop = shop
+    _as_prefetched(order, lines=order_lines, fulfilments=fulfilments)
     return order
+
+
+def _as_prefetched(order: Order, **related: list) -> None:
+    """Attach rows just written to `order` as prefetch_related would (a query
+    set whose results are already known), so `order.lines.all()` and the like
+    read nothing; any other use of the manager still queries."""
+    cache = order.__dict__.setdefault("_prefetched_objects_cache", {})
+    for name, rows in related.items():
+        queryset = getattr(order, name).get_queryset()
+        queryset._result_cache = rows
+        queryset._prefetch_done = True
+        cache[name] = queryset
 
 
 LINE_PROBLEMS = {

@@ -58,15 +58,20 @@ def payment_out(payment: Payment) -> dict:
     response={201: PaymentOut, 200: PaymentOut, **error_responses(400, 401, 403, 404, 409, 422)},
 )
 def pay_order(request, order_id: int, payload: PaymentIn):
+    started: list[Payment] = []
+
     def start():
         payment = services.start_payment(
             user=request.auth, order_id=order_id, provider=payload.provider
         )
+        started.append(payment)
         return payment_out(payment)
 
     def open_at_provider(kept: dict) -> dict:
         # After commit: the provider is asked where to pay with no row locked.
-        return payment_out(services.open_payment(payment_id=kept["id"]))
+        # A repeat's answer is the first request's payment: read, not `started`.
+        payment = started[-1] if started and started[-1].pk == kept["id"] else None
+        return payment_out(services.open_payment(payment_id=kept["id"], payment=payment))
 
     return idempotent(
         request,

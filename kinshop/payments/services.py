@@ -18,6 +18,7 @@ import secrets
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet, Subquery
 
 from kinshop.core import clock
 from kinshop.core import tasks as outbox
@@ -41,15 +42,16 @@ def _new_reference(prefix: str) -> str:
 def start_payment(*, user, order_id: int, provider: str) -> Payment:
     """The buyer starts paying an order that awaits payment, before its deadline.
     The payment is recorded here; where to pay comes from the provider in
-    `open_payment`, after commit, with no row locked."""
+    `open_payment`, after commit, with no row locked (or here, from a provider
+    that answers without a call out: the sandbox)."""
     order = order_queries.order_for(user, order_id, as_="buyer", lock=True)
     if order.status != Order.Status.PENDING_PAYMENT:
         raise Conflict(f"This order is {order.status}: nothing to pay.", code="invalid_transition")
     now = clock.now()
     if order.payment_deadline <= now:
         raise Conflict("The payment deadline has passed.", code="payment_deadline_passed")
-    get_provider(provider)  # refuses a provider that is unknown or switched off
-    payment = Payment.objects.create(
+    gateway = get_provider(provider)  # refuses a provider that is unknown or switched off
+    payment = Payment(
         order=order,
         provider=provider,
         amount=order.total,
@@ -57,17 +59,29 @@ def start_payment(*, user, order_id: int, provider: str) -> Payment:
         reference=_new_reference("P"),
         created_at=now,
     )
+    if getattr(gateway, "answers_locally", False):  # no network: no need to wait for commit
+        started = gateway.start_payment(
+            reference=payment.reference,
+            amount=payment.amount,
+            currency=payment.currency,
+            description=f"Kinshop order {order.pk}",
+        )
+        payment.pay_url = started.pay_url
+        payment.provider_transaction_id = started.provider_transaction_id
+    payment.save(force_insert=True)
     record_creation(payment, actor=user, reason="started", at=now)
     return payment
 
 
-def open_payment(*, payment_id: int) -> Payment:
+def open_payment(*, payment_id: int, payment: Payment | None = None) -> Payment:
     """Ask the provider where the payer goes to pay (a WeChat Pay code URL, the
     sandbox bank's page), outside any transaction: the provider answers one
     `reference` the same way however often it is asked. Once a payment has its
-    URL, or is no longer pending, nothing is asked."""
+    URL, or is no longer pending, nothing is asked. `payment`: the payment as
+    the caller's committed transaction created it, which then is not read again."""
     outbox.ensure_outside_transaction("asking a payment provider where to pay")
-    payment = Payment.objects.select_related("order").get(pk=payment_id)
+    if payment is None or payment.pk != payment_id:  # else: just created and committed
+        payment = Payment.objects.get(pk=payment_id)
     if payment.pay_url or payment.status != Payment.Status.PENDING:
         return payment
     started = get_provider(payment.provider, must_be_enabled=False).start_payment(
@@ -76,18 +90,29 @@ def open_payment(*, payment_id: int) -> Payment:
         currency=payment.currency,
         description=f"Kinshop order {payment.order_id}",
     )
-    Payment.objects.filter(pk=payment.pk, pay_url="").update(
+    if Payment.objects.filter(pk=payment.pk, pay_url="").update(
         pay_url=started.pay_url, provider_transaction_id=started.provider_transaction_id
-    )
-    payment.refresh_from_db()
+    ):
+        payment.pay_url = started.pay_url
+        payment.provider_transaction_id = started.provider_transaction_id
+    else:
+        payment.refresh_from_db()  # another request opened it first
     return payment
 
 
 def visible_payment(user, payment_id: int) -> Payment:
     payment = Payment.objects.select_related("order").filter(pk=payment_id).first()
-    if payment is None or not order_queries.can_see_order(user, payment.order_id):
+    if payment is None:
+        raise NotFound("No such payment.", code="payment_not_found")
+    if _is_buyer_or_operator(user, payment.order):
+        return payment  # known from the row just read
+    if not order_queries.can_see_order(user, payment.order_id):
         raise NotFound("No such payment.", code="payment_not_found")
     return payment
+
+
+def _is_buyer_or_operator(user, order: Order) -> bool:
+    return bool(user.is_authenticated) and (order.buyer_id == user.id or user.is_staff)
 
 
 # ---- notifications -------------------------------------------------------------
@@ -97,39 +122,51 @@ def handle_webhook(*, provider: str, body: bytes, headers: dict[str, str]) -> in
     """Verify a provider's notification and apply it. Returns how many events
     were new. Duplicates and replays change nothing; events may come in any
     order (a refund before its capture is applied as capture-then-refund)."""
-    gateway = get_provider(provider, must_be_enabled=True)
-    try:
-        notifications = gateway.parse_notification(body=body, headers=headers)
-    except base.InvalidSignature as error:
-        raise InvalidInput(
-            f"The notification was refused: {error}.", code="invalid_signature"
-        ) from None
     applied = 0
-    for notification in notifications:
+    for notification in _parse_notifications(provider, body=body, headers=headers):
         if _record_event(provider, notification):
             _apply(provider, notification)
             applied += 1
     return applied
 
 
-def _record_event(provider: str, notification: base.Notification) -> bool:
+def _parse_notifications(
+    provider: str, *, body: bytes, headers: dict[str, str]
+) -> list[base.Notification]:
+    gateway = get_provider(provider, must_be_enabled=True)
     try:
-        with transaction.atomic():
-            WebhookEvent.objects.create(
-                provider=provider,
-                event_id=notification.event_id[:100],
-                event_type=notification.kind,
-                # What we acted on, not the raw body: that may carry the payer's identifiers.
-                payload={
-                    "kind": notification.kind,
-                    "payment": notification.payment_reference,
-                    "refund": notification.refund_reference,
-                    "amount": notification.amount,
-                    "transaction_id": notification.transaction_id,
-                },
-                received_at=clock.now(),
-                processed_at=clock.now(),
-            )
+        return list(gateway.parse_notification(body=body, headers=headers))
+    except base.InvalidSignature as error:
+        raise InvalidInput(
+            f"The notification was refused: {error}.", code="invalid_signature"
+        ) from None
+
+
+def _record_event(provider: str, notification: base.Notification, *, is_new: bool = False) -> bool:
+    """Record a provider's event once; False if it was recorded before. `is_new`
+    when its id was made by the caller just now (the sandbox): then no savepoint
+    guards its insert, as there is nothing to guard against."""
+    event = WebhookEvent(
+        provider=provider,
+        event_id=notification.event_id[:100],
+        event_type=notification.kind,
+        # What we acted on, not the raw body: that may carry the payer's identifiers.
+        payload={
+            "kind": notification.kind,
+            "payment": notification.payment_reference,
+            "refund": notification.refund_reference,
+            "amount": notification.amount,
+            "transaction_id": notification.transaction_id,
+        },
+        received_at=clock.now(),
+        processed_at=clock.now(),
+    )
+    if is_new:
+        event.save(force_insert=True)
+        return True
+    try:
+        with transaction.atomic():  # a delivered-again event fails here, alone
+            event.save(force_insert=True)
     except IntegrityError:
         return False
     return True
@@ -157,11 +194,38 @@ def capture(*, provider: str, reference: str, amount: int, transaction_id: str =
     """The provider has the buyer's money. Capture once: the order becomes paid
     and the ledger splits it. Money that arrives for an order that can no longer
     take it (cancelled at its deadline, or paid already) goes straight back."""
-    payment = Payment.objects.filter(reference=reference, provider=provider).first()
-    if payment is None:
+    order, payments = _lock_order_and_payments(
+        Payment.objects.filter(reference=reference, provider=provider)
+    )
+    payment = next(
+        (p for p in payments if (p.reference, p.provider) == (reference, provider)), None
+    )
+    if order is None or payment is None:
         raise NotFound("No such payment.", code="payment_not_found")
-    order = order_queries.lock_order(payment.order_id)  # order before payment, always
-    payment = Payment.objects.select_for_update().get(pk=payment.pk)
+    return _capture_locked(
+        order=order,
+        payment=payment,
+        payments=payments,
+        amount=amount,
+        transaction_id=transaction_id,
+    )
+
+
+def _lock_order_and_payments(payment: QuerySet[Payment]) -> tuple[Order | None, list[Payment]]:
+    """The order of this payment, locked (one statement: found through the
+    payment and locked), then all its payments, locked: order before payment,
+    always, and read after the order's lock so that they are current."""
+    order = order_queries.lock_order_or_none(Subquery(payment.values("order_id")[:1]))
+    if order is None:
+        return None, []
+    return order, list(Payment.objects.select_for_update().filter(order=order).order_by("pk"))
+
+
+def _capture_locked(
+    *, order: Order, payment: Payment, payments: list[Payment], amount: int, transaction_id: str
+) -> Payment:
+    """capture's work, with the order and all its `payments` locked and read."""
+    reference = payment.reference
     if payment.status in (Payment.Status.CAPTURED, Payment.Status.REFUNDED_LATE):
         return payment  # already applied
     now = clock.now()
@@ -182,7 +246,9 @@ def capture(*, provider: str, reference: str, amount: int, transaction_id: str =
         ledger.record_late_payment(payment=payment)
         _record_provider_refund(payment=payment, amount=amount, refund=None, reason="order closed")
         return payment
-    ledger.record_capture(order=order)
+    # The order has just left pending_payment under its lock: it has no capture
+    # entry yet (the ledger's unique index stays the last guard).
+    ledger.record_capture(order=order, is_first=True)
     transition(
         payment,
         Payment.Status.CAPTURED,
@@ -192,11 +258,7 @@ def capture(*, provider: str, reference: str, amount: int, transaction_id: str =
     )
     # The order's other attempts can no longer be paid (the order's lock covers them).
     transition_all(
-        list(
-            Payment.objects.filter(order=order, status=Payment.Status.PENDING).exclude(
-                pk=payment.pk
-            )
-        ),
+        [p for p in payments if p.status == Payment.Status.PENDING and p.pk != payment.pk],
         Payment.Status.CANCELLED,
         reason=f"order paid by {payment.reference}",
         at=now,
@@ -414,16 +476,31 @@ def sandbox_confirm(*, user, payment_id: int) -> Payment:
     through the same webhook path as a real provider's."""
     if not get_provider("sandbox", must_be_enabled=False).is_enabled():
         raise NotFound("The payment sandbox is off.", code="sandbox_disabled")
-    payment = visible_payment(user, payment_id)
+    # The capture's own locked reads come first (order, then its payments), so
+    # that checking who asks costs nothing more.
+    order, payments = _lock_order_and_payments(Payment.objects.filter(pk=payment_id))
+    payment = next((p for p in payments if p.pk == payment_id), None)
+    if order is None or payment is None:
+        raise NotFound("No such payment.", code="payment_not_found")
+    if not _is_buyer_or_operator(user, order):
+        if not order_queries.can_see_order(user, order.pk):
+            raise NotFound("No such payment.", code="payment_not_found")
+        order_queries.order_for(user, order.pk, as_="buyer_or_operator")  # refuses: 403
     if payment.provider != "sandbox":
         raise Conflict("This is not a sandbox payment.", code="not_sandbox_payment")
-    order_queries.order_for(user, payment.order_id, as_="buyer_or_operator")
     body = sandbox.payment_notification(reference=payment.reference, amount=payment.amount)
-    handle_webhook(
-        provider="sandbox", body=body, headers={sandbox.SIGNATURE_HEADER: sandbox.sign(body)}
+    # The signed notification is verified and recorded like any provider's.
+    [notification] = _parse_notifications(
+        "sandbox", body=body, headers={sandbox.SIGNATURE_HEADER: sandbox.sign(body)}
     )
-    payment.refresh_from_db()
-    return payment
+    _record_event("sandbox", notification, is_new=True)  # its id was made just now
+    return _capture_locked(
+        order=order,
+        payment=payment,
+        payments=payments,
+        amount=notification.amount,
+        transaction_id=notification.transaction_id,
+    )
 
 
 def receive_offline(*, user, payment_id: int) -> Payment:

@@ -64,9 +64,20 @@ class Click(models.Model):
     visitor_key = models.CharField(max_length=64, blank=True, default="", db_index=True)
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.LINK)
     at = models.DateTimeField(db_index=True)
+    # rules.click_window(at): a visitor's clicks on one link count once per
+    # window, however many times a flood of them opens it. 0 on clicks recorded
+    # before windows existed, which the constraint leaves alone.
+    window_index = models.BigIntegerField(default=0)
 
     class Meta:
         indexes = [models.Index(fields=["viewer", "shop", "at"], name="click_viewer_shop_at")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["link", "visitor_key", "window_index"],
+                condition=~models.Q(visitor_key="") & models.Q(window_index__gt=0),
+                name="one_click_per_visitor_link_window",
+            )
+        ]
 
 
 class Binding(models.Model):

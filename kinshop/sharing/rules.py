@@ -4,6 +4,7 @@ No ORM and no HTTP here, so every rule is unit-tested without a database."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import secrets
 from collections.abc import Iterable
@@ -37,6 +38,12 @@ def is_well_formed_code(code: str) -> bool:
 
 def is_valid_channel(channel: str) -> bool:
     return channel in CHANNELS
+
+
+def click_window(at: dt.datetime, *, minutes: int) -> int:
+    """The number of the window of `minutes` that `at` falls in, counted from
+    the Unix epoch: one visitor's clicks on one link count once per window."""
+    return int(at.timestamp()) // (max(minutes, 1) * 60)
 
 
 def policy_of(setting: str) -> str:

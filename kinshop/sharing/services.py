@@ -9,6 +9,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 
 from kinshop.accounts import services as accounts
@@ -46,6 +47,10 @@ def policy() -> str:
 
 def window() -> dt.timedelta:
     return dt.timedelta(days=settings.KINSHOP_ATTRIBUTION_DAYS)
+
+
+def click_window(at: dt.datetime) -> int:
+    return rules.click_window(at, minutes=settings.KINSHOP_CLICK_WINDOW_MINUTES)
 
 
 def _signed_in(user) -> bool:
@@ -100,6 +105,70 @@ def link_by_code(code: str) -> ShareLink:
     return link
 
 
+@dataclass(frozen=True)
+class LandingTarget:
+    """What a share link's landing needs of it: never changes once the link exists."""
+
+    link_id: int
+    code: str
+    shop_id: int
+    shop_handle: str
+    sharer_id: int
+    product_id: int | None
+
+    @property
+    def path(self) -> str:
+        if self.product_id is not None:
+            return f"/shop/{self.shop_handle}/p/{self.product_id}/"
+        return f"/shop/{self.shop_handle}/"
+
+
+def landing_target(code: str) -> LandingTarget:
+    """A link's landing target, kept in the cache (a link and its shop's handle
+    never change), so that a viral link's landing reads nothing."""
+    key = f"share-link:{code}"
+    target = cache.get(key) if rules.is_well_formed_code(code) else None
+    if target is None:
+        link = link_by_code(code)
+        target = LandingTarget(
+            link_id=link.pk,
+            code=link.code,
+            shop_id=link.shop_id,
+            shop_handle=link.shop.handle,
+            sharer_id=link.sharer_id,
+            product_id=link.product_id,
+        )
+        cache.set(key, target, timeout=24 * 3600)
+    return target
+
+
+def land(*, code: str, visitor_key: str, channel: str = "link") -> LandingTarget:
+    """Count an anonymous visitor's opening of a share link: one INSERT and no
+    read when the link is in the cache; a repeat by the same visitor within the
+    click window adds nothing (the unique index drops it)."""
+    if not rules.is_valid_channel(channel):
+        raise InvalidInput(
+            f"A channel is one of {', '.join(rules.CHANNELS)}.", code="invalid_channel"
+        )
+    target = landing_target(code)
+    at = clock.now()
+    Click.objects.bulk_create(
+        [
+            Click(
+                link_id=target.link_id,
+                shop_id=target.shop_id,
+                sharer_id=target.sharer_id,
+                visitor_key=visitor_key[:64],
+                channel=channel,
+                at=at,
+                window_index=click_window(at),
+            )
+        ],
+        ignore_conflicts=True,
+    )
+    return target
+
+
 # Clicks and bindings --------------------------------------------------------
 
 
@@ -129,7 +198,7 @@ def record_click(
 
 
 def _record(*, link: ShareLink, viewer, visitor_key: str, channel: str, at) -> Click:
-    click = Click.objects.create(
+    click = Click(
         link=link,
         shop_id=link.shop_id,
         sharer_id=link.sharer_id,
@@ -137,7 +206,20 @@ def _record(*, link: ShareLink, viewer, visitor_key: str, channel: str, at) -> C
         visitor_key=visitor_key,
         channel=channel,
         at=at,
+        window_index=click_window(at),
     )
+    if not visitor_key:
+        click.save(force_insert=True)
+    else:
+        # One click per visitor, link and window: a repeat within the window
+        # inserts nothing and answers with the click that counted.
+        Click.objects.bulk_create([click], ignore_conflicts=True)
+        click = Click.objects.get(
+            link=link, visitor_key=visitor_key, window_index=click.window_index
+        )
+        if click.viewer_id is None and viewer is not None:
+            Click.objects.filter(pk=click.pk, viewer__isnull=True).update(viewer=viewer)
+            click.viewer = viewer
     click.link = link
     binds = viewer is not None and policy() == rules.BINDING
     if binds and not _is_bound(buyer=viewer, shop_id=link.shop_id, at=at):

@@ -21,6 +21,9 @@ class Shop(models.Model):
     avatar = models.ImageField(upload_to="shops/", blank=True)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Bumped by shops.services when the shop's selection or prices change: the
+    # storefront's rendered product grid is cached under keys that include it.
+    storefront_version = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["id"]

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 
 from kinshop.accounts import rules as account_rules
-from kinshop.catalog.models import ProductImage, Supplier, SupplierMembership
+from kinshop.catalog.models import Product, ProductImage, Supplier, SupplierMembership
 from kinshop.shops.models import Selection, SelectionPrice, Shop
 
 
@@ -30,6 +31,36 @@ def shop_by_handle(handle: str) -> Shop | None:
     return (
         Shop.objects.select_related("owner").filter(handle=handle.lower(), is_active=True).first()
     )
+
+
+def shop_with_page_versions(handle: str, *, product_id: int | None = None) -> Shop | None:
+    """The active shop of this handle, in one query, with what its cached pages
+    are keyed on: `storefront_version` (its selection and prices),
+    `catalog_version` (the sum of its products' versions: any change to one of
+    them changes the sum) and, when `product_id` is given, `product_version`
+    (None when the shop does not sell that product); in place of
+    `catalog_version`."""
+    shops = Shop.objects.select_related("owner").filter(handle=handle.lower(), is_active=True)
+    if product_id is None:
+        versions = (
+            Selection.objects.filter(shop=OuterRef("pk"))
+            .order_by()
+            .values("shop")
+            .annotate(total=Sum("product__version"))
+            .values("total")
+        )
+        shops = shops.annotate(
+            catalog_version=Coalesce(Subquery(versions, output_field=IntegerField()), 0)
+        )
+    else:
+        shops = shops.annotate(
+            product_version=Subquery(
+                Product.objects.filter(pk=product_id, selections__shop=OuterRef("pk")).values(
+                    "version"
+                )[:1]
+            )
+        )
+    return shops.first()
 
 
 def storefront_selections(shop: Shop) -> QuerySet[Selection]:

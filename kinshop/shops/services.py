@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db.models import Max
+from django.db.models import F, Max
 
 from kinshop.catalog import rules as catalog_rules
 from kinshop.catalog.models import Product, Supplier
@@ -109,7 +109,14 @@ def add_selection(*, user, shop: Shop, product_id: int, prices: dict[int, int]) 
         SelectionPrice.objects.update_or_create(
             shop=shop, sku_id=sku_id, defaults={"selection": selection, "retail_price": price}
         )
+    _touch_storefront(shop)
     return selection
+
+
+def _touch_storefront(shop: Shop) -> None:
+    """What the shop sells or its prices changed: its cached storefront and
+    product pages are stale from now on (their keys include this version)."""
+    Shop.objects.filter(pk=shop.pk).update(storefront_version=F("storefront_version") + 1)
 
 
 def remove_selection(*, user, shop: Shop, product_id: int) -> None:
@@ -120,3 +127,4 @@ def remove_selection(*, user, shop: Shop, product_id: int) -> None:
     deleted, _ = Selection.objects.filter(shop=shop, product_id=product_id).delete()
     if not deleted:
         raise NotFound("This shop does not sell that product.")
+    _touch_storefront(shop)

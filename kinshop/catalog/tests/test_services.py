@@ -317,7 +317,8 @@ def test_take_stock_takes_all_or_nothing_in_one_statement():
 
     with testing.assert_query_count(1):
         assert services.take_stock(sku_id=sku.id, quantity=4) is False
-    with testing.assert_query_count(1):
+    # taken: the conditional update, then the product's version if it is low now
+    with testing.assert_query_count(2):
         assert services.take_stock(sku_id=sku.id, quantity=3) is True
 
     assert stock_of([sku]) == [0]
@@ -330,15 +331,15 @@ def test_take_stock_takes_all_or_nothing_in_one_statement():
 def test_reserving_takes_every_sku_in_two_statements_whatever_the_number(count):
     # given
     _, staff = testing.make_supplier()
-    skus = product_with_skus(staff, count, stock=10)
+    skus = product_with_skus(staff, count, stock=100)
     quantities = {sku.id: n + 1 for n, sku in enumerate(skus)}
 
-    # when: lock the rows, then one conditional update
+    # when: lock the rows, then one conditional update (none is low after it)
     with testing.assert_query_count(2):
         services.reserve_stock(quantities=quantities)
 
     # then
-    assert stock_of(skus) == [10 - (n + 1) for n in range(count)]
+    assert stock_of(skus) == [100 - (n + 1) for n in range(count)]
 
 
 @pytest.mark.parametrize("count", [1, 10])
@@ -377,7 +378,8 @@ def test_returning_puts_every_sku_back_in_one_statement(count):
     _, staff = testing.make_supplier()
     skus = product_with_skus(staff, count, stock=10)
 
-    with testing.assert_query_count(1):
+    # one update of the stock, one of the versions of products that were low
+    with testing.assert_query_count(2):
         services.return_stock(quantities={sku.id: n + 1 for n, sku in enumerate(skus)})
 
     assert stock_of(skus) == [10 + n + 1 for n in range(count)]
@@ -393,3 +395,48 @@ def test_returning_nothing_runs_no_query():
         services.return_stock(quantities={})
 
     assert stock_of(skus) == [10, 10]
+
+
+# versions of what shoppers see ------------------------------------------------------------
+
+
+def _version(sku) -> int:
+    return Product.objects.get(skus=sku).version
+
+
+@pytest.mark.parametrize(
+    ("stock", "taken", "bumped"),
+    [(20, 1, False), (7, 1, False), (7, 2, True), (6, 6, True), (3, 1, True)],
+)
+def test_reserving_bumps_the_product_only_when_its_stock_state_may_change(stock, taken, bumped):
+    # given a SKU with `stock` units (low from 5 down)
+    _, staff = testing.make_supplier()
+    [sku] = product_with_skus(staff, 1, stock=stock)
+    before = _version(sku)
+    # when an order takes some
+    services.reserve_stock(quantities={sku.id: taken})
+    # then the product's cached pages are stale exactly when it is now low or sold out
+    assert _version(sku) == before + bumped
+
+
+@pytest.mark.parametrize(("stock", "added", "bumped"), [(0, 1, True), (5, 10, True), (6, 1, False)])
+def test_returning_stock_bumps_the_product_when_it_was_low(stock, added, bumped):
+    _, staff = testing.make_supplier()
+    [sku] = product_with_skus(staff, 1, stock=stock)
+    before = _version(sku)
+
+    services.return_stock(quantities={sku.id: added})
+
+    assert _version(sku) == before + bumped
+
+
+def test_a_supplier_status_change_bumps_its_products(operator):
+    supplier, staff = testing.make_supplier()
+    [sku] = product_with_skus(staff, 1, stock=50)
+    before = _version(sku)
+
+    services.change_supplier_status(
+        supplier=supplier, to=Supplier.Status.SUSPENDED, actor=operator, reason="audit"
+    )
+
+    assert _version(sku) == before + 1

@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 from django.db import connection, transaction
 
 from kinshop.core import clock
 from kinshop.ledger import queries, services
-from kinshop.ledger.models import Withdrawal
+from kinshop.ledger.models import JournalEntry, LineSettlement, Withdrawal
 from kinshop.ledger.tests.helpers import complete, make_paid_order, refund_order, verified
 from kinshop.testing import (
     ApiClient,
@@ -233,4 +234,55 @@ def test_concurrent_withdrawals_never_take_more_than_is_available(settings):
     assert wallet["held"] == 2800
     assert wallet["available"] == 170
     assert Withdrawal.objects.count() == 4
+    assert queries.health()["balanced"] is True
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_settlement_workers_share_the_backlog_and_post_each_line_once():
+    # given ten matured orders of two lines each
+    with transaction.atomic():
+        _, staff = make_supplier()
+        product = make_product(staff=staff)
+        shop = make_shop(products=[product], price=9900)
+        sharer = verified(make_user())
+        orders = [
+            complete(
+                make_paid_order(shop=shop, product=product, sharer=sharer, lines=2), days_ago=30
+            )
+            for _ in range(10)
+        ]
+    barrier = threading.Barrier(2)
+    settled: dict[int, list[int]] = {0: [], 1: []}
+    errors: list[Exception] = []
+
+    def worker(number: int) -> None:
+        # when two workers settle at once, each holding its batch a moment
+        try:
+            barrier.wait(timeout=30)
+            while True:
+                with transaction.atomic():
+                    count = services.settle_due(now=clock.now(), max_orders=2)
+                    time.sleep(0.2)
+                if not count:
+                    break
+                settled[number].append(count)
+        except Exception as error:  # surfaced below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(number,)) for number in (0, 1)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    # then they skipped each other's locked orders: both worked, no line twice
+    assert errors == []
+    assert settled[0] and settled[1]
+    assert sum(settled[0]) + sum(settled[1]) == 20
+    assert LineSettlement.objects.count() == 20
+    assert JournalEntry.objects.filter(kind="settlement").count() == len(orders)
+    assert queries.wallet(sharer)["available"] == 990 * 2 * 10
     assert queries.health()["balanced"] is True

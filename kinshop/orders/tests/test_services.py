@@ -365,11 +365,11 @@ def _five_sku_product(staff):
     )
 
 
-# Eleven statements on both databases, whatever the number of SKUs: the SKUs,
-# their prices, the buyer's latest click, the stock lock and its one conditional
+# Nine statements on both databases, whatever the number of SKUs: the buyer's
+# latest click, the SKUs with their prices and locks, the stock's one conditional
 # update, the order, the shipping phone, the fulfilments, the lines (one bulk
 # insert each), and the history rows of the order and of its fulfilments.
-PLACE_ORDER_QUERIES = 11
+PLACE_ORDER_QUERIES = 9
 
 
 @pytest.mark.parametrize("sku_count", [1, 5])

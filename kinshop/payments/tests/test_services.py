@@ -93,6 +93,17 @@ def test_the_buyer_starts_a_payment_of_the_order_total(order):
     assert (payment.amount, payment.currency) == (9900, "CNY")
     assert payment.reference.startswith("P")
     assert Order.objects.get(pk=order.pk).status == "pending_payment"
+    # the sandbox answers where to pay without a call out, so it is asked at once;
+    # opening it after commit then asks nothing more
+    assert payment.pay_url == f"/pay/sandbox/{payment.reference}/"
+    assert payments.open_payment(payment_id=payment.id).pay_url == payment.pay_url
+
+
+def test_a_provider_that_calls_out_is_asked_where_to_pay_after_commit(order, monkeypatch):
+    from kinshop.payments.providers.sandbox import SandboxProvider
+
+    monkeypatch.setattr(SandboxProvider, "answers_locally", False)
+    payment = start(order)
     # where to pay is asked of the provider after commit, outside any transaction
     assert payment.pay_url == ""
     opened = payments.open_payment(payment_id=payment.id)

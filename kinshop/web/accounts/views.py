@@ -18,10 +18,10 @@ from kinshop.web.forms import submit
 
 
 def _claim_clicks(request, user) -> None:
-    """Clicks made before signing in (same browser session) become this user's,
-    so the sharer who brought them is not forgotten."""
-    visitor_key = request.session.get("visitor_key", "")
-    if visitor_key:
+    """Clicks made before signing in (same device; or, for a session from before
+    device ids, same session) become this user's, so the sharer who brought them
+    is not forgotten."""
+    for visitor_key in {request.device_id, request.session.get("visitor_key", "")} - {""}:
         sharing.claim_anonymous_clicks(visitor_key=visitor_key, user=user)
 
 
@@ -36,8 +36,8 @@ class SignInView(LoginView):
             self.request.session["share_code"] = share_code
         if visitor_key:
             self.request.session["visitor_key"] = visitor_key
-            with transaction.atomic():
-                _claim_clicks(self.request, form.get_user())
+        with transaction.atomic():
+            _claim_clicks(self.request, form.get_user())
         return response
 
 

@@ -24,6 +24,7 @@ from kinshop.core.errors import DomainError
 from kinshop.orders import services
 from kinshop.orders.models import Fulfilment, Order, OrderLine, OrderStatusChange, Refund
 from kinshop.orders.rules import after_sales_open
+from kinshop.sharing.cookie import share_code_of
 from kinshop.shops.models import SelectionPrice, Shop
 from kinshop.web import traffic
 from kinshop.web.errors import error_text
@@ -187,7 +188,7 @@ def checkout(request):
                 for sku_id, quantity in cart.lines(handle).items()
             ],
             address=services.Address(**data),
-            share_code=request.session.get("share_code", ""),
+            share_code=share_code_of(request),
         ),
     )
     if order is not None:

@@ -4,8 +4,6 @@ where a signed-in person gets their own link."""
 
 from __future__ import annotations
 
-import secrets
-
 from django.contrib import messages
 from django.db import transaction
 from django.http import Http404
@@ -17,44 +15,38 @@ from kinshop.core.errors import DomainError, NotFound
 from kinshop.core.money import apply_rate
 from kinshop.sharing import rules, services
 from kinshop.sharing.api import poster_response
+from kinshop.sharing.cookie import remember_share_code
 from kinshop.shops import queries as shop_queries
 from kinshop.web.errors import error_text
 
-SESSION_SHARE_CODE = "share_code"
-SESSION_VISITOR_KEY = "visitor_key"
-
-
-def visitor_key(request) -> str:
-    """A random key for this browser's session, so clicks made before signing
-    up can be claimed by the account afterwards."""
-    key = request.session.get(SESSION_VISITOR_KEY)
-    if not key:
-        key = secrets.token_urlsafe(24)
-        request.session[SESSION_VISITOR_KEY] = key
-    return key
-
 
 def landing(request, code: str):
+    """Count the click and send the browser on. This is what a viral link hits
+    thousands of times a minute: for a visitor not signed in, the click's INSERT
+    is the only statement (the link comes from the cache, the visitor is known
+    by the device cookie, the share code goes in a signed cookie), and a
+    visitor opening it again and again counts once per click window."""
     channel = request.GET.get("c", "link")
     if not rules.is_valid_channel(channel):
         channel = "link"  # a mangled link still counts, as a plain link
-    viewer = request.user if request.user.is_authenticated else None
-    key = visitor_key(request)
+    # The device id: clicks made before signing up are claimed by the account.
+    key = request.device_id
     try:
-        with transaction.atomic():
-            if viewer is not None:
-                services.claim_anonymous_clicks(visitor_key=key, user=viewer)
-            click = services.record_click(
-                code=code, viewer=viewer, visitor_key=key, channel=channel
-            )
+        if request.user.is_authenticated:
+            with transaction.atomic():
+                services.claim_anonymous_clicks(visitor_key=key, user=request.user)
+                click = services.record_click(
+                    code=code, viewer=request.user, visitor_key=key, channel=channel
+                )
+            path = services.landing_target(click.link.code).path
+        else:
+            # One statement: its own transaction, no BEGIN/COMMIT round trips.
+            path = services.land(code=code, visitor_key=key, channel=channel).path
     except NotFound:
         return render(request, "web/sharing/not_found.html", {"code": code}, status=404)
-    link = click.link
-    # Checkout passes this code to attribution: it counts as a click at purchase.
-    request.session[SESSION_SHARE_CODE] = link.code
-    if link.product_id is not None:
-        return redirect(f"/shop/{link.shop.handle}/p/{link.product_id}/")
-    return redirect(f"/shop/{link.shop.handle}/")
+    response = redirect(path)
+    remember_share_code(response, code)
+    return response
 
 
 def poster_png(request, code: str):

@@ -7,9 +7,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, TypedDict
 
+from django.core.cache import cache
 from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from kinshop.catalog import queries as catalog_queries
@@ -17,6 +21,7 @@ from kinshop.catalog import rules as catalog_rules
 from kinshop.catalog.models import Supplier
 from kinshop.core.errors import NotFound
 from kinshop.sharing import services as sharing
+from kinshop.sharing.cookie import share_code_of
 from kinshop.shops import queries
 from kinshop.shops.models import Shop
 from kinshop.web import traffic
@@ -50,7 +55,7 @@ def _stock(stock: int) -> _Stock:
 
 def _shared_by(request, shop: Shop) -> str:
     """The name of the friend whose link brought this visitor to this shop, if any."""
-    code = request.session.get("share_code")
+    code = share_code_of(request)
     if not code:
         return ""
     try:
@@ -75,9 +80,36 @@ def home(request):
 
 
 def storefront(request, handle: str):
-    shop = queries.shop_by_handle(handle)
+    """The shop's header is read per request (one query, with the versions);
+    its product grid, the same for every viewer, is rendered once per version
+    and language and kept in the cache. Per-viewer parts (cart, sign-in, CSRF,
+    who shared the link) stay outside it."""
+    shop = queries.shop_with_page_versions(handle)
     if shop is None:
         raise Http404
+    key = (
+        f"storefront:{shop.id}:{shop.storefront_version}:{shop.catalog_version}:"  # type: ignore[attr-defined]
+        f"{get_language()}"
+    )
+    grid = cache.get(key)
+    if grid is None:
+        cards = _cards(shop)
+        html = render_to_string("web/storefront/_grid.html", {"shop": shop, "cards": cards})
+        grid = {"count": len(cards), "html": html}
+        cache.set(key, grid)
+    return render(
+        request,
+        "web/storefront/storefront.html",
+        {
+            "shop": shop,
+            "card_count": grid["count"],
+            "grid": mark_safe(grid["html"]),  # rendered by our own template, escaped there
+            "shared_by": _shared_by(request, shop),
+        },
+    )
+
+
+def _cards(shop: Shop) -> list[dict]:
     cards = []
     for selection in queries.storefront_selections(shop):
         # Only the SKUs this shop has priced are for sale here.
@@ -95,20 +127,39 @@ def storefront(request, handle: str):
                 **_stock(sum(price.sku.stock for price in priced)),
             }
         )
-    return render(
-        request,
-        "web/storefront/storefront.html",
-        {"shop": shop, "cards": cards, "shared_by": _shared_by(request, shop)},
-    )
+    return cards
 
 
 def product_page(request, handle: str, product_id: int):
-    shop = queries.shop_by_handle(handle)
-    if shop is None:
+    """Like the storefront: the product's details (SKUs, prices, stock states,
+    images) are kept in the cache per version and language; the page around
+    them (its form's CSRF token, the cart, who shared) is per request. What a
+    buyer is charged never comes from here: an order prices from the database."""
+    shop = queries.shop_with_page_versions(handle, product_id=product_id)
+    if shop is None or shop.product_version is None:  # type: ignore[attr-defined]
         raise Http404
+    key = (
+        f"product:{shop.id}:{product_id}:{shop.storefront_version}:"
+        f"{shop.product_version}:{get_language()}"  # type: ignore[attr-defined]
+    )
+    details = cache.get(key)
+    if details is None:
+        details = _product_details(shop, product_id) or {}  # {}: not for sale, kept too
+        cache.set(key, details)
+    if not details:
+        raise Http404
+    traffic.record(request, "view", shop_id=shop.pk, product_id=product_id)
+    return render(
+        request,
+        "web/storefront/product.html",
+        {"shop": shop, **details, "shared_by": _shared_by(request, shop)},
+    )
+
+
+def _product_details(shop: Shop, product_id: int) -> dict | None:
     product = catalog_queries.market_products().filter(pk=product_id, selections__shop=shop).first()
     if product is None:
-        raise Http404
+        return None
     all_skus = list(product.skus.all())
     prices = queries.retail_prices(shop.id, [sku.id for sku in all_skus])
     skus: list[_SkuRow] = [
@@ -117,23 +168,16 @@ def product_page(request, handle: str, product_id: int):
         if sku.id in prices
     ]
     if not skus:
-        raise Http404
-    traffic.record(request, "view", shop_id=shop.pk, product_id=product.pk)
+        return None
     amounts = [row["price"] for row in skus]
     # Preselect the first SKU that can still be bought.
     available = [row for row in skus if row["stock_state"] != "out_of_stock"]
-    return render(
-        request,
-        "web/storefront/product.html",
-        {
-            "shop": shop,
-            "product": product,
-            "skus": skus,
-            "images": list(product.images.all()),
-            "price_min": min(amounts),
-            "price_max": max(amounts),
-            "selected_sku_id": available[0]["sku"].id if available else None,
-            "shared_by": _shared_by(request, shop),
-            **_stock(sum(row["sku"].stock for row in skus)),
-        },
-    )
+    return {
+        "product": product,
+        "skus": skus,
+        "images": list(product.images.all()),
+        "price_min": min(amounts),
+        "price_max": max(amounts),
+        "selected_sku_id": available[0]["sku"].id if available else None,
+        **_stock(sum(row["sku"].stock for row in skus)),
+    }

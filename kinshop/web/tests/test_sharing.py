@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.test import Client
 
 from kinshop import testing
+from kinshop.core import clock
 from kinshop.sharing import services
+from kinshop.sharing.cookie import share_code_of
 from kinshop.sharing.models import Click, ShareLink
 
 pytestmark = pytest.mark.django_db
@@ -22,8 +26,45 @@ def test_a_product_link_records_the_click_and_redirects(sharer, shop, product):
     assert response["Location"] == f"/shop/nutshop/p/{product.id}/"
     click = Click.objects.get()
     assert (click.link_id, click.channel, click.viewer_id) == (link.id, "qr", None)
-    assert click.visitor_key and click.visitor_key == browser.session["visitor_key"]
-    assert browser.session["share_code"] == link.code
+    assert click.visitor_key and click.visitor_key == browser.cookies["kinshop_device"].value
+    # the code checkout attributes with travels in a signed cookie, not the session
+    assert share_code_of(browser.get("/").wsgi_request) == link.code
+    assert "sessionid" not in browser.cookies
+
+
+def test_a_cached_landing_writes_its_click_and_nothing_else(sharer, shop, product):
+    # given the link was opened once (its target is now in the cache)
+    link = services.create_share_link(sharer=sharer, shop=shop, product=product)
+    Client().get(f"/s/{link.code}")
+    # when a new visitor opens it
+    with testing.assert_query_count(1) as captured:
+        response = Client().get(f"/s/{link.code}")
+    # then the click's INSERT was the only statement
+    assert response.status_code == 302
+    assert captured.captured_queries[0]["sql"].startswith("INSERT")
+    assert Click.objects.count() == 2
+
+
+def test_a_flood_from_one_visitor_counts_once_per_window(sharer, shop, settings):
+    settings.KINSHOP_CLICK_WINDOW_MINUTES = 30
+    link = services.create_share_link(sharer=sharer, shop=shop)
+    browser, other = Client(), Client()
+    # a minute into a window, so that the flood stays inside it
+    now = clock.now()
+    to_window = dt.timedelta(minutes=31) - dt.timedelta(
+        seconds=int(now.timestamp()) % (30 * 60), microseconds=now.microsecond
+    )
+
+    # when one visitor opens the link 50 times in a window, and another once
+    with clock.travel(to_window):
+        for _ in range(50):
+            assert browser.get(f"/s/{link.code}").status_code == 302
+        other.get(f"/s/{link.code}")
+    # then they count as two clicks; the first visitor's next window counts again
+    assert Click.objects.count() == 2
+    with clock.travel(to_window + dt.timedelta(minutes=30)):
+        browser.get(f"/s/{link.code}")
+    assert Click.objects.filter(visitor_key=browser.cookies["kinshop_device"].value).count() == 2
 
 
 def test_a_shop_link_redirects_to_the_shop_and_knows_the_signed_in_viewer(sharer, shop, buyer):
@@ -50,16 +91,14 @@ def test_clicks_before_signing_in_are_claimed_on_the_next_visit(sharer, shop):
     link = services.create_share_link(sharer=sharer, shop=shop)
     browser = Client()
     browser.get(f"/s/{link.code}")
+    other_link = services.create_share_link(sharer=testing.make_user("other"), shop=shop)
+    browser.get(f"/s/{other_link.code}")
     newcomer = testing.make_user("newcomer")
-    session_key = browser.session["visitor_key"]
-    browser.force_login(newcomer)
-    # force_login keeps the session data only if the session is reused.
-    session = browser.session
-    session["visitor_key"] = session_key
-    session.save()
+    browser.force_login(newcomer)  # same device cookie
 
     browser.get(f"/s/{link.code}")
 
+    # both earlier clicks are claimed; the repeat within the window adds none
     assert list(Click.objects.values_list("viewer_id", flat=True)) == [newcomer.id, newcomer.id]
 
 

@@ -6,7 +6,9 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from kinshop import testing
+from kinshop.catalog import services as catalog
 from kinshop.shops import services as shops
+from kinshop.shops.models import SelectionPrice
 
 pytestmark = pytest.mark.django_db
 
@@ -90,3 +92,68 @@ def test_the_storefront_makes_as_many_queries_with_50_products_as_with_5(supplie
     add(45)
 
     assert (_queries("/shop/big/"), _queries("/")) == with_5
+
+
+# the cached product grid and product details ---------------------------------------------
+
+
+def test_a_cached_storefront_and_product_page_cost_one_query(shop, product):
+    # given each page was seen once (rendered and kept)
+    _queries("/shop/nutshop/")
+    _queries(f"/shop/nutshop/p/{product.id}/")
+    # then the next visitors cost one query each: the shop and its versions
+    assert _queries("/shop/nutshop/") == 1
+    assert _queries(f"/shop/nutshop/p/{product.id}/") == 1
+
+
+def test_a_new_price_shows_at_once(shop, product):
+    sku = product.skus.get()
+    assert "¥99.00" in Client().get("/shop/nutshop/").content.decode()
+    assert "¥99.00" in Client().get(f"/shop/nutshop/p/{product.id}/").content.decode()
+
+    shops.add_selection(user=shop.owner, shop=shop, product_id=product.id, prices={sku.id: 10500})
+
+    assert "¥105.00" in Client().get("/shop/nutshop/").content.decode()
+    assert "¥105.00" in Client().get(f"/shop/nutshop/p/{product.id}/").content.decode()
+
+
+def test_a_sku_selling_out_shows_at_once(shop, product, supplier_pair):
+    _, staff = supplier_pair
+    sku = product.skus.get()
+    assert (
+        'data-testid="add-to-cart"'
+        in Client().get(f"/shop/nutshop/p/{product.id}/").content.decode()
+    )
+
+    catalog.adjust_stock(user=staff, sku_id=sku.id, delta=-sku.stock)
+
+    page = Client().get(f"/shop/nutshop/p/{product.id}/").content.decode()
+    assert 'data-testid="add-to-cart"' not in page
+    assert "已售罄" in Client().get("/shop/nutshop/").content.decode()
+
+
+def test_the_language_is_part_of_the_key(shop, product):
+    assert "在售" in Client().get("/shop/nutshop/").content.decode()
+    english = Client(headers={"accept-language": "en"}).get("/shop/nutshop/").content.decode()
+    assert "On sale" in english and "Sold out" not in english
+
+
+def test_a_stale_page_never_sets_the_price_charged(shop, product):
+    # given the product page was cached at ¥99.00
+    sku = product.skus.get()
+    Client().get(f"/shop/nutshop/p/{product.id}/")
+    # when the price changes behind the cache's back (no service bumped the version)
+    SelectionPrice.objects.filter(shop=shop, sku=sku).update(retail_price=11000)
+    assert "¥99.00" in Client().get(f"/shop/nutshop/p/{product.id}/").content.decode()
+    # then an order is still priced from the database
+    buyer = testing.make_user("pricecheck")
+    order = testing.ApiClient(buyer).post(
+        "/orders",
+        {
+            "shop": "nutshop",
+            "lines": [{"sku_id": sku.id, "quantity": 2}],
+            "address": {"name": "王", "phone": "13800138000", "region": "杭州", "detail": "1 号"},
+        },
+    )
+    assert order.status_code == 201, order.json()
+    assert (order.json()["total"], order.json()["lines"][0]["unit_price"]) == (22000, 11000)

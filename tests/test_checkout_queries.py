@@ -1,0 +1,70 @@
+"""The whole checkout through the API (order, payment, sandbox confirmation),
+each with an Idempotency-Key as the apps send it: its exact statements, the
+same for one line as for many. `make bench` counts the same requests outside a
+test, where each request's transaction is BEGIN/COMMIT instead of the
+SAVEPOINT/RELEASE pair counted here: the same 14 + 7 + 17 = 38 statements."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from kinshop import testing
+from kinshop.orders.tests.conftest import ADDRESS
+
+pytestmark = pytest.mark.django_db
+
+# the token; savepoint; the shop, the buyer's last click, the SKUs with this
+# shop's prices (locked); the stock update; the order, the shipping phone, the
+# fulfilments, the lines, two history rows; the idempotency record; release.
+CREATE_ORDER = 14
+# the token; savepoint; the order (locked); the payment (with its pay URL: the
+# sandbox answers without a call out) and its history row; the idempotency
+# record; release.
+PAY_ORDER = 7
+# the token; savepoint; the order (locked, through its payment), its payments
+# (locked); the webhook event; the order paid and its history row; the
+# fulfilments to ship, their update and history rows; the lines; the ledger
+# accounts; the journal entry and its postings; the payment captured and its
+# history row; release.
+SANDBOX_CONFIRM = 17
+
+
+def _checkout(client, shop, skus, *, counts: tuple[int, int, int] | None = None):
+    def post(path, body, count):
+        key = {"Idempotency-Key": uuid.uuid4().hex}
+        if count is None:
+            return client.post(path, body, headers=key)
+        with testing.assert_query_count(count):
+            return client.post(path, body, headers=key)
+
+    order_count, pay_count, confirm_count = counts or (None, None, None)
+    lines = [{"sku_id": sku.id, "quantity": 1} for sku in skus]
+    order = post("/orders", {"shop": shop.handle, "lines": lines, "address": ADDRESS}, order_count)
+    assert order.status_code == 201, order.json()
+    payment = post(f"/orders/{order.json()['id']}/payments", {"provider": "sandbox"}, pay_count)
+    assert payment.status_code == 201, payment.json()
+    assert payment.json()["pay_url"]
+    confirmed = post(f"/payments/{payment.json()['id']}/sandbox-confirm", {}, confirm_count)
+    assert confirmed.status_code == 200, confirmed.json()
+    assert confirmed.json()["status"] == "captured"
+    return order.json()
+
+
+@pytest.mark.parametrize("line_count", [1, 5])
+def test_a_whole_checkout_runs_the_same_statements_for_one_line_or_five(
+    api, supplier_pair, line_count
+):
+    # given a shop of five products whose ledger accounts exist (a first sale)
+    _, staff = supplier_pair
+    products = [testing.make_product(staff=staff) for _ in range(5)]
+    shop = testing.make_shop(products=products)
+    skus = [product.skus.get() for product in products]
+    client = api(testing.make_user("buyer"))
+    _checkout(client, shop, skus)
+    # when the buyer checks out one line, or five: then exactly these statements ran
+    order = _checkout(
+        client, shop, skus[:line_count], counts=(CREATE_ORDER, PAY_ORDER, SANDBOX_CONFIRM)
+    )
+    assert len(order["lines"]) == line_count
