@@ -189,6 +189,9 @@ KINSHOP_ATTRIBUTION_DAYS = env_int(
 KINSHOP_AUTO_CONFIRM_DAYS = env_int("KINSHOP_AUTO_CONFIRM_DAYS", 10)
 KINSHOP_AFTER_SALES_DAYS = env_int("KINSHOP_AFTER_SALES_DAYS", 7)
 KINSHOP_PAYMENT_TIMEOUT_MINUTES = env_int("KINSHOP_PAYMENT_TIMEOUT_MINUTES", 30)
+# A buyer (with their linked identities) holds at most this many unpaid units of one
+# SKU across their orders: stock cannot be locked up by orders never paid.
+KINSHOP_MAX_UNPAID_UNITS = env_int("KINSHOP_MAX_UNPAID_UNITS", 10)
 KINSHOP_MIN_WITHDRAWAL = env_int("KINSHOP_MIN_WITHDRAWAL", 1000)
 KINSHOP_PAYMENT_SANDBOX = env_bool("KINSHOP_PAYMENT_SANDBOX", False)
 # The sandbox provider signs its webhooks like a real provider would.

@@ -54,6 +54,7 @@ def register(request, payload: RegisterIn):
             password=payload.password,
             email=payload.email or "",
             phone=payload.phone or "",
+            device_id=getattr(request, "device_id", ""),
         )
     return Status(201, user)
 
@@ -66,7 +67,11 @@ def register(request, payload: RegisterIn):
 )
 def create_token(request, payload: TokenIn):
     with transaction.atomic():
-        _, token = services.create_token(username=payload.username, password=payload.password)
+        _, token = services.create_token(
+            username=payload.username,
+            password=payload.password,
+            device_id=getattr(request, "device_id", ""),
+        )
     return Status(201, {"token": token})
 
 

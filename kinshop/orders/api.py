@@ -213,6 +213,7 @@ def create_order(request, payload: OrderIn):
             address=services.Address(**payload.address.dict()),
             # A browser that arrived through /s/<code> carries the code in its session.
             share_code=payload.share_code or request.session.get("share_code", ""),
+            device_id=getattr(request, "device_id", ""),
         )
         order = queries.with_details(Order.objects.filter(pk=order.pk)).get()
         return order_out(order)

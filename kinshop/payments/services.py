@@ -19,6 +19,7 @@ import secrets
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
+from kinshop.accounts import rules as accounts_rules
 from kinshop.core import clock
 from kinshop.core import tasks as outbox
 from kinshop.core.errors import Conflict, InvalidInput, NotFound
@@ -142,6 +143,7 @@ def _apply(provider: str, notification: base.Notification) -> None:
             reference=notification.payment_reference,
             amount=notification.amount,
             transaction_id=notification.transaction_id,
+            payer_id=notification.payer_id,
         )
     elif notification.kind == base.REFUND_SUCCEEDED:
         _refund_succeeded(provider, notification)
@@ -153,9 +155,12 @@ def _apply(provider: str, notification: base.Notification) -> None:
             _mark_refund_failed(provider_refund.pk, error="the provider reported the refund failed")
 
 
-def capture(*, provider: str, reference: str, amount: int, transaction_id: str = "") -> Payment:
+def capture(
+    *, provider: str, reference: str, amount: int, transaction_id: str = "", payer_id: str = ""
+) -> Payment:
     """The provider has the buyer's money. Capture once: the order becomes paid
-    and the ledger splits it. Money that arrives for an order that can no longer
+    (a sharer linked to the payer's account earns nothing on it) and the ledger
+    splits it. Money that arrives for an order that can no longer
     take it (cancelled at its deadline, or paid already) goes straight back."""
     payment = Payment.objects.filter(reference=reference, provider=provider).first()
     if payment is None:
@@ -166,7 +171,8 @@ def capture(*, provider: str, reference: str, amount: int, transaction_id: str =
         return payment  # already applied
     now = clock.now()
     payment.provider_transaction_id = transaction_id or payment.provider_transaction_id
-    if amount != payment.amount or not orders.mark_paid(order=order, at=now):
+    payer = accounts_rules.payer_identifier(provider, payer_id)
+    if amount != payment.amount or not orders.mark_paid(order=order, at=now, payer=payer):
         log.warning(
             "payment %s arrived for order %s (%s): refunding it", reference, order.pk, order.status
         )
@@ -409,16 +415,19 @@ def _crash_point(name: str) -> None:
 # ---- sandbox and offline -------------------------------------------------------
 
 
-def sandbox_confirm(*, user, payment_id: int) -> Payment:
-    """The sandbox 'bank' says the payer paid: a signed notification goes
-    through the same webhook path as a real provider's."""
+def sandbox_confirm(*, user, payment_id: int, payer_id: str = "") -> Payment:
+    """The sandbox 'bank' says the payer paid (from the bank account `payer_id`,
+    if given): a signed notification goes through the same webhook path as a
+    real provider's."""
     if not get_provider("sandbox", must_be_enabled=False).is_enabled():
         raise NotFound("The payment sandbox is off.", code="sandbox_disabled")
     payment = visible_payment(user, payment_id)
     if payment.provider != "sandbox":
         raise Conflict("This is not a sandbox payment.", code="not_sandbox_payment")
     order_queries.order_for(user, payment.order_id, as_="buyer_or_operator")
-    body = sandbox.payment_notification(reference=payment.reference, amount=payment.amount)
+    body = sandbox.payment_notification(
+        reference=payment.reference, amount=payment.amount, payer_id=payer_id
+    )
     handle_webhook(
         provider="sandbox", body=body, headers={sandbox.SIGNATURE_HEADER: sandbox.sign(body)}
     )

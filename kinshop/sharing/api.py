@@ -71,7 +71,10 @@ def create_share_link(request, payload: ShareLinkIn):
         raise NotFound("No shop has this handle.", code="shop_not_found")
     with transaction.atomic():
         link = services.create_share_link(
-            sharer=request.auth, shop=shop, product=payload.product_id
+            sharer=request.auth,
+            shop=shop,
+            product=payload.product_id,
+            device_id=getattr(request, "device_id", ""),
         )
     return Status(201, link_out(link))
 

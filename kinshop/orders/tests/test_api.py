@@ -138,9 +138,10 @@ def test_create_order_query_count_does_not_grow_with_lines(api, supplier_pair, b
     client = api(buyer)
 
     def order(lines):
-        # 18: the order, its lines, its one fulfilment and their two history rows,
-        # the buyer's shipping phone, and the reads around them; not one more per line.
-        with testing.assert_query_count(18):
+        # 19: the order, its lines, its one fulfilment and their two history rows,
+        # the buyer's identifiers (phone and device), the unpaid units of these SKUs,
+        # and the reads around them; not one more per line.
+        with testing.assert_query_count(19):
             response = client.post(
                 "/orders", {"shop": shop.handle, "lines": lines, "address": ADDRESS}
             )

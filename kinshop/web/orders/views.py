@@ -181,6 +181,7 @@ def checkout(request):
             ],
             address=services.Address(**data),
             share_code=request.session.get("share_code", ""),
+            device_id=getattr(request, "device_id", ""),
         ),
     )
     if order is not None:

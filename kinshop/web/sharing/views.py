@@ -93,7 +93,12 @@ def share_sheet(request):
     if request.user.is_authenticated:
         try:
             with transaction.atomic():
-                link = services.create_share_link(sharer=request.user, shop=shop, product=product)
+                link = services.create_share_link(
+                    sharer=request.user,
+                    shop=shop,
+                    product=product,
+                    device_id=getattr(request, "device_id", ""),
+                )
         except DomainError as error:
             messages.error(request, error_text(error))
             return redirect(back)
