@@ -52,6 +52,7 @@ class WithdrawalOut(Schema):
     id: int
     status: str
     amount: int
+    debt_repaid: int
     currency: str
     wallet: str
     user_id: int
@@ -109,6 +110,7 @@ def withdrawal_out(withdrawal: Withdrawal) -> dict:
         "id": withdrawal.id,
         "status": withdrawal.status,
         "amount": withdrawal.amount,
+        "debt_repaid": withdrawal.debt_repaid,
         "currency": withdrawal.currency,
         "wallet": withdrawal.wallet,
         "user_id": withdrawal.user_id,

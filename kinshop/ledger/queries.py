@@ -81,6 +81,19 @@ def owner_for(user, wallet: str) -> Owner:
     return supplier_owner(supplier.pk)
 
 
+def personal_owners(user) -> list[Owner]:
+    """The wallets that are the person's own: their commission as a sharer, and
+    their shop's margin if they keep one (a supplier's payable is the
+    business's, not its staff's)."""
+    from kinshop.shops.models import Shop
+
+    owners = [sharer_owner(user.pk)]
+    shop_id = Shop.objects.filter(owner=user).values_list("pk", flat=True).first()
+    if shop_id is not None:
+        owners.append(shop_owner(shop_id))
+    return owners
+
+
 def balances(owner: Owner, currency: str) -> dict[str, int]:
     """The owner's balance per account kind in the usual sense (what the platform
     owes the party is positive): the negated sum of postings. One query."""
@@ -125,6 +138,19 @@ def withdrawals_for(user) -> QuerySet[Withdrawal]:
     """An operator sees every withdrawal; anyone else their own."""
     withdrawals = Withdrawal.objects.order_by("-id")
     return withdrawals if user.is_staff else withdrawals.filter(user=user)
+
+
+def account_balances(account_ids) -> dict[int, int]:
+    """The sum of each account's postings (debit positive), in one query."""
+    found = dict.fromkeys(account_ids, 0)
+    for row in (
+        Posting.objects.filter(account_id__in=list(found))
+        .values("account_id")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    ):
+        found[row["account_id"]] = row["total"]
+    return found
 
 
 def account_balance(account_id: int) -> int:
