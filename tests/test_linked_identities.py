@@ -313,3 +313,39 @@ def test_the_checkout_page_explains_the_cap(shop, scarce_sku):
     assert "同一商品最多只能有 10 件待付款" in response.content.decode()
     assert SKU.objects.get(pk=scarce_sku.pk).stock == 24
 
+
+# ---- 7. the compliance report's self-purchases ---------------------------------------------
+
+
+def test_self_purchases_count_own_links_linked_accounts_and_keepers(api, shop, product, operator):
+    sku = product.skus.get()
+    # a sharer buying through their own link
+    sharer = register("sharer-a", SHARER_PHONE)
+    code = share(api, sharer, shop)
+    own = order(api, sharer, shop, sku, phone=SHARER_PHONE, code=code).json()
+    pay(api, sharer, own["id"])
+    # their second account buying through it
+    twin = register("sharer-twin")
+    linked = order(api, twin, shop, sku, phone="0086 13900000001", code=code).json()
+    pay(api, twin, linked["id"])
+    # the keeper buying in their own shop
+    keepers = order(api, shop.owner, shop, sku, phone="13500000009").json()
+    pay(api, shop.owner, keepers["id"])
+    # and a real customer brought by the sharer, and one left unpaid
+    customer = register("customer", "13600000006")
+    bought = order(api, customer, shop, sku, phone="13600000006", code=code).json()
+    pay(api, customer, bought["id"])
+    order(api, twin, shop, sku, phone="13900000001", code=code)
+
+    report = api(operator).get("/compliance/report").json()
+
+    assert report["orders"] == 4
+    assert (
+        report["own_link_orders"],
+        report["linked_identity_orders"],
+        report["shopkeeper_own_orders"],
+        report["self_purchase_orders"],
+    ) == (1, 1, 1, 3)
+    assert report["self_purchase_share"] == 0.75
+    assert report["self_commissioned_lines"] == 0
+    assert report["commissioned_lines"] == 1

@@ -78,6 +78,9 @@ class ComplianceOut(Schema):
     orders: int
     self_purchase_orders: int
     self_purchase_share: float
+    own_link_orders: int
+    linked_identity_orders: int
+    shopkeeper_own_orders: int
     commissioned_lines: int
     self_commissioned_lines: int
     sharers_earning: int
