@@ -145,6 +145,17 @@ def test_an_order_from_the_sharers_device_pays_the_sharer_nothing(api, shop, pro
     assert wallet(api, sharer)["pending"] == 0
 
 
+def test_a_device_id_minted_for_one_request_is_no_evidence(api, shop, product):
+    # given two accounts calling the API without a device header or cookie
+    sharer = register("sharer-a")
+    code = share(api, sharer, shop)
+    buyer = register("buyer-b")
+    placed = order(api, buyer, shop, product.skus.get(), phone="13700000012", code=code)
+    # then no device was kept for either, and the sharer earns
+    assert not testing.User.objects.filter(identifiers__kind="device").exists()
+    assert placed.json()["lines"][0]["commission_beneficiary_id"] == sharer.id
+
+
 def test_a_stranger_on_another_device_still_earns_the_sharer_commission(api, shop, product):
     sharer = register("sharer-a", SHARER_PHONE)
     code = share(api, sharer, shop, headers={"X-Device-Id": DEVICE})
@@ -169,6 +180,7 @@ def test_the_browser_the_sharer_signed_in_on_links_the_next_account(shop, produc
     # given a sharer who signed in on this browser (which keeps its device cookie)
     browser = Client()
     sharer = testing.make_user("sharer-a")
+    browser.get("/accounts/sign-in/")  # the first visit sets the device cookie
     response = browser.post(
         "/accounts/sign-in/", {"username": "sharer-a", "password": testing.PASSWORD}
     )

@@ -8,6 +8,7 @@ from django.db import transaction
 from ninja import Field, Query, Router, Schema, Status
 
 from kinshop.core.api import Page, PageParams, error_responses, paginate
+from kinshop.core.device import device_of
 from kinshop.core.errors import NotFound
 from kinshop.idempotency.api import idempotent
 from kinshop.orders import queries, services
@@ -213,7 +214,7 @@ def create_order(request, payload: OrderIn):
             address=services.Address(**payload.address.dict()),
             # A browser that arrived through /s/<code> carries the code in its session.
             share_code=payload.share_code or request.session.get("share_code", ""),
-            device_id=getattr(request, "device_id", ""),
+            device_id=device_of(request),
         )
         order = queries.with_details(Order.objects.filter(pk=order.pk)).get()
         return order_out(order)

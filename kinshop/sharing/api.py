@@ -8,6 +8,7 @@ from django.http import HttpResponse
 from ninja import Field, Router, Schema, Status
 
 from kinshop.core.api import error_responses
+from kinshop.core.device import device_of
 from kinshop.core.errors import NotFound
 from kinshop.sharing import poster, services
 from kinshop.sharing.models import ShareLink
@@ -74,7 +75,7 @@ def create_share_link(request, payload: ShareLinkIn):
             sharer=request.auth,
             shop=shop,
             product=payload.product_id,
-            device_id=getattr(request, "device_id", ""),
+            device_id=device_of(request),
         )
     return Status(201, link_out(link))
 

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods
 
 from kinshop.accounts import services
 from kinshop.core import clock
+from kinshop.core.device import device_of
 from kinshop.sharing import services as sharing
 from kinshop.web.accounts.forms import SignUpForm
 from kinshop.web.forms import submit
@@ -37,7 +38,7 @@ class SignInView(LoginView):
             # The device signed in on is one of the person's identifiers.
             services.note_identifiers(
                 user=form.get_user(),
-                devices=[getattr(self.request, "device_id", "")],
+                devices=[device_of(self.request)],
                 at=clock.now(),
             )
         if share_code:
@@ -62,7 +63,7 @@ def _register(request, data):
         username=data["username"],
         password=data["password"],
         phone=data["phone"],
-        device_id=getattr(request, "device_id", ""),
+        device_id=device_of(request),
     )
     _claim_clicks(request, user)
     return user

@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from kinshop.catalog import queries as catalog_queries
+from kinshop.core.device import device_of
 from kinshop.core.errors import DomainError, NotFound
 from kinshop.core.money import apply_rate
 from kinshop.sharing import rules, services
@@ -97,7 +98,7 @@ def share_sheet(request):
                     sharer=request.user,
                     shop=shop,
                     product=product,
-                    device_id=getattr(request, "device_id", ""),
+                    device_id=device_of(request),
                 )
         except DomainError as error:
             messages.error(request, error_text(error))
