@@ -361,3 +361,31 @@ def test_self_purchases_count_own_links_linked_accounts_and_keepers(api, shop, p
     assert report["self_purchase_share"] == 0.75
     assert report["self_commissioned_lines"] == 0
     assert report["commissioned_lines"] == 1
+
+
+def test_the_sandbox_bank_page_reports_the_payer_account(shop, product):
+    # given a sharer who paid once from sandbox account 6222-0001, on the pages
+    sku = product.skus.get()
+    sharer = testing.make_user("sharer-a")
+    code = testing.ApiClient(sharer).post("/share-links", {"shop": shop.handle}).json()["code"]
+    second = testing.make_user("second-account")
+
+    def buy_and_pay(user, share_code, payer_id):
+        browser = Client()
+        browser.force_login(user)
+        if share_code:
+            browser.get(f"/s/{share_code}")
+        browser.post("/cart/add/", {"shop": shop.handle, "sku": sku.id, "quantity": 1})
+        response = browser.post(f"/checkout/?shop={shop.handle}", address(f"1370000{user.pk:04d}"))
+        order_id = int(response["Location"].split("/")[2])
+        pay_url = browser.post(f"/orders/{order_id}/pay/", {"provider": "sandbox"})["Location"]
+        assert browser.post(pay_url, {"payer_id": "bad id!"}).status_code == 422
+        assert browser.post(pay_url, {"payer_id": payer_id}).status_code == 302
+        return OrderLine.objects.get(order_id=order_id)
+
+    buy_and_pay(sharer, "", "6222-0001")
+    # when a second account buys through the link and pays from the same account
+    line = buy_and_pay(second, code, "6222-0001")
+    # then the sharer earns nothing
+    assert (line.commission_beneficiary_id, line.commission_refusal) == (None, "linked_identity")
+    assert "same payer" in line.attribution_note
