@@ -389,3 +389,23 @@ def test_the_sandbox_bank_page_reports_the_payer_account(shop, product):
     # then the sharer earns nothing
     assert (line.commission_beneficiary_id, line.commission_refusal) == (None, "linked_identity")
     assert "same payer" in line.attribution_note
+
+
+@pytest.mark.parametrize(
+    "typed", ["0086 (139) 0000 - 0001", "００８６　１３９　００００　０００１", "+86-139-0000-0001"]
+)
+def test_a_recipient_phone_is_stored_in_its_canonical_form(api, shop, product, typed):
+    buyer = register("buyer")
+
+    placed = order(api, buyer, shop, product.skus.get(), phone=typed)
+
+    assert placed.status_code == 201, placed.json()
+    assert Order.objects.get(pk=placed.json()["id"]).recipient_phone == SHARER_PHONE
+
+
+def test_a_phone_that_does_not_normalise_to_a_number_is_refused(api, shop, product):
+    buyer = register("buyer")
+
+    refused = order(api, buyer, shop, product.skus.get(), phone="139 0000 000x")
+
+    assert (refused.status_code, refused.json()["code"]) == (422, "invalid_phone")

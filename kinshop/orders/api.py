@@ -30,7 +30,7 @@ class LineIn(Schema):
 
 class AddressIn(Schema):
     name: str = Field(..., min_length=1, max_length=60)
-    phone: str = Field(..., min_length=6, max_length=20)
+    phone: str = Field(..., min_length=6, max_length=30)  # stored normalised, at most 20
     region: str = Field(..., min_length=1, max_length=120)
     detail: str = Field(..., min_length=1, max_length=255)
 

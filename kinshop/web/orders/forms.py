@@ -14,7 +14,7 @@ class AddressForm(forms.Form):
     name = forms.CharField(label=_("Recipient"), max_length=60)
     phone = forms.CharField(
         label=_("Phone"),
-        max_length=20,
+        max_length=30,  # as typed; stored in its canonical form, at most 20
         widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
     )
     region = forms.CharField(
