@@ -5,11 +5,14 @@ nothing on the keeper's shop, and nobody locks stock up with unpaid orders."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.test import Client
 
 from kinshop import testing
 from kinshop.catalog.models import SKU
+from kinshop.core import clock
 from kinshop.orders.models import Order, OrderLine
 
 pytestmark = pytest.mark.django_db
@@ -409,3 +412,16 @@ def test_a_phone_that_does_not_normalise_to_a_number_is_refused(api, shop, produ
     refused = order(api, buyer, shop, product.skus.get(), phone="139 0000 000x")
 
     assert (refused.status_code, refused.json()["code"]) == (422, "invalid_phone")
+
+
+def test_an_order_past_its_payment_deadline_no_longer_counts(api, shop, scarce_sku):
+    buyer = register("buyer")
+    assert order(api, buyer, shop, scarce_sku, phone="13700000007", quantity=10).status_code == (
+        201
+    )
+    assert order(api, buyer, shop, scarce_sku, phone="13700000007").status_code == 409
+
+    with clock.travel(dt.timedelta(minutes=31)):  # past the deadline, before the job ran
+        placed = order(api, buyer, shop, scarce_sku, phone="13700000007", quantity=10)
+
+    assert placed.status_code == 201, placed.json()

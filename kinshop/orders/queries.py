@@ -156,15 +156,20 @@ def refunds_visible_to(user) -> QuerySet[Refund]:
     return Refund.objects.filter(Q(order__buyer=user) | Q(order__shop__owner=user) | Q(supplies_it))
 
 
-def unpaid_units(*, buyer, sku_ids: list[int]) -> dict[int, int]:
+def unpaid_units(*, buyer, sku_ids: list[int], at) -> dict[int, int]:
     """SKU id → units on the unpaid orders of `buyer` and of every account
-    linked to them (one identifier in common: phone, device or payer account),
-    in one query whatever their history. Consumer orders: a wholesale order
-    (`Order.is_wholesale`, once it exists) is excluded here."""
+    linked to them (one identifier in common: phone, device or payer account)
+    that can still be paid at `at`, in one query whatever their history.
+    Consumer orders: a wholesale order (`Order.is_wholesale`, once it exists)
+    is excluded here."""
     theirs = Identifier.objects.filter(user=buyer, kind=OuterRef("kind"), value=OuterRef("value"))
     linked = Identifier.objects.filter(Exists(theirs)).values("user_id")
     rows = (
-        OrderLine.objects.filter(sku_id__in=sku_ids, order__status=Order.Status.PENDING_PAYMENT)
+        OrderLine.objects.filter(
+            sku_id__in=sku_ids,
+            order__status=Order.Status.PENDING_PAYMENT,
+            order__payment_deadline__gt=at,
+        )
         .filter(Q(order__buyer=buyer) | Q(order__buyer_id__in=linked))
         .values("sku_id")
         .annotate(units=Sum("quantity"))

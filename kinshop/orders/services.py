@@ -110,7 +110,8 @@ def place_order(
     # so two orders of one SKU (by one person's accounts or anyone's) queue
     # here, and the second counts the first.
     _refuse_over_unpaid_cap(
-        requested=quantities, unpaid=queries.unpaid_units(buyer=buyer, sku_ids=list(quantities))
+        requested=quantities,
+        unpaid=queries.unpaid_units(buyer=buyer, sku_ids=list(quantities), at=now),
     )
 
     total = sum(prices[sku_id] * quantity for sku_id, quantity in quantities.items())
