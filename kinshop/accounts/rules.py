@@ -66,7 +66,9 @@ def normalise_phone(phone: str) -> str:
     as it was, for `is_valid_phone` to refuse."""
     text = unicodedata.normalize("NFKC", phone or "")
     text = "".join(str(unicodedata.decimal(char)) if char.isdecimal() else char for char in text)
-    text = _PHONE_SEPARATORS.sub("", text)
+    # Again after the separators go: a letter and a combining mark they kept
+    # apart would compose now, and normalising twice must change nothing.
+    text = unicodedata.normalize("NFKC", _PHONE_SEPARATORS.sub("", text))
     if text.startswith("+"):
         international = text[1:]
     elif text.startswith("00"):
