@@ -13,6 +13,7 @@ from kinshop.orders.api import router as orders
 from kinshop.payments.api import router as payments
 from kinshop.sharing.api import router as sharing
 from kinshop.shops.api import router as shops
+from kinshop.wholesale.api import router as wholesale
 
 api = NinjaAPI(
     title="Kinshop API",
@@ -24,5 +25,5 @@ api = NinjaAPI(
 )
 install_error_handlers(api)
 
-for router in (accounts, catalog, shops, sharing, orders, payments, ledger):
+for router in (accounts, catalog, shops, sharing, orders, wholesale, payments, ledger):
     api.add_router("", router)

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "kinshop.shops",
     "kinshop.sharing",
     "kinshop.orders",
+    "kinshop.wholesale",
     "kinshop.payments",
     "kinshop.ledger",
     "kinshop.idempotency",
@@ -193,6 +194,9 @@ KINSHOP_PAYMENT_TIMEOUT_MINUTES = env_int("KINSHOP_PAYMENT_TIMEOUT_MINUTES", 30)
 # SKU across their orders: stock cannot be locked up by orders never paid.
 KINSHOP_MAX_UNPAID_UNITS = env_int("KINSHOP_MAX_UNPAID_UNITS", 10)
 KINSHOP_MIN_WITHDRAWAL = env_int("KINSHOP_MIN_WITHDRAWAL", 1000)
+# The fewest unsold units of one SKU a shop may hold from wholesale, whatever it
+# sold offline (the cap is max(floor, 2 × offline sales of the last 30 days)).
+KINSHOP_HOLDING_FLOOR = env_int("KINSHOP_HOLDING_FLOOR", 50)
 KINSHOP_PAYMENT_SANDBOX = env_bool("KINSHOP_PAYMENT_SANDBOX", False)
 # The sandbox provider signs its webhooks like a real provider would.
 KINSHOP_SANDBOX_WEBHOOK_SECRET = os.environ.get(

@@ -137,3 +137,39 @@ def test_each_lifecycle_shows_its_history_read_only(client, superuser, shop, pro
         assert 'id="history-group"' in html, path
         assert reason in html, path
         assert 'name="history-0-reason"' not in html, path  # read only
+
+
+def test_admin_shows_retail_reach_by_shop_and_supplier_and_the_units_held_longest(
+    client, superuser, shop, product, supplier_pair
+):
+    from kinshop.wholesale import services as wholesale
+    from kinshop.wholesale.tests.helpers import pay, ship
+
+    _, staff = supplier_pair
+    sku = product.skus.get()
+    with transaction.atomic():
+        wholesale.set_tiers(user=staff, sku_id=sku.id, tiers=[wholesale.Tier(10, 5500)])
+        order = wholesale.place_order(
+            user=shop.owner, shop=shop, lines=[wholesale.LineRequest(sku.id, 20)]
+        )
+    with transaction.atomic():
+        pay(order)
+    with transaction.atomic():
+        ship(order, staff)
+        wholesale.record_offline_sale(
+            user=shop.owner, shop=shop, sku_id=sku.id, quantity=5, unit_price=9900
+        )
+    client.force_login(superuser)
+
+    html = client.get("/admin/").content.decode()
+
+    assert 'data-testid="retail-reach-shops"' in html
+    assert 'data-testid="retail-reach-suppliers"' in html
+    assert 'data-testid="longest-held"' in html
+    assert "25.0%" in html  # 5 of 20 units reached a consumer
+    assert "<td>15</td>" in html  # held
+    holdings = client.get("/admin/wholesale/holding/")
+    assert holdings.status_code == 200
+    assert '<td class="field-held">15</td>' in holdings.content.decode()
+    for page in ("wholesaletier", "offlinesale", "wholesalereturn"):
+        assert client.get(f"/admin/wholesale/{page}/").status_code == 200

@@ -27,7 +27,10 @@ create_share_link / record_click on the supplier's product, the keeper's shop
 and buyer2's link; get_order, ship_order, request_refund on a paid order;
 confirm_receipt on a shipped one; pay_order, cancel_order and
 sandbox_confirm_payment on an order awaiting payment and its sandbox payment;
-approve_refund on the paid order's open refund; approve_withdrawal on buyer2's.
+approve_refund on the paid order's open refund; approve_withdrawal on buyer2's;
+set_wholesale_tiers on the supplier's SKU; create_wholesale_order,
+record_offline_sale and get_holdings on the keeper's shop, which holds units of
+that SKU bought wholesale.
 """
 
 from __future__ import annotations
@@ -85,6 +88,10 @@ request_withdrawal       401    403    allow  403    403     403    403    403
 approve_withdrawal       401    403    403    403    403     403    403    allow
 ledger_health            401    403    403    403    403     403    403    allow
 compliance_report        401    403    403    403    403     403    403    allow
+set_wholesale_tiers      401    403    403    403    403     allow  403    403
+create_wholesale_order   401    403    403    allow  403     403    403    403
+record_offline_sale      401    403    403    allow  403     403    403    403
+get_holdings             401    403    403    allow  403     403    403    allow
 """
 
 
@@ -133,6 +140,10 @@ CONTRACT_OPERATIONS = [
     "approve_withdrawal",
     "ledger_health",
     "compliance_report",
+    "set_wholesale_tiers",
+    "create_wholesale_order",
+    "record_offline_sale",
+    "get_holdings",
 ]
 
 
@@ -237,6 +248,22 @@ def _request(operation: str, world: World) -> tuple[str, str, dict | None]:
         "approve_withdrawal": lambda: ("post", f"/withdrawals/{w.withdrawal.id}/approve", {}),
         "ledger_health": lambda: ("get", "/ledger/health", None),
         "compliance_report": lambda: ("get", "/compliance/report", None),
+        "set_wholesale_tiers": lambda: (
+            "put",
+            f"/skus/{w.sku.id}/wholesale-tiers",
+            [{"min_quantity": 1, "unit_price": 5800}, {"min_quantity": 20, "unit_price": 5200}],
+        ),
+        "create_wholesale_order": lambda: (
+            "post",
+            f"/shops/{w.shop.handle}/wholesale-orders",
+            {"lines": [{"sku_id": w.sku.id, "quantity": 2}]},
+        ),
+        "record_offline_sale": lambda: (
+            "post",
+            f"/shops/{w.shop.handle}/offline-sales",
+            {"sku_id": w.sku.id, "quantity": 1, "unit_price": 9900},
+        ),
+        "get_holdings": lambda: ("get", f"/shops/{w.shop.handle}/holdings", None),
     }
     return requests[operation]()
 
@@ -312,7 +339,7 @@ def test_permission(operation, role, expected, fast_passwords):
     assert _operation_of(method, f"/api/v1{path}") == [operation], "the call hits another operation"
 
     # when
-    response = client.get(path) if method == "get" else client.post(path, body)
+    response = client.get(path) if method == "get" else getattr(client, method)(path, body)
 
     # then
     summary = f"{method.upper()} /api/v1{path} as {role} → {response.status_code} {response.content[:300]!r}"

@@ -66,6 +66,16 @@ def split_line(paid: int, supply: int, commission_bp: int, fee_bp: int) -> Split
     return Split(supplier=supply, fee=fee, commission=commission, margin=margin)
 
 
+def split_wholesale_line(paid: int, fee_bp: int) -> Split:
+    """A wholesale line (the shop buying stock): the platform fee at the usual
+    rate, rounded down, and the rest to the supplier. No commission and no
+    margin: buying stock never earns anyone anything."""
+    if paid < 0:
+        raise InvalidInput("Amounts must not be negative.", code="negative_amount")
+    fee = apply_rate(paid, fee_bp)
+    return Split(supplier=paid - fee, fee=fee, commission=0, margin=0)
+
+
 @dataclass(frozen=True)
 class SkuPricing:
     supply_price: int

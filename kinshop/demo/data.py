@@ -769,3 +769,41 @@ class Withdrawals:
 WITHDRAWALS: tuple[Withdrawals, ...] = (
     Withdrawals("xiaomei", "陈小美", "330106199203154520", paid_out=(2000,), requested=(1500,)),
 )
+
+
+# ---- wholesale: two keepers who also sell offline ----
+
+
+@dataclass(frozen=True)
+class WholesaleBuy:
+    """A keeper buys stock for offline resale `days_ago`; it is paid at once and
+    shipped a day later. `offline_sales` are (days ago, units, price per unit)."""
+
+    shop: str
+    sku_code: str
+    quantity: int
+    days_ago: float
+    offline_sales: tuple[tuple[float, int, int], ...] = ()
+
+
+# Tiers per SKU: (from quantity, price per unit in fen), falling, under the supply price.
+WHOLESALE_TIERS: dict[str, tuple[tuple[int, int], ...]] = {
+    "LA-HN-S500": ((10, 5600), (30, 5300), (100, 5000)),
+    "LA-HN-S250": ((10, 3100), (50, 2900)),
+    "LA-CK-12": ((20, 1500), (60, 1400)),
+    "XL-CB-15": ((20, 1900), (50, 1800)),
+    "XL-MQ-50": ((5, 9500), (20, 9200)),
+}
+
+WHOLESALE_BUYS: tuple[WholesaleBuy, ...] = (
+    # A-Cha brews tea-bag samplers at her tea table and sells the packs there.
+    WholesaleBuy(
+        "acha-tea",
+        "XL-CB-15",
+        40,
+        24,
+        offline_sales=((18, 12, 3900), (9, 9, 3900), (2, 7, 3600)),
+    ),
+    # Teacher Wang's stall at the Sunday market in Lin'an.
+    WholesaleBuy("teacher-wang", "LA-HN-S500", 30, 5, offline_sales=((2, 6, 8800),)),
+)

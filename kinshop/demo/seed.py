@@ -26,6 +26,7 @@ from kinshop.sharing import services as sharing
 from kinshop.sharing.models import ShareLink
 from kinshop.shops import services as shops
 from kinshop.shops.models import Shop
+from kinshop.wholesale import services as wholesale
 
 # The story is told with the default windows, whatever the environment says, so
 # that the same orders are settled, pending or shipped on every demo.
@@ -140,6 +141,7 @@ def _story(operator: User) -> None:
                 )
     for story in data.ORDERS:
         _order(story, operator=operator, people=people, shops=shops_by_handle, links=links)
+    _wholesale(shops_by_handle)
     jobs.run_due()
     for plan in data.WITHDRAWALS:
         user = people[plan.username]
@@ -151,6 +153,39 @@ def _story(operator: User) -> None:
             )
         for amount in plan.requested:
             ledger.request_withdrawal(user=user, amount=amount)
+
+
+def _wholesale(shops_by_handle: dict[str, Shop]) -> None:
+    """Suppliers set tiers; two keepers buy stock, pay, receive it and sell
+    part of it offline. Their retail reach shows on the consoles and the admin."""
+    skus = {sku.code: sku for sku in SKU.objects.filter(code__in=data.WHOLESALE_TIERS)}
+    for code, tiers in data.WHOLESALE_TIERS.items():
+        sku = skus[code]
+        wholesale.set_tiers(
+            user=sku.supplier.memberships.order_by("id")[0].user,
+            sku_id=sku.id,
+            tiers=[wholesale.Tier(quantity, price) for quantity, price in tiers],
+        )
+    for buy in data.WHOLESALE_BUYS:
+        shop, sku = shops_by_handle[buy.shop], skus[buy.sku_code]
+        with _at(buy.days_ago):
+            order = wholesale.place_order(
+                user=shop.owner, shop=shop, lines=[wholesale.LineRequest(sku.id, buy.quantity)]
+            )
+            payment = payments.start_payment(user=shop.owner, order_id=order.id, provider="sandbox")
+            payments.sandbox_confirm(user=shop.owner, payment_id=payment.id)
+        with _at(buy.days_ago - 1):
+            orders.ship(
+                user=_staff_of(order),
+                order_id=order.id,
+                carrier="顺丰速运 SF Express",
+                tracking_no=f"SF{order.id:06d}W",
+            )
+        for days_ago, quantity, price in buy.offline_sales:
+            with _at(days_ago):
+                wholesale.record_offline_sale(
+                    user=shop.owner, shop=shop, sku_id=sku.id, quantity=quantity, unit_price=price
+                )
 
 
 def product_by_title(title: str):

@@ -11,6 +11,7 @@ from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
 
 from kinshop.core.errors import Forbidden, InvalidInput
 from kinshop.ledger.models import Account, JournalEntry, LineSettlement, Posting, Withdrawal
+from kinshop.wholesale.queries import retail_reach
 
 PLATFORM_KEY = "platform"
 WALLETS = tuple(Withdrawal.Wallet.values)
@@ -290,40 +291,36 @@ def self_purchases(
 
 
 def _consumer_orders(orders: QuerySet) -> QuerySet:
-    """Orders a consumer placed. Wholesale orders (a shopkeeper stocking up) are
-    not self-purchases: exclude them here once they exist
-    (`orders.exclude(is_wholesale=True)`)."""
-    return orders
+    """Orders a consumer placed: a wholesale order (a shopkeeper stocking up
+    for offline resale) is not a self-purchase, nor a purchase at all here."""
+    return orders.exclude(is_wholesale=True)
 
 
 def compliance_report() -> dict:
     """What the operator shows a regulator: one commission level by construction,
     how much buying is people's own (self-purchase: through their own or a
-    linked account's share link, or a shopkeeper in their own shop), and how
-    many units reach consumers (retail reach; drop-shipped units do by
-    construction)."""
+    linked account's share link, or a shopkeeper in their own shop; consumer
+    orders only), and how many units reach consumers (retail reach:
+    `wholesale.queries.retail_reach`; drop-shipped units do by construction,
+    wholesale units when sold offline)."""
     from kinshop.orders.models import OrderLine
 
     own = self_purchases()
     paid_lines = OrderLine.objects.filter(order__paid_at__isnull=False)
     lines = paid_lines.aggregate(
-        units=Sum("quantity"),
         commissioned=Count("pk", filter=Q(commission_beneficiary__isnull=False)),
         self_commissioned=Count("pk", filter=Q(commission_beneficiary_id=F("order__buyer_id"))),
         sharers=Count("commission_beneficiary", distinct=True),
     )
-    units = lines["units"] or 0
-    # Kinshop has no wholesale holdings yet: every unit is drop-shipped to the
-    # buyer, so every unit that left a supplier reached a consumer.
-    wholesale_units_held = 0
+    reach = retail_reach()
     return {
         "commission_levels": 1,
         **own,
         "commissioned_lines": lines["commissioned"],
         "self_commissioned_lines": lines["self_commissioned"],
         "sharers_earning": lines["sharers"],
-        "units_left_suppliers": units,
-        "units_reached_consumers": units,
-        "wholesale_units_held": wholesale_units_held,
-        "retail_reach_rate": 1.0 if units == 0 else (units - wholesale_units_held) / units,
+        "units_left_suppliers": reach["units_left_suppliers"],
+        "units_reached_consumers": reach["units_reached_consumers"],
+        "wholesale_units_held": reach["units_held"],
+        "retail_reach_rate": reach["rate"],
     }

@@ -127,7 +127,10 @@ def _write_entry(entry: JournalEntry, builder: _EntryBuilder) -> JournalEntry:
 
 def line_split(line) -> catalog_rules.Split:
     """The split of a paid line with the rates frozen on it; no beneficiary, no
-    commission (the margin keeps it)."""
+    commission (the margin keeps it). A wholesale line has neither commission nor
+    margin: the supplier is paid what the shop paid less the platform fee."""
+    if line.is_wholesale:
+        return catalog_rules.split_wholesale_line(line.line_total, line.platform_fee_bp)
     commission_bp = line.commission_rate_bp if line.commission_beneficiary_id else 0
     return catalog_rules.split_line(
         line.line_total, line.unit_supply_price * line.quantity, commission_bp, line.platform_fee_bp
@@ -142,6 +145,11 @@ class _PartyOwners(TypedDict):
 
 
 def _party_owners(line) -> _PartyOwners:
+    if line.is_wholesale:
+        # No margin on a wholesale line; the fen a partial refund's rounding
+        # leaves over (the "margin" of the reversal) is the supplier's.
+        supplier = queries.supplier_owner(line.supplier_id)
+        return {"supplier": supplier, "fee": PLATFORM, "commission": None, "margin": supplier}
     return {
         "supplier": queries.supplier_owner(line.supplier_id),
         "fee": PLATFORM,

@@ -35,6 +35,15 @@ class AddressIn(Schema):
     detail: str = Field(..., min_length=1, max_length=255)
 
 
+class AddressOut(Schema):
+    # Plain strings: a wholesale order placed without an address goes to the
+    # shop, whose keeper may have no phone on file.
+    name: str
+    phone: str
+    region: str
+    detail: str
+
+
 class OrderIn(Schema):
     shop: str = Field(..., min_length=1, max_length=30)
     lines: list[LineIn] = Field(..., min_length=1, max_length=50)
@@ -54,6 +63,7 @@ class LineOut(Schema):
     line_total: int
     refunded_amount: int
     commission_beneficiary_id: int | None = None
+    is_wholesale: bool = False
 
 
 class FulfilmentOut(Schema):
@@ -74,7 +84,8 @@ class OrderOut(Schema):
     total: int
     refunded_amount: int
     currency: str
-    address: AddressIn
+    is_wholesale: bool = False
+    address: AddressOut
     payment_deadline: dt.datetime
     created_at: dt.datetime
     paid_at: dt.datetime | None = None
@@ -134,6 +145,7 @@ def order_out(order: Order, viewer=None) -> dict:
         "total": order.total,
         "refunded_amount": order.refunded_amount,
         "currency": order.currency,
+        "is_wholesale": order.is_wholesale,
         "address": {
             "name": order.recipient_name,
             "phone": order.recipient_phone,
@@ -158,6 +170,7 @@ def order_out(order: Order, viewer=None) -> dict:
                 "line_total": line.line_total,
                 "refunded_amount": line.refunded_amount,
                 "commission_beneficiary_id": line.commission_beneficiary_id,
+                "is_wholesale": line.is_wholesale,
             }
             for line in lines
         ],

@@ -15,7 +15,9 @@ if TYPE_CHECKING:
 
 class Order(models.Model):
     """A consumer's purchase from one shop. Suppliers ship their own lines
-    directly to the consumer (一件代发); the shop holds no stock."""
+    directly to the consumer (一件代发); the shop holds no stock. A wholesale
+    order (批发) is the shopkeeper's own purchase of stock for offline resale, at
+    the supplier's tier price: no sharer and no commission, ever."""
 
     class Status(models.TextChoices):
         PENDING_PAYMENT = "pending_payment", _("awaiting payment")
@@ -53,6 +55,7 @@ class Order(models.Model):
     region = models.CharField(_("region"), max_length=120)
     address_detail = models.CharField(_("address"), max_length=255)
     share_code = models.CharField(max_length=16, blank=True, default="")
+    is_wholesale = models.BooleanField(default=False)
     payment_deadline = models.DateTimeField()
     created_at = models.DateTimeField(db_index=True)
     paid_at = models.DateTimeField(null=True, blank=True)
@@ -160,11 +163,23 @@ class OrderLine(models.Model):
     # and again when the payment is captured (a payer account in common).
     commission_refusal = models.CharField(max_length=16, blank=True, default="")
     refunded_amount = models.PositiveBigIntegerField(default=0)
+    # Buying stock never earns anyone anything: the database itself refuses a
+    # wholesale line with a beneficiary, a commission rate or attribution.
+    is_wholesale = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["id"]
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gte=1), name="line_quantity_positive"),
+            models.CheckConstraint(
+                condition=Q(is_wholesale=False)
+                | Q(
+                    commission_beneficiary__isnull=True,
+                    attribution_click__isnull=True,
+                    commission_rate_bp=0,
+                ),
+                name="wholesale_line_without_commission",
+            ),
             models.CheckConstraint(
                 condition=Q(refunded_amount__lte=models.F("line_total")),
                 name="line_refund_at_most_total",

@@ -160,8 +160,7 @@ def unpaid_units(*, buyer, sku_ids: list[int], at) -> dict[int, int]:
     """SKU id → units on the unpaid orders of `buyer` and of every account
     linked to them (one identifier in common: phone, device or payer account)
     that can still be paid at `at`, in one query whatever their history.
-    Consumer orders: a wholesale order (`Order.is_wholesale`, once it exists)
-    is excluded here."""
+    Consumer orders only: wholesale orders have the holding cap instead."""
     theirs = Identifier.objects.filter(user=buyer, kind=OuterRef("kind"), value=OuterRef("value"))
     linked = Identifier.objects.filter(Exists(theirs)).values("user_id")
     rows = (
@@ -169,6 +168,7 @@ def unpaid_units(*, buyer, sku_ids: list[int], at) -> dict[int, int]:
             sku_id__in=sku_ids,
             order__status=Order.Status.PENDING_PAYMENT,
             order__payment_deadline__gt=at,
+            is_wholesale=False,
         )
         .filter(Q(order__buyer=buyer) | Q(order__buyer_id__in=linked))
         .values("sku_id")

@@ -60,7 +60,7 @@ def place_order(
     try:
         quantities = rules.merge_lines(lines)
     except ValueError as error:
-        raise InvalidInput(_LINE_PROBLEMS[str(error)], code=str(error)) from None
+        raise InvalidInput(LINE_PROBLEMS[str(error)], code=str(error)) from None
     if problem := rules.address_problem(address):
         raise InvalidInput("The delivery address is incomplete.", code=problem)
     if not shop.is_active:
@@ -113,8 +113,72 @@ def place_order(
         requested=quantities,
         unpaid=queries.unpaid_units(buyer=buyer, sku_ids=list(quantities), at=now),
     )
+    return _create_order(
+        buyer=buyer,
+        shop=shop,
+        skus=skus,
+        quantities=quantities,
+        unit_prices=prices,
+        address=address,
+        recipient_phone=recipient_phone,
+        share_code=share_code or "",
+        decision=decision,
+        at=now,
+    )
 
-    total = sum(prices[sku_id] * quantity for sku_id, quantity in quantities.items())
+
+def place_wholesale_order(
+    *,
+    shop: Shop,
+    skus: dict[int, SKU],
+    quantities: dict[int, int],
+    unit_prices: dict[int, int],
+    address: Address,
+) -> Order:
+    """The shopkeeper buys stock for offline resale (批发) at the prices the
+    wholesale app has decided (the supplier's tiers) and under its holding cap.
+    Paid, shipped and refunded like any order, but with no sharer and no
+    commission: nothing here can pay anyone for someone else's buying. The
+    unpaid-units cap of consumer orders does not apply (the holding cap does)."""
+    catalog.reserve_stock(quantities=quantities)
+    return _create_order(
+        buyer=shop.owner,
+        shop=shop,
+        skus=skus,
+        quantities=quantities,
+        unit_prices=unit_prices,
+        address=address,
+        recipient_phone=normalise_phone(address.phone),
+        share_code="",
+        decision=None,
+        at=clock.now(),
+        is_wholesale=True,
+    )
+
+
+def _create_order(
+    *,
+    buyer,
+    shop: Shop,
+    skus: dict[int, SKU],
+    quantities: dict[int, int],
+    unit_prices: dict[int, int],
+    address: Address,
+    recipient_phone: str,
+    share_code: str,
+    decision: sharing.Decision | None,
+    at: dt.datetime,
+    is_wholesale: bool = False,
+) -> Order:
+    """Write an order, one fulfilment per supplier and its lines, with prices,
+    rates and the beneficiary (or why the would-be sharer earns nothing, with
+    the evidence) frozen, in a constant number of statements. A wholesale
+    line's unit supply price is what the shop pays: the supplier's payable is
+    that less the platform fee (the ledger's `line_split`)."""
+    attribution = decision.attribution if decision else None
+    click_id = decision.click_id if decision else None
+    fee_bp = settings.KINSHOP_PLATFORM_FEE_BP
+    total = sum(unit_prices[sku_id] * quantity for sku_id, quantity in quantities.items())
     order = Order.objects.create(
         buyer=buyer,
         shop=shop,
@@ -124,9 +188,10 @@ def place_order(
         recipient_phone=recipient_phone,
         region=address.region.strip(),
         address_detail=address.detail.strip(),
-        share_code=(share_code or "")[:16],
-        payment_deadline=now + dt.timedelta(minutes=settings.KINSHOP_PAYMENT_TIMEOUT_MINUTES),
-        created_at=now,
+        share_code=share_code[:16],
+        is_wholesale=is_wholesale,
+        payment_deadline=at + dt.timedelta(minutes=settings.KINSHOP_PAYMENT_TIMEOUT_MINUTES),
+        created_at=at,
     )
     supplier_ids = sorted({sku.supplier_id for sku in skus.values()})
     fulfilments = Fulfilment.objects.bulk_create(
@@ -145,22 +210,23 @@ def place_order(
                 title=sku.product.title,
                 sku_name=sku.name,
                 quantity=quantities[sku_id],
-                unit_price=prices[sku_id],
-                line_total=prices[sku_id] * quantities[sku_id],
-                unit_supply_price=sku.supply_price,
+                unit_price=unit_prices[sku_id],
+                line_total=unit_prices[sku_id] * quantities[sku_id],
+                unit_supply_price=unit_prices[sku_id] if is_wholesale else sku.supply_price,
                 commission_rate_bp=sku.product.commission_rate_bp if attribution else 0,
                 platform_fee_bp=fee_bp,
                 commission_beneficiary_id=attribution.beneficiary_id if attribution else None,
-                attribution_click_id=decision.click_id,
-                attribution_policy=decision.policy if decision.click_id else "",
-                attribution_note=decision.note[:120] if decision.click_id else "",
-                commission_refusal=decision.refusal,
+                attribution_click_id=click_id,
+                attribution_policy=decision.policy if decision and click_id else "",
+                attribution_note=decision.note[:120] if decision and click_id else "",
+                commission_refusal=decision.refusal if decision else "",
+                is_wholesale=is_wholesale,
             )
             for sku_id, sku in sorted(skus.items())
         ]
     )
-    record_creation(order, actor=buyer, reason="placed", at=now)
-    record_creation(*fulfilments, actor=buyer, reason="placed", at=now)
+    record_creation(order, actor=buyer, reason="placed", at=at)
+    record_creation(*fulfilments, actor=buyer, reason="placed", at=at)
     return order
 
 
@@ -178,7 +244,7 @@ def _refuse_over_unpaid_cap(*, requested: dict[int, int], unpaid: dict[int, int]
         )
 
 
-_LINE_PROBLEMS = {
+LINE_PROBLEMS = {
     "quantity_not_positive": "Every quantity must be at least 1.",
     "no_lines": "An order needs at least one line.",
     "too_many_lines": f"An order holds at most {rules.MAX_DISTINCT_LINES} different SKUs.",

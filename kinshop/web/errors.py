@@ -95,6 +95,26 @@ ERROR_TEXT = {
     ),
     "invalid_wallet": _("Choose one of your wallets."),
     "not_shopkeeper_wallet": _("Only a shop's keeper can use its wallet."),
+    # wholesale
+    "holding_cap": _(
+        "%(sku)s: over your holding cap. You have %(unsold)s unsold units and ordered "
+        "%(ordering)s; the cap is %(cap)s (the larger of %(floor)s and twice the "
+        "%(sold_offline_30_days)s you sold offline in the last 30 days). You can order "
+        "%(room)s more now."
+    ),
+    "exceeds_holding": _("You hold %(held)s units of this item: you cannot sell or return more."),
+    "no_wholesale_tiers": _("This item is not sold wholesale."),
+    "below_wholesale_minimum": _("Wholesale starts at %(min_quantity)s units of this item."),
+    "not_on_market": _("This item is no longer in the supply market."),
+    "too_many_tiers": _("At most 10 wholesale tiers per item."),
+    "invalid_min_quantity": _("A tier starts at 1 to 999 units."),
+    "invalid_unit_price": _("A wholesale price is at least ¥0.01."),
+    "tier_above_supply_price": _("A wholesale price cannot be above the supply price."),
+    "duplicate_min_quantity": _("Two tiers start at the same quantity."),
+    "tier_prices_not_falling": _("Each tier must cost less per unit than the one before it."),
+    "exceeds_line": _("Only %(returnable)s units of this order line can still be returned."),
+    "not_shipped": _("Only units that were shipped to you can be returned."),
+    "line_not_found": _("No such wholesale order line."),
 }
 
 # Codes whose message the service already wrote in the person's language:

@@ -39,7 +39,10 @@ SCREENS = (
     Screen("supplier-console", "/console/supplier/", "qinglan"),
     Screen("supplier-orders", "/console/supplier/orders/", "qinglan"),
     Screen("supplier-refunds", "/console/supplier/refunds/", "qinglan"),
+    Screen("shop-console-wholesale", "/console/shop/wholesale/", "acha"),
+    Screen("supplier-wholesale", "/console/supplier/wholesale/", "whitetea"),
     Screen("admin-withdrawals", "/admin/ledger/withdrawal/", "operator"),
+    Screen("admin-index", "/admin/", "operator"),
 )
 
 

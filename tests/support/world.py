@@ -23,6 +23,7 @@ from kinshop.payments.models import Payment
 from kinshop.sharing import services as sharing
 from kinshop.sharing.models import ShareLink
 from kinshop.shops.models import Shop
+from kinshop.wholesale import services as wholesale
 
 ROLES = (
     "anonymous",
@@ -116,6 +117,14 @@ def build_world() -> World:
     shipped = _place(buyer, shop, sku)
     _pay(shipped)
     orders.ship(user=supplier_staff, order_id=shipped.id, carrier="SF", tracking_no="SF002")
+
+    # The shop holds 5 units bought wholesale (paid and shipped).
+    wholesale.set_tiers(user=supplier_staff, sku_id=sku.id, tiers=[wholesale.Tier(1, 5800)])
+    stock = wholesale.place_order(
+        user=shop.owner, shop=shop, lines=[wholesale.LineRequest(sku.id, 5)]
+    )
+    _pay(stock)
+    orders.ship(user=supplier_staff, order_id=stock.id, carrier="SF", tracking_no="SF003")
 
     pending = _place(buyer, shop, sku)
     pending_payment = payments.start_payment(user=buyer, order_id=pending.id, provider="sandbox")

@@ -109,7 +109,8 @@ def test_the_demo_story_shows_every_status_and_a_healthy_ledger():
     # then every order status is on show, each reached through the services
     statuses = set(Order.objects.values_list("status", flat=True))
     assert statuses == {choice.value for choice in Order.Status}
-    assert Counter(Order.objects.values_list("status", flat=True)) == {
+    consumer_orders = Order.objects.filter(is_wholesale=False)
+    assert Counter(consumer_orders.values_list("status", flat=True)) == {
         "pending_payment": 2,
         "paid": 4,
         "shipped": 2,
@@ -127,9 +128,25 @@ def test_the_demo_story_shows_every_status_and_a_healthy_ledger():
     assert offline.status == Payment.Status.PENDING
     assert offline.order.status == Order.Status.PENDING_PAYMENT
     # settled and unsettled completed orders
-    completed = Order.objects.filter(status=Order.Status.COMPLETED)
+    completed = consumer_orders.filter(status=Order.Status.COMPLETED)
     assert completed.filter(lines__settlement__isnull=False).distinct().count() == 6
     assert completed.filter(lines__settlement__isnull=True).distinct().count() == 4
+    # two keepers bought stock wholesale, received it and sold part of it offline
+    wholesale_orders = Order.objects.filter(is_wholesale=True)
+    assert Counter(wholesale_orders.values_list("status", flat=True)) == {
+        "completed": 1,
+        "shipped": 1,
+    }
+    assert not wholesale_orders.filter(lines__commission_beneficiary__isnull=False).exists()
+    from kinshop.wholesale import queries as wholesale_queries
+
+    acha = wholesale_queries.holding_rows(shop_id=Shop.objects.get(handle="acha-tea").id, floor=50)
+    assert [(row.counts.bought, row.counts.sold_offline, row.counts.held) for row in acha] == [
+        (40, 28, 12)
+    ]
+    reach = ledger_queries.compliance_report()
+    assert 0 < reach["retail_reach_rate"] < 1
+    assert reach["wholesale_units_held"] == 12 + 24
     # sharers shared, strangers and buyers clicked
     assert ShareLink.objects.count() == len(data.SHARES) == 16
     assert Click.objects.filter(viewer__isnull=True).count() == 83

@@ -7,6 +7,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from kinshop.core.money import parse_yuan
+from kinshop.web.forms import YuanField
 
 
 class OpenShopForm(forms.Form):
@@ -49,3 +50,18 @@ def parse_pick_prices(data, sku_ids) -> tuple[dict[int, int], list[str]]:
             continue
         prices[sku_id] = fen
     return prices, problems
+
+
+class WholesaleOrderForm(forms.Form):
+    """Buy stock of one SKU at its tier price."""
+
+    sku_id = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    quantity = forms.IntegerField(label=_("Quantity"), min_value=1, max_value=999)
+
+
+class OfflineSaleForm(forms.Form):
+    """Units of a holding sold offline (a market stall, a tea room)."""
+
+    sku_id = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    quantity = forms.IntegerField(label=_("Units sold"), min_value=1, max_value=100_000)
+    unit_price = YuanField(label=_("Price per unit (¥)"))

@@ -11,4 +11,7 @@ urlpatterns = [
     path("console/shop/products/<int:product_id>/remove/", console.remove, name="remove"),
     path("console/shop/orders/", console.orders, name="orders"),
     path("console/shop/settings/", console.shop_settings, name="settings"),
+    path("console/shop/wholesale/", console.wholesale, name="wholesale"),
+    path("console/shop/wholesale/order/", console.wholesale_order, name="wholesale_order"),
+    path("console/shop/wholesale/offline-sale/", console.offline_sale, name="offline_sale"),
 ]

@@ -32,13 +32,17 @@ from kinshop.orders.models import Order
 from kinshop.shops import queries, services
 from kinshop.shops.models import SelectionPrice, Shop
 from kinshop.web.errors import error_text
-from kinshop.web.forms import submit
+from kinshop.web.forms import refusal, submit
 from kinshop.web.shop_console.forms import (
+    OfflineSaleForm,
     OpenShopForm,
     ShopSettingsForm,
+    WholesaleOrderForm,
     parse_pick_prices,
     price_field_name,
 )
+from kinshop.wholesale import queries as wholesale_queries
+from kinshop.wholesale import services as wholesale_services
 
 PAGE_SIZE = 10
 
@@ -261,8 +265,8 @@ def order_margin(order: Order) -> int:
     """The shop's margin on an order as the ledger holds it: each line's split
     at capture (its frozen prices and rates) less what its refunds reversed.
     Nothing for an order that was never paid."""
-    if order.paid_at is None:
-        return 0
+    if order.paid_at is None or order.is_wholesale:
+        return 0  # a wholesale order is the shop buying stock: no margin on it
     total = 0
     for line in order.lines.all():
         split = catalog_rules.split_line(
@@ -311,3 +315,87 @@ def shop_settings(request, shop):
         {"tab": "settings", "shop": shop, "form": form},
         status=status,
     )
+
+
+# -- wholesale: tiers, buying stock, holdings, offline sales --
+
+
+@shop_required
+def wholesale(request, shop):
+    """Stock for offline resale: what the shop holds (held longest first), its
+    retail reach, and the SKUs suppliers sell wholesale with their tiers."""
+    floor = settings.KINSHOP_HOLDING_FLOOR
+    holdings = wholesale_queries.holding_rows(shop_id=shop.id, floor=floor)
+    page_obj = Paginator(wholesale_queries.wholesale_skus(), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    skus = list(page_obj)
+    tiers = wholesale_queries.tiers_of(sku.id for sku in skus)
+    by_sku = {row.sku.id: row for row in holdings}
+    offers = [
+        {
+            "sku": sku,
+            "tiers": tiers.get(sku.id, []),
+            "room": max(0, by_sku[sku.id].cap - by_sku[sku.id].counts.unsold)
+            if sku.id in by_sku
+            else floor,
+        }
+        for sku in skus
+    ]
+    return render(
+        request,
+        "web/shop_console/wholesale.html",
+        {
+            "tab": "wholesale",
+            "shop": shop,
+            "holdings": holdings,
+            "offers": offers,
+            "page_obj": page_obj,
+            "reach": wholesale_queries.retail_reach(shop_id=shop.id),
+            "floor": floor,
+        },
+    )
+
+
+@shop_required
+@require_POST
+def wholesale_order(request, shop):
+    form = WholesaleOrderForm(request.POST)
+    order = submit(
+        form,
+        lambda data: wholesale_services.place_order(
+            user=request.user,
+            shop=shop,
+            lines=[wholesale_services.LineRequest(data["sku_id"], data["quantity"])],
+        ),
+    )
+    if order is None:
+        messages.error(request, refusal(form))
+        return redirect("shop_console:wholesale")
+    messages.success(
+        request, _("Wholesale order #%(id)s placed: pay it to have it shipped.") % {"id": order.id}
+    )
+    return redirect("payments:choose", order_id=order.id)
+
+
+@shop_required
+@require_POST
+def offline_sale(request, shop):
+    form = OfflineSaleForm(request.POST)
+    sale = submit(
+        form,
+        lambda data: wholesale_services.record_offline_sale(
+            user=request.user,
+            shop=shop,
+            sku_id=data["sku_id"],
+            quantity=data["quantity"],
+            unit_price=data["unit_price"],
+        ),
+    )
+    if sale is None:
+        messages.error(request, refusal(form))
+    else:
+        messages.success(
+            request, _("%(quantity)s units recorded as sold offline.") % {"quantity": sale.quantity}
+        )
+    return redirect("shop_console:wholesale")

@@ -5,9 +5,11 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from django import forms
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from kinshop.catalog.services import NewSku
+from kinshop.core.money import parse_yuan
 from kinshop.web.forms import YuanField
 
 SKU_ROWS = 3
@@ -136,3 +138,31 @@ class ShipForm(forms.Form):
 class RefundDecisionForm(forms.Form):
     note = forms.CharField(label=_("Note"), max_length=500, required=False)
     restock = forms.BooleanField(label=_("Put the units back in stock"), required=False)
+
+
+TIER_ROWS = 3
+
+
+def tier_field_names(row: int) -> tuple[str, str]:
+    return f"tier{row}_quantity", f"tier{row}_price"
+
+
+def parse_tiers(data) -> tuple[list[tuple[int, int]], list[str]]:
+    """The wholesale tiers typed for a SKU: up to three rows of (from quantity,
+    price in yuan); a row left blank is left out, all blank clears the tiers."""
+    tiers: list[tuple[int, int]] = []
+    problems: list[str] = []
+    for row in range(TIER_ROWS):
+        quantity_name, price_name = tier_field_names(row)
+        quantity_text = (data.get(quantity_name) or "").strip()
+        price_text = (data.get(price_name) or "").strip()
+        if not quantity_text and not price_text:
+            continue
+        try:
+            quantity = int(quantity_text)
+            price = parse_yuan(price_text)
+        except ValueError:
+            problems.append(gettext("Give each tier a quantity and a price in yuan, like 55.00."))
+            continue
+        tiers.append((quantity, price))
+    return tiers, problems

@@ -15,6 +15,12 @@ urlpatterns = [
         name="receive_offline",
     ),
     path("console/supplier/refunds/", views.refunds, name="refunds"),
+    path("console/supplier/wholesale/", views.wholesale, name="wholesale"),
+    path(
+        "console/supplier/skus/<int:sku_id>/wholesale-tiers/",
+        views.set_tiers,
+        name="set_tiers",
+    ),
     path(
         "console/supplier/refunds/<int:refund_id>/approve/",
         views.decide_refund,

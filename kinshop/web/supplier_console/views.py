@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, TypedDict
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -30,12 +31,17 @@ from kinshop.payments.models import Payment
 from kinshop.web.errors import error_text
 from kinshop.web.forms import refusal, submit
 from kinshop.web.supplier_console.forms import (
+    TIER_ROWS,
     ApplySupplierForm,
     ProductForm,
     RefundDecisionForm,
     ShipForm,
     StockForm,
+    parse_tiers,
+    tier_field_names,
 )
+from kinshop.wholesale import queries as wholesale_queries
+from kinshop.wholesale import services as wholesale_services
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -324,3 +330,74 @@ def decide_refund(request, supplier: Supplier, refund_id: int, decision: str):
     else:
         messages.success(request, _("Refund #%(id)d rejected.") % {"id": refund_id})
     return redirect("supplier_console:refunds")
+
+
+# -- wholesale: tiers, and where this supplier's wholesale units are --
+
+
+@supplier_staff_required
+def wholesale(request, supplier: Supplier):
+    """Wholesale tiers per SKU, this supplier's retail reach, and the shops
+    holding its units, those held longest first."""
+    skus = list(
+        SKU.objects.filter(supplier=supplier).select_related("product").order_by("product_id", "id")
+    )
+    tiers = wholesale_queries.tiers_of(sku.id for sku in skus)
+    rows = []
+    for sku in skus:
+        sku_tiers = tiers.get(sku.id, [])
+        rows.append(
+            {
+                "sku": sku,
+                "tiers": sku_tiers,
+                "fields": [
+                    {
+                        "quantity": tier_field_names(row)[0],
+                        "price": tier_field_names(row)[1],
+                        "tier": sku_tiers[row] if row < len(sku_tiers) else None,
+                    }
+                    for row in range(TIER_ROWS)
+                ],
+            }
+        )
+    return render(
+        request,
+        "web/supplier_console/wholesale.html",
+        {
+            "tab": "wholesale",
+            "supplier": supplier,
+            "rows": rows,
+            "reach": wholesale_queries.retail_reach(supplier_id=supplier.id),
+            "holdings": [
+                row
+                for row in wholesale_queries.holding_rows(
+                    supplier_id=supplier.id, floor=settings.KINSHOP_HOLDING_FLOOR
+                )
+                if row.counts.held or row.counts.on_order
+            ],
+        },
+    )
+
+
+@supplier_staff_required
+@require_POST
+def set_tiers(request, supplier: Supplier, sku_id: int):
+    sku = SKU.objects.filter(pk=sku_id, supplier=supplier).first()
+    if sku is None:
+        raise Http404
+    tiers, problems = parse_tiers(request.POST)
+    if not problems:
+        try:
+            with transaction.atomic():
+                wholesale_services.set_tiers(
+                    user=request.user,
+                    sku_id=sku.id,
+                    tiers=[wholesale_services.Tier(quantity, price) for quantity, price in tiers],
+                )
+        except DomainError as error:
+            problems.append(error_text(error))
+    if problems:
+        messages.error(request, f"{sku.name}: {' '.join(problems)}")
+    else:
+        messages.success(request, _("%(name)s: wholesale prices saved.") % {"name": sku.name})
+    return redirect("supplier_console:wholesale")

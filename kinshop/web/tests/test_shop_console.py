@@ -18,6 +18,7 @@ PAGES = [
     "/console/shop/products/",
     "/console/shop/orders/",
     "/console/shop/settings/",
+    "/console/shop/wholesale/",
 ]
 
 

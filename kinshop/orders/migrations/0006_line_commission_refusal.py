@@ -21,7 +21,7 @@ def normalise_recipient_phones(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0004_backfill_shipping_phones'),
+        ('orders', '0005_order_and_line_is_wholesale'),
     ]
 
     operations = [
