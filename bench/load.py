@@ -70,13 +70,13 @@ def _code(data: bytes) -> str:
         return ""
 
 
-def checkout(client: Http, shop: str, sku_id: int) -> tuple[str, float]:
+def checkout(client: Http, shop: str, sku_id: int, address: dict = ADDRESS) -> tuple[str, float]:
     """One whole checkout; returns (outcome, seconds)."""
     started = time.perf_counter()
     status, data = client.call(
         "POST",
         "/api/v1/orders",
-        {"shop": shop, "lines": [{"sku_id": sku_id, "quantity": 1}], "address": ADDRESS},
+        {"shop": shop, "lines": [{"sku_id": sku_id, "quantity": 1}], "address": address},
         key=uuid.uuid4().hex,
     )
     if status != 201:
@@ -112,7 +112,11 @@ def run(args) -> dict:
             return True
 
     def worker(number: int) -> None:
-        token = seed["tokens"][number % len(seed["tokens"])]
+        buyer = number % len(seed["tokens"])
+        token = seed["tokens"][buyer]
+        # Each buyer ships to their own phone: one phone would make them all one
+        # person, who may hold only KINSHOP_MAX_UNPAID_UNITS unpaid units of a SKU.
+        address = {**ADDRESS, "phone": f"138{buyer:08d}"}
         client = Http(args.port, None if args.mode == "get" else token)
         rng = random.Random(number)
         barrier.wait()
@@ -132,7 +136,7 @@ def run(args) -> dict:
                     shop, sku = seed["flash_shop"], seed["flash_sku"]
                 else:
                     shop, sku = seed["main_shop"], rng.choice(seed["skus"])
-                outcome, seconds = checkout(client, shop, sku)
+                outcome, seconds = checkout(client, shop, sku, address)
             now = time.perf_counter()
             with lock:
                 outcomes[outcome] += 1

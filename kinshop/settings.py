@@ -208,6 +208,9 @@ KINSHOP_CLICK_WINDOW_MINUTES = env_int("KINSHOP_CLICK_WINDOW_MINUTES", 30)
 KINSHOP_AUTO_CONFIRM_DAYS = env_int("KINSHOP_AUTO_CONFIRM_DAYS", 10)
 KINSHOP_AFTER_SALES_DAYS = env_int("KINSHOP_AFTER_SALES_DAYS", 7)
 KINSHOP_PAYMENT_TIMEOUT_MINUTES = env_int("KINSHOP_PAYMENT_TIMEOUT_MINUTES", 30)
+# A buyer (with their linked identities) holds at most this many unpaid units of one
+# SKU across their orders: stock cannot be locked up by orders never paid.
+KINSHOP_MAX_UNPAID_UNITS = env_int("KINSHOP_MAX_UNPAID_UNITS", 10)
 KINSHOP_MIN_WITHDRAWAL = env_int("KINSHOP_MIN_WITHDRAWAL", 1000)
 # The fewest unsold units of one SKU a shop may hold from wholesale, whatever it
 # sold offline (the cap is max(floor, 2 × offline sales of the last 30 days)).

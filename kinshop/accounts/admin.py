@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from kinshop.accounts.models import ApiToken, IdentityVerification, User
+from kinshop.accounts.models import ApiToken, Identifier, IdentityVerification, User
 
 
 @admin.register(User)
@@ -32,4 +32,21 @@ class IdentityVerificationAdmin(admin.ModelAdmin):
     search_fields = ("user__username", "real_name")
 
     def has_add_permission(self, request):
+        return False
+
+
+@admin.register(Identifier)
+class IdentifierAdmin(admin.ModelAdmin):
+    """What links accounts into one person (linked identities): the operator
+    looks up who else has a phone, device or payer account."""
+
+    list_display = ("user", "kind", "value", "first_seen_at")
+    list_filter = ("kind",)
+    search_fields = ("=value", "user__username")
+    readonly_fields = ("user", "kind", "value", "first_seen_at")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

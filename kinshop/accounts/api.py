@@ -5,6 +5,7 @@ from ninja import Field, Router, Schema, Status
 
 from kinshop.accounts import services
 from kinshop.core.api import error_responses
+from kinshop.core.device import device_of
 
 router = Router(tags=["accounts"])
 
@@ -54,6 +55,7 @@ def register(request, payload: RegisterIn):
             password=payload.password,
             email=payload.email or "",
             phone=payload.phone or "",
+            device_id=device_of(request),
         )
     return Status(201, user)
 
@@ -66,7 +68,11 @@ def register(request, payload: RegisterIn):
 )
 def create_token(request, payload: TokenIn):
     with transaction.atomic():
-        _, token = services.create_token(username=payload.username, password=payload.password)
+        _, token = services.create_token(
+            username=payload.username,
+            password=payload.password,
+            device_id=device_of(request),
+        )
     return Status(201, {"token": token})
 
 

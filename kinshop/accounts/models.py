@@ -51,20 +51,31 @@ class IdentityVerification(models.Model):
         return f"{self.real_name} {self.id_number_masked}"
 
 
-class ShippingPhone(models.Model):
-    """A phone number a user has had an order delivered to. Two accounts that
-    ship to the same phone are one person for commission (DESIGN §3, linked
-    identities); orders record the phone here when an order is placed, so the
-    apps below orders can compare people without reading orders."""
+class Identifier(models.Model):
+    """Something that identifies a person across accounts (DESIGN.md section 3,
+    linked identities): a phone (the account's, or one an order shipped to), a
+    device (the first-party device cookie or an app's X-Device-Id) or a payer
+    account reported by a payment provider. Two accounts with one identifier in
+    common are one person for commission. Values are canonical
+    (`rules.identifiers`), so equality in SQL is the rule's equality. Recorded
+    by the apps that see them (orders, payments, sign-in, sharing), so the apps
+    below them compare people without reading orders or payments."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="shipping_phones")
-    phone = models.CharField(max_length=20)
-    first_used_at = models.DateTimeField()
+    class Kind(models.TextChoices):
+        PHONE = "phone", _("phone")
+        DEVICE = "device", _("device")
+        PAYER = "payer", _("payment account")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="identifiers")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    value = models.CharField(max_length=80)
+    first_seen_at = models.DateTimeField()
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["user", "phone"], name="shipping_phone_once")
+            models.UniqueConstraint(fields=["user", "kind", "value"], name="identifier_once")
         ]
+        indexes = [models.Index(fields=["kind", "value"], name="identifier_kind_value")]
 
     def __str__(self) -> str:
-        return f"{self.user_id}: {self.phone}"
+        return f"{self.user_id}: {self.kind} {self.value}"

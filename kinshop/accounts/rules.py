@@ -1,4 +1,4 @@
-"""Pure rules about people: token format, ID numbers, roles."""
+"""Pure rules about people: token format, ID numbers, phones, linked identities, roles."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import hashlib
 import hmac
 import re
 import secrets
+import unicodedata
+from collections.abc import Iterable
 
 TOKEN_PREFIX = "ks_"
 # ASCII digits only: `\d` also matches full-width and other scripts' digits, which
@@ -13,6 +15,7 @@ TOKEN_PREFIX = "ks_"
 _ID_NUMBER = re.compile(r"(?:[0-9]{17}[0-9X]|[0-9]{15})")
 _USERNAME = re.compile(r"[\w.@+-]{3,150}")
 _PHONE = re.compile(r"\+?[0-9]{6,20}")
+PHONE_MAX_LENGTH = 20
 
 
 def new_token() -> str:
@@ -42,15 +45,94 @@ def is_valid_username(username: str) -> bool:
     return bool(_USERNAME.fullmatch(username))
 
 
+# What people type between the digits of a phone number: spaces of every
+# kind, hyphens and dashes, dots, brackets, slashes.
+_PHONE_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212\u30fc.()/\\]")
+# A mainland mobile number: 11 digits starting with 1.
+_MAINLAND_MOBILE = re.compile(r"1[0-9]{10}")
+
+
 def normalise_phone(phone: str) -> str:
-    digits = re.sub(r"[\s-]", "", phone or "")
-    if digits.startswith("+86"):
-        digits = digits[3:]
-    return digits
+    """The one canonical form of a phone number, used wherever a phone is stored
+    or compared (registration, recipient phones, linked identities): how it was
+    typed makes no difference.
+
+    Full-width and other scripts' digits become ASCII digits (NFKC, then any
+    decimal digit), separators go, and China's country code goes whichever way
+    it was written: `+86`, `0086`, or a bare `86` in front of a mobile number
+    (a landline keeps its trunk 0: `+86 571 …` is `0571…`).
+    Other countries keep it as `+<code>` (an international `00` prefix becomes
+    `+`). Anything that is not a phone number comes back cleaned but otherwise
+    as it was, for `is_valid_phone` to refuse."""
+    text = unicodedata.normalize("NFKC", phone or "")
+    text = "".join(str(unicodedata.decimal(char)) if char.isdecimal() else char for char in text)
+    # Again after the separators go: a letter and a combining mark they kept
+    # apart would compose now, and normalising twice must change nothing.
+    text = unicodedata.normalize("NFKC", _PHONE_SEPARATORS.sub("", text))
+    if text.startswith("+"):
+        international = text[1:]
+    elif text.startswith("00"):
+        international = text[2:]
+    else:
+        if text.startswith("86") and _MAINLAND_MOBILE.fullmatch(text[2:]):
+            return text[2:]
+        return text
+    if international.startswith("86"):
+        national = international[2:]
+        # A landline's area code is dialled with a trunk 0 at home (0571 …).
+        return national if national.startswith(("0", "1")) or not national else "0" + national
+    return "+" + international
 
 
 def is_valid_phone(phone: str) -> bool:
-    return bool(_PHONE.fullmatch(phone))
+    """A phone number in its canonical form (see `normalise_phone`), short
+    enough to store (20 characters)."""
+    return len(phone) <= PHONE_MAX_LENGTH and bool(_PHONE.fullmatch(phone))
+
+
+# Linked identities (DESIGN.md section 3): what two accounts of one person share.
+PHONE = "phone"  # the account's phone, or a phone one of its orders shipped to
+DEVICE = "device"  # the long-lived device cookie, or an app's X-Device-Id
+PAYER = "payer"  # the payer's account at a payment provider, as "<provider>:<id>"
+IDENTIFIER_KINDS = (PHONE, DEVICE, PAYER)
+IDENTIFIER_MAX_LENGTH = 80
+
+Identifier = tuple[str, str]  # (kind, canonical value)
+
+
+def identifiers(
+    *, phones: Iterable[str] = (), devices: Iterable[str] = (), payers: Iterable[str] = ()
+) -> frozenset[Identifier]:
+    """The canonical identifiers of one person: phones normalised, empty values
+    dropped (an empty phone links nobody), values cut to what is stored."""
+    found: set[Identifier] = set()
+    for kind, values, canonical in (
+        (PHONE, phones, normalise_phone),
+        (DEVICE, devices, str.strip),
+        (PAYER, payers, str.strip),
+    ):
+        for value in values:
+            value = canonical(value or "")[:IDENTIFIER_MAX_LENGTH]
+            if value:
+                found.add((kind, value))
+    return frozenset(found)
+
+
+def payer_identifier(provider: str, payer_id: str) -> str:
+    """A payer account is unique per provider: WeChat's openid and a bank's
+    account number never collide."""
+    payer_id = (payer_id or "").strip()
+    return f"{provider}:{payer_id}"[:IDENTIFIER_MAX_LENGTH] if payer_id else ""
+
+
+def shared_identifier(first: frozenset[Identifier], second: frozenset[Identifier]) -> str:
+    """What links two people, or "": the kind of an identifier both have
+    (phone before device before payer, so the evidence reads the same each time)."""
+    shared = first & second
+    for kind in IDENTIFIER_KINDS:
+        if any(identifier[0] == kind for identifier in shared):
+            return kind
+    return ""
 
 
 def roles_for(*, is_operator: bool, has_shop: bool, is_supplier_staff: bool) -> list[str]:

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
 from kinshop.accounts import rules
-from kinshop.accounts.models import ApiToken, IdentityVerification, ShippingPhone, User
+from kinshop.accounts.models import ApiToken, Identifier, IdentityVerification, User
 from kinshop.core import clock
 from kinshop.core.errors import Conflict, InvalidInput, NotAuthenticated
 
 
-def register(*, username: str, password: str, email: str = "", phone: str = "") -> User:
-    """Anyone may sign up; a username is unique regardless of case."""
+def register(
+    *, username: str, password: str, email: str = "", phone: str = "", device_id: str = ""
+) -> User:
+    """Anyone may sign up; a username is unique regardless of case. The phone is
+    stored in its canonical form and, with the device signed up on, kept as an
+    identifier of the person (linked identities)."""
     username = username.strip()
     if not rules.is_valid_username(username):
         raise InvalidInput(
@@ -38,11 +44,15 @@ def register(*, username: str, password: str, email: str = "", phone: str = "") 
         raise InvalidInput(" ".join(error.messages), code="weak_password") from error
     user.set_password(password)
     user.save()
+    note_identifiers(user=user, phones=[phone], devices=[device_id], at=clock.now())
     return user
 
 
-def create_token(*, username: str, password: str, name: str = "") -> tuple[ApiToken, str]:
-    """Exchange a username and password for a bearer token, shown only once."""
+def create_token(
+    *, username: str, password: str, name: str = "", device_id: str = ""
+) -> tuple[ApiToken, str]:
+    """Exchange a username and password for a bearer token, shown only once. The
+    app's device is kept as an identifier of the person (linked identities)."""
     user = User.objects.filter(username__iexact=username.strip()).first()
     if user is None:
         # Hash anyway, so the answer takes as long for an unknown username.
@@ -50,6 +60,7 @@ def create_token(*, username: str, password: str, name: str = "") -> tuple[ApiTo
     if user is None or not user.is_active or not user.check_password(password):
         raise NotAuthenticated("Wrong username or password.", code="invalid_credentials")
     token = rules.new_token()
+    note_identifiers(user=user, devices=[device_id], at=clock.now())
     record = ApiToken.objects.create(
         user=user, key_hash=rules.hash_token(token), prefix=token[:10], name=name[:60]
     )
@@ -92,21 +103,35 @@ def is_identity_verified(user: User) -> bool:
     return IdentityVerification.objects.filter(user=user).exists()
 
 
-def note_shipping_phone(*, user: User, phone: str, at) -> None:
-    """Remember that `user` ships to `phone` (as typed; compared after
-    normalising). One statement, harmless when already known."""
-    phone = phone.strip()[:20]
-    if phone:
-        ShippingPhone.objects.bulk_create(
-            [ShippingPhone(user=user, phone=phone, first_used_at=at)], ignore_conflicts=True
+def note_identifiers(
+    *,
+    user: User | int,
+    at,
+    phones: Iterable[str] = (),
+    devices: Iterable[str] = (),
+    payers: Iterable[str] = (),
+) -> None:
+    """Remember phones, devices and payer accounts seen with `user` (a user or
+    their id), in their canonical form. One statement, or none when there is nothing; harmless when
+    already known. Rows go in a fixed order, so two transactions noting the same
+    identifiers queue rather than deadlock."""
+    found = rules.identifiers(phones=phones, devices=devices, payers=payers)
+    if found:
+        user_id = user if isinstance(user, int) else user.pk
+        Identifier.objects.bulk_create(
+            [
+                Identifier(user_id=user_id, kind=kind, value=value, first_seen_at=at)
+                for kind, value in sorted(found)
+            ],
+            ignore_conflicts=True,
         )
 
 
-def shipping_phones(user_ids: list[int]) -> dict[int, set[str]]:
-    """The phones each of these users has shipped to, in one query."""
-    phones: dict[int, set[str]] = {user_id: set() for user_id in user_ids}
-    for user_id, phone in ShippingPhone.objects.filter(user_id__in=user_ids).values_list(
-        "user_id", "phone"
+def identifiers_of(user_ids: Iterable[int]) -> dict[int, frozenset[rules.Identifier]]:
+    """The identifiers each of these users has been seen with, in one query."""
+    found: dict[int, set[rules.Identifier]] = {user_id: set() for user_id in user_ids}
+    for user_id, kind, value in Identifier.objects.filter(user_id__in=list(found)).values_list(
+        "user_id", "kind", "value"
     ):
-        phones[user_id].add(phone)
-    return phones
+        found[user_id].add((kind, value))
+    return {user_id: frozenset(values) for user_id, values in found.items()}

@@ -32,6 +32,16 @@ def new_device_id() -> str:
     return secrets.token_urlsafe(18)
 
 
+def device_of(request) -> str:
+    """The device this request came from, as evidence for linked identities: the
+    app's header or the browser's cookie, or "" when the id was only just minted
+    for this request (a client that keeps no cookie would leave a new, unshared
+    id behind on every call)."""
+    if getattr(request, "device_id_is_new", True):
+        return ""
+    return getattr(request, "device_id", "")
+
+
 class DeviceIdMiddleware:
     """Sets `request.device_id` on every request: the app's header, else the
     cookie, else a new id that the response stores in the cookie."""
@@ -48,6 +58,7 @@ class DeviceIdMiddleware:
             request.device_id, remember = cookie, False
         else:
             request.device_id, remember = new_device_id(), True
+        request.device_id_is_new = remember
         response = self.get_response(request)
         if remember:
             response.set_cookie(

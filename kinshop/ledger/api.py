@@ -52,6 +52,7 @@ class WithdrawalOut(Schema):
     id: int
     status: str
     amount: int
+    debt_repaid: int
     currency: str
     wallet: str
     user_id: int
@@ -77,6 +78,9 @@ class ComplianceOut(Schema):
     orders: int
     self_purchase_orders: int
     self_purchase_share: float
+    own_link_orders: int
+    linked_identity_orders: int
+    shopkeeper_own_orders: int
     commissioned_lines: int
     self_commissioned_lines: int
     sharers_earning: int
@@ -109,6 +113,7 @@ def withdrawal_out(withdrawal: Withdrawal) -> dict:
         "id": withdrawal.id,
         "status": withdrawal.status,
         "amount": withdrawal.amount,
+        "debt_repaid": withdrawal.debt_repaid,
         "currency": withdrawal.currency,
         "wallet": withdrawal.wallet,
         "user_id": withdrawal.user_id,

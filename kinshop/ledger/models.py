@@ -288,7 +288,10 @@ class Withdrawal(models.Model):
     )
     wallet = models.CharField(max_length=10, choices=Wallet.choices, default=Wallet.SHARER)
     owner_key = models.CharField(max_length=40, db_index=True)
+    # What is held and paid out. A debt in another of the person's wallets is
+    # repaid first from what they asked for: `debt_repaid`, in the same entry.
     amount = models.PositiveBigIntegerField()
+    debt_repaid = models.PositiveBigIntegerField(default=0)
     currency = models.CharField(max_length=3, default="CNY")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.REQUESTED)
     created_at = models.DateTimeField()

@@ -3,10 +3,11 @@ compliance report, and the lock helpers (always in primary-key order)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
 
 from kinshop.core.errors import Forbidden, InvalidInput
 from kinshop.ledger.models import Account, JournalEntry, LineSettlement, Posting, Withdrawal
@@ -82,6 +83,19 @@ def owner_for(user, wallet: str) -> Owner:
     return supplier_owner(supplier.pk)
 
 
+def personal_owners(user) -> list[Owner]:
+    """The wallets that are the person's own: their commission as a sharer, and
+    their shop's margin if they keep one (a supplier's payable is the
+    business's, not its staff's)."""
+    from kinshop.shops.models import Shop
+
+    owners = [sharer_owner(user.pk)]
+    shop_id = Shop.objects.filter(owner=user).values_list("pk", flat=True).first()
+    if shop_id is not None:
+        owners.append(shop_owner(shop_id))
+    return owners
+
+
 def balances(owner: Owner, currency: str) -> dict[str, int]:
     """The owner's balance per account kind in the usual sense (what the platform
     owes the party is positive): the negated sum of postings. One query."""
@@ -126,6 +140,19 @@ def withdrawals_for(user) -> QuerySet[Withdrawal]:
     """An operator sees every withdrawal; anyone else their own."""
     withdrawals = Withdrawal.objects.order_by("-id")
     return withdrawals if user.is_staff else withdrawals.filter(user=user)
+
+
+def account_balances(account_ids) -> dict[int, int]:
+    """The sum of each account's postings (debit positive), in one query."""
+    found = dict.fromkeys(account_ids, 0)
+    for row in (
+        Posting.objects.filter(account_id__in=list(found))
+        .values("account_id")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    ):
+        found[row["account_id"]] = row["total"]
+    return found
 
 
 def account_balance(account_id: int) -> int:
@@ -215,17 +242,70 @@ def health() -> dict:
     }
 
 
+def self_purchases(
+    *,
+    shop_id: int | None = None,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+) -> dict:
+    """How much of the paid buying is people buying from themselves, platform-wide
+    or in one shop, for orders paid in [since, until): the buyer bought through
+    their own share link (`own_link_orders`), through a linked identity's
+    (`linked_identity_orders`; the commission was refused for it, at order time
+    or at payment), or is the shop's keeper (`shopkeeper_own_orders`). An order
+    counts once in `self_purchase_orders` whichever applies; the share is of all
+    paid consumer orders. Two queries whatever the history (a count and the
+    aggregate)."""
+    from kinshop.orders.models import Order, OrderLine
+    from kinshop.sharing import rules as sharing_rules
+
+    orders = _consumer_orders(Order.objects.filter(paid_at__isnull=False))
+    if shop_id is not None:
+        orders = orders.filter(shop_id=shop_id)
+    if since is not None:
+        orders = orders.filter(paid_at__gte=since)
+    if until is not None:
+        orders = orders.filter(paid_at__lt=until)
+    # The would-be sharer was the buyer or linked to them. (A commission *held*
+    # for a shared address, once the trust app holds them, counts here too.)
+    refused = OrderLine.objects.filter(order=OuterRef("pk"))
+    own_link = Exists(refused.filter(commission_refusal=sharing_rules.SELF_REFERRAL))
+    linked = Exists(refused.filter(commission_refusal=sharing_rules.LINKED_IDENTITY))
+    keeper = Q(buyer_id=F("shop__owner_id"))
+    counts = orders.aggregate(
+        total=Count("pk"),
+        own_link=Count("pk", filter=Q(own_link)),
+        linked=Count("pk", filter=Q(linked)),
+        keeper=Count("pk", filter=keeper),
+        any=Count("pk", filter=Q(own_link) | Q(linked) | keeper),
+    )
+    total = counts["total"]
+    return {
+        "orders": total,
+        "self_purchase_orders": counts["any"],
+        "self_purchase_share": counts["any"] / total if total else 0.0,
+        "own_link_orders": counts["own_link"],
+        "linked_identity_orders": counts["linked"],
+        "shopkeeper_own_orders": counts["keeper"],
+    }
+
+
+def _consumer_orders(orders: QuerySet) -> QuerySet:
+    """Orders a consumer placed: a wholesale order (a shopkeeper stocking up
+    for offline resale) is not a self-purchase, nor a purchase at all here."""
+    return orders.exclude(is_wholesale=True)
+
+
 def compliance_report() -> dict:
     """What the operator shows a regulator: one commission level by construction,
-    how much buying is the shopkeepers' own (self-purchase), and how many units
-    reach consumers (retail reach: `wholesale.queries.retail_reach`; drop-shipped
-    units do by construction, wholesale units when sold offline)."""
-    from kinshop.orders.models import Order, OrderLine
+    how much buying is people's own (self-purchase: through their own or a
+    linked account's share link, or a shopkeeper in their own shop; consumer
+    orders only), and how many units reach consumers (retail reach:
+    `wholesale.queries.retail_reach`; drop-shipped units do by construction,
+    wholesale units when sold offline)."""
+    from kinshop.orders.models import OrderLine
 
-    paid_orders = Order.objects.filter(paid_at__isnull=False)
-    orders = paid_orders.aggregate(
-        total=Count("pk"), self_purchases=Count("pk", filter=Q(buyer_id=F("shop__owner_id")))
-    )
+    own = self_purchases()
     paid_lines = OrderLine.objects.filter(order__paid_at__isnull=False)
     lines = paid_lines.aggregate(
         commissioned=Count("pk", filter=Q(commission_beneficiary__isnull=False)),
@@ -233,12 +313,9 @@ def compliance_report() -> dict:
         sharers=Count("commission_beneficiary", distinct=True),
     )
     reach = retail_reach()
-    total_orders = orders["total"]
     return {
         "commission_levels": 1,
-        "orders": total_orders,
-        "self_purchase_orders": orders["self_purchases"],
-        "self_purchase_share": (orders["self_purchases"] / total_orders) if total_orders else 0.0,
+        **own,
         "commissioned_lines": lines["commissioned"],
         "self_commissioned_lines": lines["self_commissioned"],
         "sharers_earning": lines["sharers"],

@@ -13,6 +13,22 @@ from kinshop.catalog.rules import ZERO, Split
 from kinshop.core.errors import InvalidInput
 
 
+def repay_debts(amount: int, debts: dict[str, int]) -> dict[str, int]:
+    """How much of a withdrawal of `amount` repays each debt (owner key → fen
+    owed) before anything is paid out: the debts in key order, each in full
+    while the amount lasts. Never more than the amount, nor than a debt."""
+    if amount < 0 or any(debt < 0 for debt in debts.values()):
+        raise InvalidInput("Amounts must not be negative.", code="negative_amount")
+    repayments: dict[str, int] = {}
+    left = amount
+    for key in sorted(debts):
+        repayment = min(left, debts[key])
+        if repayment:
+            repayments[key] = repayment
+            left -= repayment
+    return repayments
+
+
 def reversed_to_date(split: Split, paid: int, refunded: int) -> Split:
     """How much of `split` the refunds of a line reverse in total once `refunded`
     of `paid` has gone back: each of supplier, fee and commission its share

@@ -541,9 +541,11 @@ def _require_operator(actor) -> None:
 
 def request_withdrawal(*, user, amount: int, wallet: str = "sharer") -> Withdrawal:
     """Take money out of a wallet (提现): needs a verified identity, at least the
-    minimum, and no more than is available; a debt blocks it. The amount moves
-    from available to a hold at once, under a lock on the available account, so
-    two requests can never both take the same money."""
+    minimum, and no more than is available; a debt in this wallet blocks it. A
+    debt in another of the person's wallets (a refund after settlement) is
+    recovered first: the same entry repays it from the amount asked for, and
+    only the rest is held and paid out. The money moves at once, under locks on
+    the accounts involved, so two requests can never both take the same money."""
     from kinshop.accounts.services import is_identity_verified
 
     owner = queries.owner_for(user, wallet)
@@ -560,8 +562,20 @@ def request_withdrawal(*, user, amount: int, wallet: str = "sharer") -> Withdraw
     available_ref = _Ref(owner, Kind.AVAILABLE, currency)
     hold_ref = _Ref(owner, Kind.WITHDRAWAL_HOLD, currency)
     accounts = _accounts([available_ref, hold_ref])
-    queries.lock_accounts([account.pk for account in accounts.values()])
-    available = -queries.account_balance(accounts[available_ref].pk)
+    others = [other for other in queries.personal_owners(user) if other != owner]
+    other_available = {
+        account.owner_key: account
+        for account in Account.objects.filter(
+            owner_key__in=[other.key for other in others], kind=Kind.AVAILABLE, currency=currency
+        )
+    }
+    queries.lock_accounts(
+        [account.pk for account in [*accounts.values(), *other_available.values()]]
+    )
+    sums = queries.account_balances(
+        [accounts[available_ref].pk, *(account.pk for account in other_available.values())]
+    )
+    available = -sums[accounts[available_ref].pk]
     if available < 0:
         raise Conflict(
             "A debt from a refund must be recovered before any withdrawal.",
@@ -575,23 +589,43 @@ def request_withdrawal(*, user, amount: int, wallet: str = "sharer") -> Withdraw
             code="insufficient_funds",
             available=available,
         )
+    # Debit-positive sums: a positive one on an available account is a debt.
+    debts = {
+        key: sums[account.pk]
+        for key, account in sorted(other_available.items())
+        if sums[account.pk] > 0
+    }
+    repayments = rules.repay_debts(amount, debts)
+    repaid = sum(repayments.values())
+    if repaid == amount:
+        raise Conflict(
+            "A debt in another of your wallets is recovered first; withdraw more than it.",
+            code="debt_first",
+            debt=sum(debts.values()),
+        )
     withdrawal = Withdrawal.objects.create(
         user=user,
         wallet=wallet,
         owner_key=owner.key,
-        amount=amount,
+        amount=amount - repaid,
+        debt_repaid=repaid,
         currency=currency,
         created_at=clock.now(),
     )
     record_creation(withdrawal, actor=user, at=withdrawal.created_at)
     builder = _EntryBuilder(currency)
     builder.add(owner, Kind.AVAILABLE, amount)
-    builder.add(owner, Kind.WITHDRAWAL_HOLD, -amount)
+    builder.add(owner, Kind.WITHDRAWAL_HOLD, -(amount - repaid))
+    for key, repayment in sorted(repayments.items()):
+        builder.add(Owner.from_key(key), Kind.AVAILABLE, -repayment)
+    memo = f"withdrawal #{withdrawal.pk} requested"
+    if repaid:
+        memo += f", {repaid} fen of it repaying a debt"
     _write_entry(
         JournalEntry(
             kind=JournalEntry.Kind.WITHDRAWAL,
             withdrawal=withdrawal,
-            memo=f"withdrawal #{withdrawal.pk} requested",
+            memo=memo,
             created_at=clock.now(),
         ),
         builder,

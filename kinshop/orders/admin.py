@@ -37,6 +37,8 @@ class OrderLineInline(ReadOnlyInline):
         "commission_beneficiary",
         "attribution_policy",
         "attribution_click",
+        "commission_refusal",
+        "attribution_note",
         "refunded_amount",
     )
     readonly_fields = fields

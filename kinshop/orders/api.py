@@ -8,6 +8,7 @@ from django.db import transaction
 from ninja import Field, Query, Router, Schema, Status
 
 from kinshop.core.api import Page, PageParams, error_responses, paginate
+from kinshop.core.device import device_of
 from kinshop.core.errors import NotFound
 from kinshop.idempotency.api import idempotent
 from kinshop.orders import queries, services
@@ -30,7 +31,7 @@ class LineIn(Schema):
 
 class AddressIn(Schema):
     name: str = Field(..., min_length=1, max_length=60)
-    phone: str = Field(..., min_length=6, max_length=20)
+    phone: str = Field(..., min_length=6, max_length=30)  # stored normalised, at most 20
     region: str = Field(..., min_length=1, max_length=120)
     detail: str = Field(..., min_length=1, max_length=255)
 
@@ -227,6 +228,7 @@ def create_order(request, payload: OrderIn):
             address=services.Address(**payload.address.dict()),
             # A browser that arrived through /s/<code> carries the code in its session.
             share_code=payload.share_code or share_code_of(request),
+            device_id=device_of(request),
         )
         return order_out(order)  # as written: its lines and parts are in memory
 

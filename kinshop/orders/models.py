@@ -157,6 +157,11 @@ class OrderLine(models.Model):
     )
     attribution_policy = models.CharField(max_length=12, blank=True, default="")
     attribution_note = models.CharField(max_length=120, blank=True, default="")
+    # Why the sharer named by the click earns nothing ("" when they earn, or
+    # nobody brought the buyer): self_referral, linked_identity or shopkeeper
+    # (sharing.rules); the note says what linked them. Decided at order time,
+    # and again when the payment is captured (a payer account in common).
+    commission_refusal = models.CharField(max_length=16, blank=True, default="")
     refunded_amount = models.PositiveBigIntegerField(default=0)
     # Buying stock never earns anyone anything: the database itself refuses a
     # wholesale line with a beneficiary, a commission rate or attribution.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from typing import TYPE_CHECKING, TypedDict
 
 from django.db.models import (
@@ -19,11 +20,12 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
+from kinshop.accounts.models import Identifier
 from kinshop.catalog.models import SKU, SupplierMembership
 from kinshop.core.errors import Forbidden, NotFound
 from kinshop.orders.models import Fulfilment, Order, OrderLine, Refund
 from kinshop.sharing.models import Click, ShareLink
-from kinshop.shops.models import SelectionPrice
+from kinshop.shops.models import SelectionPrice, Shop
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -175,6 +177,71 @@ def refunds_visible_to(user) -> QuerySet[Refund]:
         Fulfilment.objects.filter(order=OuterRef("order"), supplier__memberships__user=user)
     )
     return Refund.objects.filter(Q(order__buyer=user) | Q(order__shop__owner=user) | Q(supplies_it))
+
+
+def unpaid_units(*, buyer, sku_ids: list[int], at) -> dict[int, int]:
+    """SKU id → units on the unpaid orders of `buyer` and of every account
+    linked to them (one identifier in common: phone, device or payer account)
+    that can still be paid at `at`, in one query whatever their history.
+    Consumer orders only: wholesale orders have the holding cap instead."""
+    theirs = Identifier.objects.filter(user=buyer, kind=OuterRef("kind"), value=OuterRef("value"))
+    linked = Identifier.objects.filter(Exists(theirs)).values("user_id")
+    rows = (
+        OrderLine.objects.filter(
+            sku_id__in=sku_ids,
+            order__status=Order.Status.PENDING_PAYMENT,
+            order__payment_deadline__gt=at,
+            is_wholesale=False,
+        )
+        .filter(Q(order__buyer=buyer) | Q(order__buyer_id__in=linked))
+        .values("sku_id")
+        .annotate(units=Sum("quantity"))
+        .order_by()
+    )
+    return {row["sku_id"]: row["units"] for row in rows}
+
+
+class CaptureIdentities(TypedDict):
+    """Who an order's money concerns, with each one's identifiers."""
+
+    buyer: frozenset
+    keeper_id: int | None
+    keeper: frozenset
+    beneficiaries: dict[int, frozenset]
+
+
+def identities_at_capture(order: Order) -> CaptureIdentities:
+    """The identifiers of an order's buyer, its shop's keeper and each sharer its
+    lines would pay, in one query (a beneficiary with none has nothing to link)."""
+    keeper = Shop.objects.filter(pk=order.shop_id).values("owner_id")
+    beneficiaries = OrderLine.objects.filter(
+        order_id=order.pk, commission_beneficiary__isnull=False
+    ).values("commission_beneficiary_id")
+    rows = (
+        Identifier.objects.filter(
+            Q(user_id=order.buyer_id)
+            | Q(user_id__in=Subquery(keeper))
+            | Q(user_id__in=beneficiaries)
+        )
+        .annotate(is_keeper=Exists(keeper.filter(owner_id=OuterRef("user_id"))))
+        .values_list("user_id", "kind", "value", "is_keeper")
+    )
+    found: dict[int, set] = defaultdict(set)
+    keeper_id = None
+    for user_id, kind, value, is_keeper in rows:
+        found[user_id].add((kind, value))
+        if is_keeper:
+            keeper_id = user_id
+    return {
+        "buyer": frozenset(found.get(order.buyer_id, ())),
+        "keeper_id": keeper_id,
+        "keeper": frozenset(found.get(keeper_id, ())) if keeper_id else frozenset(),
+        "beneficiaries": {
+            user_id: frozenset(values)
+            for user_id, values in found.items()
+            if user_id not in (order.buyer_id, keeper_id)
+        },
+    }
 
 
 # ---- share links ---------------------------------------------------------------

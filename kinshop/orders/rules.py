@@ -4,15 +4,14 @@ falls on the lines it covers."""
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from kinshop.accounts.rules import is_valid_phone, normalise_phone
 from kinshop.core.errors import InvalidInput
 
 MAX_DISTINCT_LINES = 50
 MAX_QUANTITY = 999
-_PHONE = re.compile(r"^\+?[\d\s-]{6,20}$")
 
 
 @dataclass(frozen=True)
@@ -49,13 +48,25 @@ def merge_lines(lines: Iterable[LineRequest]) -> dict[int, int]:
 def address_problem(address: Address) -> str | None:
     if not 1 <= len(address.name.strip()) <= 60:
         return "invalid_recipient_name"
-    if not _PHONE.match(address.phone.strip()):
+    if not is_valid_phone(normalise_phone(address.phone)):
         return "invalid_phone"
     if not 1 <= len(address.region.strip()) <= 120:
         return "invalid_region"
     if not 1 <= len(address.detail.strip()) <= 255:
         return "invalid_address"
     return None
+
+
+def unpaid_units_over_cap(
+    *, requested: dict[int, int], unpaid: dict[int, int], cap: int
+) -> list[int]:
+    """The SKUs of which a buyer would hold more than `cap` unpaid units if this
+    order (`requested`: SKU id → units) joined the ones they have not paid yet
+    (`unpaid`, their linked identities' included), so that stock cannot be
+    locked up by orders that are never paid (DESIGN.md section 4)."""
+    return sorted(
+        sku_id for sku_id, quantity in requested.items() if quantity + unpaid.get(sku_id, 0) > cap
+    )
 
 
 def after_sales_open(*, completed_at: dt.datetime | None, now: dt.datetime, days: int) -> bool:

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from django.conf import settings
 
 from kinshop.accounts import services as accounts
+from kinshop.accounts.rules import normalise_phone
 from kinshop.catalog import rules as catalog_rules
 from kinshop.catalog import services as catalog
 from kinshop.catalog.models import SKU
@@ -28,6 +29,7 @@ from kinshop.orders.models import (
     RefundLine,
 )
 from kinshop.orders.rules import Address, LineRequest
+from kinshop.sharing import rules as sharing_rules
 from kinshop.sharing import services as sharing
 from kinshop.shops.models import Shop
 
@@ -37,13 +39,23 @@ __all__ = ["Address", "LineRequest"]
 
 
 def place_order(
-    *, buyer, shop: Shop, lines: Iterable[LineRequest], address: Address, share_code: str = ""
+    *,
+    buyer,
+    shop: Shop,
+    lines: Iterable[LineRequest],
+    address: Address,
+    share_code: str = "",
+    device_id: str = "",
 ) -> Order:
     """A consumer orders SKUs a shop sells, at the shop's prices. Stock is taken
-    now (never oversold) and comes back if the order is not paid in time. The
-    sharer who brought the buyer, if any and if eligible, is frozen on every
-    line with the evidence; so are prices and rates. Constant SQL whatever the
-    number of lines."""
+    now (never oversold) and comes back if the order is not paid in time; a
+    buyer (with their linked identities) holds at most
+    `KINSHOP_MAX_UNPAID_UNITS` unpaid units of a SKU. The sharer who brought the
+    buyer is frozen on every line with the evidence, or, when they may not earn
+    on this buyer, the refusal and its reason; so are prices and rates. The
+    recipient phone and the device are kept as the buyer's identifiers first,
+    so that this very order counts for linked identities. Constant SQL whatever
+    the number of lines."""
     try:
         quantities = rules.merge_lines(lines)
     except ValueError as error:
@@ -53,8 +65,6 @@ def place_order(
     if not shop.is_active:
         raise NotFound("No such shop.", code="shop_not_found")
 
-    now = clock.now()
-    attribution = sharing.attribute(buyer=buyer, shop=shop, share_code=share_code or "", at=now)
     # One read of the SKUs, their products, suppliers and this shop's prices,
     # which also locks the SKU rows in primary-key order for taking stock.
     skus = {sku.id: sku for sku in queries.lock_skus_with_prices(shop.id, list(quantities))}
@@ -73,6 +83,13 @@ def place_order(
             sku_ids=not_sold,
         )
 
+    now = clock.now()
+    recipient_phone = normalise_phone(address.phone)
+    accounts.note_identifiers(user=buyer, phones=[recipient_phone], devices=[device_id], at=now)
+    decision = sharing.resolve_attribution(
+        buyer=buyer, shop=shop, share_code=share_code or "", at=now
+    )
+    attribution = decision.attribution
     fee_bp = settings.KINSHOP_PLATFORM_FEE_BP
     for sku_id, sku in skus.items():
         commission_bp = sku.product.commission_rate_bp if attribution else 0
@@ -89,19 +106,25 @@ def place_order(
     catalog.take_locked_stock(
         quantities=quantities, stock={sku_id: sku.stock for sku_id, sku in skus.items()}
     )
-    order = _create_order(
+    # Counted after the stock is taken: the SKU rows stay locked until commit,
+    # so two orders of one SKU (by one person's accounts or anyone's) queue
+    # here, and the second counts the first.
+    _refuse_over_unpaid_cap(
+        requested=quantities,
+        unpaid=queries.unpaid_units(buyer=buyer, sku_ids=list(quantities), at=now),
+    )
+    return _create_order(
         buyer=buyer,
         shop=shop,
         skus=skus,
         quantities=quantities,
         unit_prices=prices,
         address=address,
+        recipient_phone=recipient_phone,
         share_code=share_code or "",
-        attribution=attribution,
+        decision=decision,
         at=now,
     )
-    accounts.note_shipping_phone(user=buyer, phone=order.recipient_phone, at=now)
-    return order
 
 
 def place_wholesale_order(
@@ -115,7 +138,8 @@ def place_wholesale_order(
     """The shopkeeper buys stock for offline resale (批发) at the prices the
     wholesale app has decided (the supplier's tiers) and under its holding cap.
     Paid, shipped and refunded like any order, but with no sharer and no
-    commission: nothing here can pay anyone for someone else's buying."""
+    commission: nothing here can pay anyone for someone else's buying. The
+    unpaid-units cap of consumer orders does not apply (the holding cap does)."""
     catalog.reserve_stock(quantities=quantities)
     return _create_order(
         buyer=shop.owner,
@@ -124,8 +148,9 @@ def place_wholesale_order(
         quantities=quantities,
         unit_prices=unit_prices,
         address=address,
+        recipient_phone=normalise_phone(address.phone),
         share_code="",
-        attribution=None,
+        decision=None,
         at=clock.now(),
         is_wholesale=True,
     )
@@ -139,15 +164,19 @@ def _create_order(
     quantities: dict[int, int],
     unit_prices: dict[int, int],
     address: Address,
+    recipient_phone: str,
     share_code: str,
-    attribution: sharing.Attribution | None,
+    decision: sharing.Decision | None,
     at: dt.datetime,
     is_wholesale: bool = False,
 ) -> Order:
     """Write an order, one fulfilment per supplier and its lines, with prices,
-    rates and the beneficiary frozen, in a constant number of statements. A
-    wholesale line's unit supply price is what the shop pays: the supplier's
-    payable is that less the platform fee (the ledger's `line_split`)."""
+    rates and the beneficiary (or why the would-be sharer earns nothing, with
+    the evidence) frozen, in a constant number of statements. A wholesale
+    line's unit supply price is what the shop pays: the supplier's payable is
+    that less the platform fee (the ledger's `line_split`)."""
+    attribution = decision.attribution if decision else None
+    click_id = decision.click_id if decision else None
     fee_bp = settings.KINSHOP_PLATFORM_FEE_BP
     total = sum(unit_prices[sku_id] * quantity for sku_id, quantity in quantities.items())
     order = Order.objects.create(
@@ -156,7 +185,7 @@ def _create_order(
         total=total,
         currency=settings.KINSHOP_CURRENCY,
         recipient_name=address.name.strip(),
-        recipient_phone=address.phone.strip(),
+        recipient_phone=recipient_phone,
         region=address.region.strip(),
         address_detail=address.detail.strip(),
         share_code=share_code[:16],
@@ -191,9 +220,10 @@ def _create_order(
                 commission_rate_bp=sku.product.commission_rate_bp if attribution else 0,
                 platform_fee_bp=fee_bp,
                 commission_beneficiary_id=attribution.beneficiary_id if attribution else None,
-                attribution_click_id=attribution.click_id if attribution else None,
-                attribution_policy=attribution.policy if attribution else "",
-                attribution_note=(attribution.note if attribution else "")[:120],
+                attribution_click_id=click_id,
+                attribution_policy=decision.policy if decision and click_id else "",
+                attribution_note=decision.note[:120] if decision and click_id else "",
+                commission_refusal=decision.refusal if decision else "",
                 is_wholesale=is_wholesale,
             )
             for sku_id, sku in sorted(skus.items())
@@ -217,6 +247,20 @@ def _as_prefetched(order: Order, **related: list) -> None:
         queryset._result_cache = rows
         queryset._prefetch_done = True
         cache[name] = queryset
+
+
+def _refuse_over_unpaid_cap(*, requested: dict[int, int], unpaid: dict[int, int]) -> None:
+    """Consumer orders only: a wholesale order (its own service) has the
+    holding cap instead and never comes here."""
+    cap = settings.KINSHOP_MAX_UNPAID_UNITS
+    if over := rules.unpaid_units_over_cap(requested=requested, unpaid=unpaid, cap=cap):
+        raise Conflict(
+            f"At most {cap} unpaid units of one item at a time: pay or cancel your "
+            "unpaid orders first.",
+            code="too_many_unpaid",
+            sku_ids=over,
+            limit=cap,
+        )
 
 
 LINE_PROBLEMS = {
@@ -272,18 +316,44 @@ def expire_unpaid(*, now: dt.datetime, limit: int = 500) -> int:
 # ---- payment ------------------------------------------------------------------
 
 
-def mark_paid(*, order: Order, at: dt.datetime) -> bool:
+def mark_paid(*, order: Order, at: dt.datetime, payer: str = "") -> bool:
     """Called by payments with the order locked, when its money is captured
-    (payments then books the split in the ledger). Returns False when the order
-    can no longer take it (cancelled, or already paid): the caller refunds that
-    payment."""
+    (payments then books the split in the ledger). `payer` is the payer account
+    the provider reported (`accounts.rules.payer_identifier`): it joins the
+    buyer's identifiers, and a sharer found linked to the buyer now is not paid
+    (the margin keeps the commission). Returns False when the order can no
+    longer take the money (cancelled, or already paid): the caller refunds it."""
     if order.status != Order.Status.PENDING_PAYMENT:
         return False
     transition(order, Order.Status.PAID, reason="payment captured", at=at)
     transition_all(
         list(order.fulfilments.all()), Fulfilment.Status.TO_SHIP, reason="payment captured", at=at
     )
+    accounts.note_identifiers(user=order.buyer_id, payers=[payer], at=at)
+    _refuse_linked_commissions(order)
     return True
+
+
+def _refuse_linked_commissions(order: Order) -> None:
+    """The linked-identity rule again, at capture, with what is known now (a
+    payer account in common, a phone or device seen since the order): one
+    query, and one more only for a line found linked."""
+    known = queries.identities_at_capture(order)
+    buyer = sharing_rules.Person(id=order.buyer_id, identifiers=known["buyer"])
+    keeper = sharing_rules.Person(id=known["keeper_id"] or 0, identifiers=known["keeper"])
+    for sharer_id, identifiers in sorted(known["beneficiaries"].items()):
+        refusal = sharing_rules.refusal(
+            sharer=sharing_rules.Person(id=sharer_id, identifiers=identifiers),
+            buyer=buyer,
+            shopkeeper=keeper,
+        )
+        if refusal:
+            OrderLine.objects.filter(order=order, commission_beneficiary_id=sharer_id).update(
+                commission_beneficiary=None,
+                commission_rate_bp=0,
+                commission_refusal=refusal.code,
+                attribution_note=f"{refusal.code} at payment: {refusal.evidence}"[:120],
+            )
 
 
 # ---- fulfilment ---------------------------------------------------------------

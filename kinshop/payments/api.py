@@ -93,14 +93,25 @@ def get_payment(request, payment_id: int):
     return payment_out(services.visible_payment(request.auth, payment_id))
 
 
+class SandboxConfirmIn(Schema):
+    """Optional: the sandbox bank account the payer paid from, reported to
+    Kinshop as a real provider reports the payer's account."""
+
+    payer_id: str = Field("", max_length=64, pattern=r"^[A-Za-z0-9_.:@-]*$")
+
+
 @router.post(
     "/payments/{payment_id}/sandbox-confirm",
     operation_id="sandbox_confirm_payment",
     response={200: PaymentOut, **error_responses(400, 401, 403, 404, 409, 422)},
 )
-def sandbox_confirm_payment(request, payment_id: int):
+def sandbox_confirm_payment(request, payment_id: int, payload: SandboxConfirmIn | None = None):
     with transaction.atomic():
-        payment = services.sandbox_confirm(user=request.auth, payment_id=payment_id)
+        payment = services.sandbox_confirm(
+            user=request.auth,
+            payment_id=payment_id,
+            payer_id=payload.payer_id if payload is not None else "",
+        )
     return payment_out(payment)
 
 

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet, Subquery
 
+from kinshop.accounts import rules as accounts_rules
 from kinshop.core import clock
 from kinshop.core import tasks as outbox
 from kinshop.core.errors import Conflict, InvalidInput, NotFound
@@ -179,6 +180,7 @@ def _apply(provider: str, notification: base.Notification) -> None:
             reference=notification.payment_reference,
             amount=notification.amount,
             transaction_id=notification.transaction_id,
+            payer_id=notification.payer_id,
         )
     elif notification.kind == base.REFUND_SUCCEEDED:
         _refund_succeeded(provider, notification)
@@ -190,9 +192,12 @@ def _apply(provider: str, notification: base.Notification) -> None:
             _mark_refund_failed(provider_refund.pk, error="the provider reported the refund failed")
 
 
-def capture(*, provider: str, reference: str, amount: int, transaction_id: str = "") -> Payment:
+def capture(
+    *, provider: str, reference: str, amount: int, transaction_id: str = "", payer_id: str = ""
+) -> Payment:
     """The provider has the buyer's money. Capture once: the order becomes paid
-    and the ledger splits it. Money that arrives for an order that can no longer
+    (a sharer linked to the payer's account earns nothing on it) and the ledger
+    splits it. Money that arrives for an order that can no longer
     take it (cancelled at its deadline, or paid already) goes straight back."""
     order, payments = _lock_order_and_payments(
         Payment.objects.filter(reference=reference, provider=provider)
@@ -208,6 +213,7 @@ def capture(*, provider: str, reference: str, amount: int, transaction_id: str =
         payments=payments,
         amount=amount,
         transaction_id=transaction_id,
+        payer_id=payer_id,
     )
 
 
@@ -222,7 +228,13 @@ def _lock_order_and_payments(payment: QuerySet[Payment]) -> tuple[Order | None, 
 
 
 def _capture_locked(
-    *, order: Order, payment: Payment, payments: list[Payment], amount: int, transaction_id: str
+    *,
+    order: Order,
+    payment: Payment,
+    payments: list[Payment],
+    amount: int,
+    transaction_id: str,
+    payer_id: str = "",
 ) -> Payment:
     """capture's work, with the order and all its `payments` locked and read."""
     reference = payment.reference
@@ -230,7 +242,8 @@ def _capture_locked(
         return payment  # already applied
     now = clock.now()
     payment.provider_transaction_id = transaction_id or payment.provider_transaction_id
-    if amount != payment.amount or not orders.mark_paid(order=order, at=now):
+    payer = accounts_rules.payer_identifier(payment.provider, payer_id)
+    if amount != payment.amount or not orders.mark_paid(order=order, at=now, payer=payer):
         log.warning(
             "payment %s arrived for order %s (%s): refunding it", reference, order.pk, order.status
         )
@@ -471,9 +484,10 @@ def _crash_point(name: str) -> None:
 # ---- sandbox and offline -------------------------------------------------------
 
 
-def sandbox_confirm(*, user, payment_id: int) -> Payment:
-    """The sandbox 'bank' says the payer paid: a signed notification goes
-    through the same webhook path as a real provider's."""
+def sandbox_confirm(*, user, payment_id: int, payer_id: str = "") -> Payment:
+    """The sandbox 'bank' says the payer paid (from the bank account `payer_id`,
+    if given): a signed notification goes through the same webhook path as a
+    real provider's."""
     if not get_provider("sandbox", must_be_enabled=False).is_enabled():
         raise NotFound("The payment sandbox is off.", code="sandbox_disabled")
     # The capture's own locked reads come first (order, then its payments), so
@@ -488,7 +502,9 @@ def sandbox_confirm(*, user, payment_id: int) -> Payment:
         order_queries.order_for(user, order.pk, as_="buyer_or_operator")  # refuses: 403
     if payment.provider != "sandbox":
         raise Conflict("This is not a sandbox payment.", code="not_sandbox_payment")
-    body = sandbox.payment_notification(reference=payment.reference, amount=payment.amount)
+    body = sandbox.payment_notification(
+        reference=payment.reference, amount=payment.amount, payer_id=payer_id
+    )
     # The signed notification is verified and recorded like any provider's.
     [notification] = _parse_notifications(
         "sandbox", body=body, headers={sandbox.SIGNATURE_HEADER: sandbox.sign(body)}
@@ -500,6 +516,7 @@ def sandbox_confirm(*, user, payment_id: int) -> Payment:
         payments=payments,
         amount=notification.amount,
         transaction_id=notification.transaction_id,
+        payer_id=notification.payer_id,
     )
 
 

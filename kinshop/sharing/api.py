@@ -8,6 +8,7 @@ from django.http import HttpResponse
 from ninja import Field, Router, Schema, Status
 
 from kinshop.core.api import error_responses
+from kinshop.core.device import device_of
 from kinshop.core.errors import NotFound
 from kinshop.sharing import poster, services
 from kinshop.sharing.models import ShareLink
@@ -71,7 +72,10 @@ def create_share_link(request, payload: ShareLinkIn):
         raise NotFound("No shop has this handle.", code="shop_not_found")
     with transaction.atomic():
         link = services.create_share_link(
-            sharer=request.auth, shop=shop, product=payload.product_id
+            sharer=request.auth,
+            shop=shop,
+            product=payload.product_id,
+            device_id=device_of(request),
         )
     return Status(201, link_out(link))
 

@@ -10,6 +10,8 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from kinshop.accounts.rules import Identifier, identifiers, shared_identifier
+
 # Base32-like, without the characters people confuse when they read a poster
 # aloud or type it: 0/O, 1/I/l, and without vowels that spell words.
 CODE_ALPHABET = "23456789bcdfghjkmnpqrstvwxyz"
@@ -51,59 +53,88 @@ def policy_of(setting: str) -> str:
     return setting if setting in POLICIES else LAST_CLICK
 
 
-def normalise_phone(phone: str) -> str:
-    """Digits only, without the Chinese country code, so '+86 138-0013-8000' and
-    '13800138000' are the same person."""
-    digits = re.sub(r"\D", "", phone or "")
-    if len(digits) == 13 and digits.startswith("86"):
-        digits = digits[2:]
-    return digits
-
-
 def normalise_email(email: str) -> str:
     return (email or "").strip().lower()
 
 
 @dataclass(frozen=True)
 class Person:
-    """What identifies someone for the linked-identity rule."""
+    """What identifies someone for the linked-identity rule: their e-mail and
+    their identifiers (phones, devices, payer accounts; see
+    `accounts.rules.identifiers`)."""
 
     id: int
-    phone: str = ""
     email: str = ""
-    recipient_phones: frozenset[str] = frozenset()
+    identifiers: frozenset[Identifier] = frozenset()
 
     @classmethod
-    def of(cls, *, id: int, phone: str, email: str, recipient_phones: Iterable[str] = ()):
+    def of(
+        cls,
+        *,
+        id: int,
+        phone: str = "",
+        email: str = "",
+        recipient_phones: Iterable[str] = (),
+        devices: Iterable[str] = (),
+        payers: Iterable[str] = (),
+        known: Iterable[Identifier] = (),
+    ) -> Person:
+        """`known` are identifiers already canonical (as stored)."""
         return cls(
             id=id,
-            phone=normalise_phone(phone),
             email=normalise_email(email),
-            recipient_phones=frozenset(
-                p for p in (normalise_phone(r) for r in recipient_phones) if p
-            ),
+            identifiers=frozenset(known)
+            | identifiers(phones=[phone, *recipient_phones], devices=devices, payers=payers),
         )
 
 
-def ineligibility(*, sharer: Person, buyer: Person, shopkeeper_id: int) -> str:
-    """Why `sharer` may not earn on `buyer`'s purchase in that shop, or "".
+def linked_by(first: Person, second: Person) -> str:
+    """How two people are one for commission, or "": a phone, device or payer
+    account in common (DESIGN.md section 3), or the same e-mail."""
+    if first.id == second.id:
+        return "same account"
+    if kind := shared_identifier(first.identifiers, second.identifiers):
+        return f"same {kind}"
+    if first.email and first.email == second.email:
+        return "same e-mail"
+    return ""
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a would-be sharer earns nothing on a purchase: a code (one of
+    SELF_REFERRAL, LINKED_IDENTITY, SHOPKEEPER) and the evidence in words."""
+
+    code: str
+    evidence: str
+
+    def __bool__(self) -> bool:
+        return bool(self.code)
+
+
+ELIGIBLE = Refusal("", "")
+
+
+def refusal(*, sharer: Person, buyer: Person, shopkeeper: Person) -> Refusal:
+    """Why `sharer` may not earn on `buyer`'s purchase in `shopkeeper`'s shop.
 
     One level and no self-dealing: not the buyer, not a linked identity of the
-    buyer (same phone, same e-mail, or a phone one of them ships orders to), and
-    not the shopkeeper, who earns the margin instead."""
+    buyer (same phone, device or payer account, or same e-mail), and not the
+    shopkeeper or a linked identity of theirs, who earns the margin instead."""
     if sharer.id == buyer.id:
-        return SELF_REFERRAL
-    if sharer.id == shopkeeper_id:
-        return SHOPKEEPER
-    if sharer.phone and sharer.phone == buyer.phone:
-        return LINKED_IDENTITY
-    if sharer.email and sharer.email == buyer.email:
-        return LINKED_IDENTITY
-    if sharer.phone and sharer.phone in buyer.recipient_phones:
-        return LINKED_IDENTITY
-    if buyer.phone and buyer.phone in sharer.recipient_phones:
-        return LINKED_IDENTITY
-    return ""
+        return Refusal(SELF_REFERRAL, "the sharer is the buyer")
+    if sharer.id == shopkeeper.id:
+        return Refusal(SHOPKEEPER, "the sharer keeps this shop")
+    if link := linked_by(sharer, buyer):
+        return Refusal(LINKED_IDENTITY, f"the sharer and the buyer: {link}")
+    if link := linked_by(sharer, shopkeeper):
+        return Refusal(SHOPKEEPER, f"the sharer and the shopkeeper: {link}")
+    return ELIGIBLE
+
+
+def ineligibility(*, sharer: Person, buyer: Person, shopkeeper_id: int) -> str:
+    """The code of `refusal` when only the shopkeeper's id is known, or ""."""
+    return refusal(sharer=sharer, buyer=buyer, shopkeeper=Person(id=shopkeeper_id)).code
 
 
 def commission_of(line_total: int, commission_rate_bp: int) -> int:

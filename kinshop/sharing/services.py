@@ -39,6 +39,7 @@ class Decision:
     click_id: int | None
     policy: str
     note: str
+    refusal: str = ""  # rules.SELF_REFERRAL, LINKED_IDENTITY or SHOPKEEPER
 
 
 def policy() -> str:
@@ -60,15 +61,17 @@ def _signed_in(user) -> bool:
 # Share links ---------------------------------------------------------------
 
 
-def create_share_link(*, sharer, shop: Shop, product=None) -> ShareLink:
+def create_share_link(*, sharer, shop: Shop, product=None, device_id: str = "") -> ShareLink:
     """Any signed-in user may share any shop, or a product that shop sells.
-    Sharing the same target twice returns the same link."""
+    Sharing the same target twice returns the same link. The device shared from
+    is kept as one of the sharer's identifiers (linked identities)."""
     product_id = getattr(product, "pk", product)
     if (
         product_id is not None
         and not Selection.objects.filter(shop=shop, product_id=product_id).exists()
     ):
         raise InvalidInput("This shop does not sell that product.", code="product_not_in_shop")
+    accounts.note_identifiers(user=sharer, devices=[device_id], at=clock.now())
     existing = ShareLink.objects.filter(sharer=sharer, shop=shop, product_id=product_id).first()
     if existing is not None:
         return existing
@@ -293,30 +296,30 @@ def _bind(*, buyer, click: Click, at) -> bool:
 
 
 def _ineligibility(*, buyer, sharer, shopkeeper_id: int) -> str:
-    """rules.ineligibility with the phones each side ships orders to: at most
-    one query, whatever their order history."""
-    quick = rules.ineligibility(
-        sharer=rules.Person.of(id=sharer.pk, phone=sharer.phone, email=sharer.email),
-        buyer=rules.Person.of(id=buyer.pk, phone=buyer.phone, email=buyer.email),
-        shopkeeper_id=shopkeeper_id,
+    return _refusal(buyer=buyer, sharer=sharer, shopkeeper_id=shopkeeper_id).code
+
+
+def _refusal(*, buyer, sharer, shopkeeper_id: int) -> rules.Refusal:
+    """`rules.refusal` with every identifier the buyer, the sharer and the
+    shopkeeper have been seen with (phones, devices, payer accounts): no query
+    when the sharer is the buyer or the shopkeeper, else one, whatever their
+    history."""
+    quick = rules.refusal(
+        sharer=rules.Person(id=sharer.pk),
+        buyer=rules.Person(id=buyer.pk),
+        shopkeeper=rules.Person(id=shopkeeper_id),
     )
-    if quick or not (rules.normalise_phone(buyer.phone) or rules.normalise_phone(sharer.phone)):
+    if quick:
         return quick
-    shipped_to = accounts.shipping_phones([buyer.pk, sharer.pk])
-    return rules.ineligibility(
+    known = accounts.identifiers_of([buyer.pk, sharer.pk, shopkeeper_id])
+    return rules.refusal(
         sharer=rules.Person.of(
-            id=sharer.pk,
-            phone=sharer.phone,
-            email=sharer.email,
-            recipient_phones=shipped_to[sharer.pk],
+            id=sharer.pk, phone=sharer.phone, email=sharer.email, known=known[sharer.pk]
         ),
         buyer=rules.Person.of(
-            id=buyer.pk,
-            phone=buyer.phone,
-            email=buyer.email,
-            recipient_phones=shipped_to[buyer.pk],
+            id=buyer.pk, phone=buyer.phone, email=buyer.email, known=known[buyer.pk]
         ),
-        shopkeeper_id=shopkeeper_id,
+        shopkeeper=rules.Person.of(id=shopkeeper_id, known=known[shopkeeper_id]),
     )
 
 
@@ -393,9 +396,15 @@ def resolve_attribution(*, buyer, shop: Shop, share_code: str = "", at: dt.datet
 
 
 def _decide(*, buyer, shop: Shop, sharer, click_id, policy: str, note: str) -> Decision:
-    refusal = _ineligibility(buyer=buyer, sharer=sharer, shopkeeper_id=shop.owner_id)
+    refusal = _refusal(buyer=buyer, sharer=sharer, shopkeeper_id=shop.owner_id)
     if refusal:
-        return Decision(attribution=None, click_id=click_id, policy=policy, note=refusal)
+        return Decision(
+            attribution=None,
+            click_id=click_id,
+            policy=policy,
+            note=f"{refusal.code}: {refusal.evidence}"[:120],
+            refusal=refusal.code,
+        )
     return Decision(
         attribution=Attribution(
             beneficiary_id=sharer.pk, click_id=click_id, policy=policy, note=note[:120]

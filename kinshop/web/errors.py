@@ -63,6 +63,10 @@ ERROR_TEXT = {
     "invalid_region": _("Enter the province, city and district."),
     "invalid_address": _("Enter the street address."),
     "sku_not_sold_here": _("This shop no longer sells some items in your cart."),
+    "too_many_unpaid": _(
+        "You can hold at most %(limit)s unpaid units of one item: pay or cancel your unpaid "
+        "orders first."
+    ),
     # orders: after checkout
     "order_not_found": _("No such order."),
     "not_buyer": _("Only the buyer can do that."),
@@ -85,6 +89,10 @@ ERROR_TEXT = {
     "identity_not_verified": _("Verify your identity before withdrawing."),
     "below_minimum": _("A withdrawal is at least %(minimum)s."),
     "insufficient_funds": _("The amount is more than is available (%(available)s)."),
+    "debt_first": _(
+        "You owe %(debt)s from a refund in another of your wallets; it is repaid first: "
+        "withdraw more than that."
+    ),
     "invalid_wallet": _("Choose one of your wallets."),
     "not_shopkeeper_wallet": _("Only a shop's keeper can use its wallet."),
     # wholesale
@@ -126,7 +134,7 @@ GENERIC_TEXT = {
 FALLBACK_TEXT = _("Sorry, that did not work. Please try again.")
 
 # Details that are amounts in fen, shown as money.
-MONEY_DETAILS = ("retail_min", "retail_max", "minimum", "available")
+MONEY_DETAILS = ("retail_min", "retail_max", "minimum", "available", "debt")
 
 
 def error_text(error: DomainError, **extra: Any) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from kinshop.accounts import rules
@@ -99,10 +99,97 @@ def test_is_valid_username(username, valid):
 
 @pytest.mark.parametrize(
     ("raw", "normal"),
-    [("+86 138-0013-8000", "13800138000"), ("138 0013 8000", "13800138000"), ("", "")],
+    [
+        ("+86 138-0013-8000", "13800138000"),
+        ("138 0013 8000", "13800138000"),
+        ("0086-13900000001", "13900000001"),
+        ("0086 139 0000 0001", "13900000001"),
+        ("8613900000001", "13900000001"),
+        ("86 139-0000-0001", "13900000001"),
+        ("１３９００００００01", "13900000001"),
+        ("＋８６　１３９－００００－０００１", "13900000001"),
+        ("(+86) 139.0000.0001", "13900000001"),
+        ("+86 571 8888 6666", "057188886666"),
+        ("+86 (0)571 8888 6666", "057188886666"),
+        ("+852 9123 4567", "+85291234567"),
+        ("00852 9123 4567", "+85291234567"),
+        ("0571-8888-6666", "057188886666"),
+        ("86123", "86123"),  # too short to be a mainland mobile: left for validation
+        ("", ""),
+    ],
 )
 def test_normalise_phone(raw, normal):
     assert rules.normalise_phone(raw) == normal
+
+
+MOBILE = st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True)
+SEPARATORS = st.sampled_from([" ", "-", "\u3000", "\u2013", "\u2014", ".", "\u00a0", "\uff0d"])
+PREFIXES = st.sampled_from(["", "+86", "0086", "86", "+86 ", "0086-", "(+86)", "\uff0b86"])
+
+
+@st.composite
+def spellings(draw, number):
+    """One way a person might type `number`: a country prefix, separators
+    anywhere, and any digit full-width."""
+    text = draw(PREFIXES) + number
+    out = []
+    for char in text:
+        if char.isdigit() and draw(st.booleans()):
+            char = chr(ord(char) - ord("0") + ord("\uff10"))  # full-width digit
+        out.append(char)
+        if draw(st.integers(0, 4)) == 0:
+            out.append(draw(SEPARATORS))
+    return "".join(out)
+
+
+@given(st.data(), MOBILE)
+def test_no_spelling_of_a_mobile_number_escapes_its_canonical_form(data, number):
+    spelled = data.draw(spellings(number))
+
+    assert rules.normalise_phone(spelled) == number
+    assert rules.is_valid_phone(rules.normalise_phone(spelled))
+
+
+@given(st.data(), MOBILE)
+def test_two_spellings_of_one_number_are_one_identifier(data, number):
+    first, second = data.draw(spellings(number)), data.draw(spellings(number))
+
+    assert (
+        rules.shared_identifier(
+            rules.identifiers(phones=[first]), rules.identifiers(phones=[second])
+        )
+        == "phone"
+    )
+
+
+@given(st.text(max_size=40))
+@example("R-\u0327")  # separators kept a letter and its combining mark apart
+@settings(max_examples=500)
+def test_normalising_is_idempotent(text):
+    once = rules.normalise_phone(text)
+
+    assert rules.normalise_phone(once) == once
+
+
+def test_identifiers_are_linked_by_any_kind_and_never_by_empty_values():
+    phone = rules.identifiers(phones=["13900000001"])
+    device = rules.identifiers(devices=["dev-aaaaaaaaaaaaaaaa"])
+    payer = rules.identifiers(payers=[rules.payer_identifier("wechatpay", "o-123")])
+
+    assert rules.shared_identifier(phone | device, device) == "device"
+    assert rules.shared_identifier(phone | payer, payer | device) == "payer"
+    assert rules.shared_identifier(phone | device | payer, phone | device | payer) == "phone"
+    assert rules.shared_identifier(phone, device) == ""
+    assert rules.identifiers(phones=["", " "], devices=[""], payers=[""]) == frozenset()
+    assert rules.payer_identifier("sandbox", "  ") == ""
+    # one payer id at two providers is two accounts
+    assert (
+        rules.shared_identifier(
+            rules.identifiers(payers=[rules.payer_identifier("sandbox", "x1")]),
+            rules.identifiers(payers=[rules.payer_identifier("wechatpay", "x1")]),
+        )
+        == ""
+    )
 
 
 @pytest.mark.parametrize(

@@ -61,3 +61,22 @@ def test_a_malformed_id_is_replaced_by_a_new_one(value):
     given = response.content.decode()
     assert given != value and device.well_formed(given)
     assert response.cookies[device.COOKIE_NAME].value == given
+
+
+def test_only_a_device_the_client_sent_is_evidence():
+    factory = RequestFactory()
+    seen = {}
+
+    def remember(request):
+        seen["device"] = device.device_of(request)
+        return HttpResponse("")
+
+    middleware = device.DeviceIdMiddleware(remember)
+    middleware(factory.get("/"))
+    assert seen["device"] == ""  # minted for this request: nobody else can share it
+    middleware(factory.get("/", HTTP_X_DEVICE_ID="app-install-0123456789"))
+    assert seen["device"] == "app-install-0123456789"
+    cookie_request = factory.get("/")
+    cookie_request.COOKIES[device.COOKIE_NAME] = "browser-cookie-0123456789"
+    middleware(cookie_request)
+    assert seen["device"] == "browser-cookie-0123456789"

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from kinshop.catalog.rules import Split, split_line
 from kinshop.core.errors import InvalidInput
+from kinshop.ledger import rules
 from kinshop.ledger.rules import reverse_split
 from kinshop.orders.rules import allocate_refund
 
@@ -150,3 +151,14 @@ def test_allocate_refund_sums_and_respects_each_remaining(remainings, data):
         assert 0 < share <= remaining_of[line_id]
     # deterministic
     assert allocate_refund(amount, list(reversed(lines_))) == allocation
+
+
+@given(
+    st.integers(0, 10**9),
+    st.dictionaries(st.sampled_from(["sharer:1", "shop:2"]), st.integers(0, 10**9)),
+)
+def test_a_withdrawal_repays_debts_first_and_never_more_than_owed_or_asked(amount, debts):
+    repayments = rules.repay_debts(amount, debts)
+
+    assert sum(repayments.values()) == min(amount, sum(debts.values()))
+    assert all(0 < repaid <= debts[key] for key, repaid in repayments.items())

@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 from django.db import DatabaseError, connection, transaction
 
+from kinshop import testing
 from kinshop.core import clock
 from kinshop.core.errors import Conflict, Forbidden, InvalidInput
 from kinshop.ledger import queries, services
@@ -412,3 +413,33 @@ def test_settlement_goes_one_batch_at_a_time_and_the_job_finishes_the_backlog(
     assert run_due()["settle"] == 2
     assert LineSettlement.objects.count() == 3
     assert run_due()["settle"] == 0
+
+
+def test_self_purchases_per_shop_and_period(shop, product, sharer):
+    # given a self-referred order in this shop, a linked one elsewhere, and a
+    # keeper's own purchase paid ten days ago
+    elsewhere = testing.make_shop(products=[product], price=9900)
+    own = make_paid_order(shop=shop, product=product)
+    own.lines.update(commission_refusal="self_referral")
+    linked = make_paid_order(shop=elsewhere, product=product)
+    linked.lines.update(commission_refusal="linked_identity")
+    old = make_paid_order(shop=shop, product=product, buyer=shop.owner)
+    Order.objects.filter(pk=old.pk).update(paid_at=clock.now() - dt.timedelta(days=10))
+    make_paid_order(shop=shop, product=product, sharer=sharer)
+
+    everything = queries.self_purchases()
+    this_shop = queries.self_purchases(shop_id=shop.pk)
+    this_week = queries.self_purchases(
+        shop_id=shop.pk, since=clock.now() - dt.timedelta(days=7), until=clock.now()
+    )
+
+    assert (everything["orders"], everything["self_purchase_orders"]) == (4, 3)
+    assert this_shop == {
+        "orders": 3,
+        "self_purchase_orders": 2,
+        "self_purchase_share": 2 / 3,
+        "own_link_orders": 1,
+        "linked_identity_orders": 0,
+        "shopkeeper_own_orders": 1,
+    }
+    assert (this_week["orders"], this_week["self_purchase_orders"]) == (2, 1)

@@ -138,11 +138,12 @@ def test_create_order_query_count_does_not_grow_with_lines(api, supplier_pair, b
     client = api(buyer)
 
     def order(lines):
-        # 13: the token; the shop, the buyer's last click, the SKUs with their prices
-        # (locked); the stock; the order, the shipping phone, its one fulfilment, its
+        # 14: the token; the shop; the SKUs with their prices (locked); the buyer's
+        # identifiers (phone and device, one insert); the buyer's last click; the
+        # stock; the unpaid units of these SKUs; the order, its one fulfilment, its
         # lines and two history rows; the transaction's savepoint and release (the
         # test's own transaction is around it). Nothing read back; not one more per line.
-        with testing.assert_query_count(13):
+        with testing.assert_query_count(14):
             response = client.post(
                 "/orders", {"shop": shop.handle, "lines": lines, "address": ADDRESS}
             )

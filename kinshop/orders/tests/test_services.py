@@ -270,7 +270,9 @@ def test_the_buyers_own_share_link_earns_no_commission(shop, sku, buyer):
     order = place(buyer, shop, (sku, 1), share_code=own.code)
     line = order.lines.get()
     assert (line.commission_beneficiary_id, line.commission_rate_bp) == (None, 0)
-    assert line.attribution_click_id is None
+    # the click stays as the evidence of the refusal
+    assert line.attribution_click.link_id == own.id
+    assert line.commission_refusal == "self_referral"
 
 
 def test_the_shopkeepers_share_link_earns_no_commission(shop, sku, buyer):
@@ -292,25 +294,11 @@ def test_a_share_code_of_another_shop_earns_no_commission(shop, sku, buyer, prod
     [
         pytest.param("13800138000", id="as-is"),
         pytest.param("+86 138-0013-8000", id="+86"),
-        pytest.param(
-            "0086 13800138000",
-            id="0086",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="bug: sharing.rules.normalise_phone keeps a 0086 prefix, which the "
-                "design (§3 linked identities) says makes no difference",
-            ),
-        ),
-        pytest.param(
-            "１３８００１３８０００",
-            id="full-width",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="bug: sharing.rules.normalise_phone keeps full-width digits "
-                "(\\D spares them), which the design (§3 linked identities) says make no "
-                "difference",
-            ),
-        ),
+        pytest.param("0086 13800138000", id="0086"),
+        pytest.param("0086-138-0013-8000", id="0086-dashes"),
+        pytest.param("8613800138000", id="86"),
+        pytest.param("１３８００１３８０００", id="full-width"),
+        pytest.param("＋８６ １３８ ００１３ ８０００", id="full-width-+86"),
     ],
 )
 def test_a_sharer_the_buyer_has_shipped_to_earns_nothing(shop, sku, buyer, spelling):
@@ -331,12 +319,6 @@ def test_a_sharer_the_buyer_has_shipped_to_earns_nothing(shop, sku, buyer, spell
     assert (line.commission_beneficiary_id, line.commission_rate_bp) == (None, 0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: place_order asks sharing.attribute before noting the order's own "
-    "recipient phone, so a first order shipped to the sharer's phone pays the sharer "
-    "commission (design §3: any recipient phone on their orders links two accounts)",
-)
 def test_an_order_shipped_to_the_sharers_phone_earns_nothing(shop, sku, buyer):
     # given a sharer whose phone is the one this very order ships to
     sharer = testing.make_user(phone=ADDRESS["phone"])
@@ -365,11 +347,14 @@ def _five_sku_product(staff):
     )
 
 
-# Nine statements on both databases, whatever the number of SKUs: the buyer's
-# latest click, the SKUs with their prices and locks, the stock's one conditional
-# update, the order, the shipping phone, the fulfilments, the lines (one bulk
-# insert each), and the history rows of the order and of its fulfilments.
-PLACE_ORDER_QUERIES = 9
+# Ten statements on both databases, whatever the number of SKUs: the SKUs with
+# their prices and locks, the buyer's identifiers (recipient phone and device, one
+# insert), the buyer's latest click, the stock's one conditional update, the
+# unpaid units of these SKUs (the buyer's and their linked identities'), the
+# order, the fulfilments, the lines (one bulk insert each), and the history rows
+# of the order and of its fulfilments. A click whose sharer is someone else adds
+# one: the identifiers of the buyer, the sharer and the shopkeeper.
+PLACE_ORDER_QUERIES = 10
 
 
 @pytest.mark.parametrize("sku_count", [1, 5])

@@ -25,6 +25,9 @@ class Notification:
     transaction_id: str = ""
     refund_reference: str = ""
     provider_refund_id: str = ""
+    # The payer's account at the provider (WeChat Pay's openid), when reported:
+    # two accounts paying from one are one person (linked identities).
+    payer_id: str = ""
     raw: dict | None = None
 
 

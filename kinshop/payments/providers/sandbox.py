@@ -34,8 +34,9 @@ def sign(body: bytes, *, timestamp: int | None = None) -> str:
     return f"t={timestamp},v1={digest}"
 
 
-def payment_notification(*, reference: str, amount: int) -> bytes:
-    """The body the sandbox 'bank' sends when the payer pays."""
+def payment_notification(*, reference: str, amount: int, payer_id: str = "") -> bytes:
+    """The body the sandbox 'bank' sends when the payer pays (from the payer's
+    bank account `payer_id`, when one is given)."""
     return json.dumps(
         {
             "id": "evt_" + secrets.token_hex(12),
@@ -43,6 +44,7 @@ def payment_notification(*, reference: str, amount: int) -> bytes:
             "payment": reference,
             "amount": amount,
             "transaction_id": "sbx_" + secrets.token_hex(8),
+            "payer": payer_id,
         }
     ).encode()
 
@@ -82,6 +84,7 @@ class SandboxProvider:
                     payment_reference=str(data["payment"]),
                     amount=int(data["amount"]),
                     transaction_id=str(data.get("transaction_id", "")),
+                    payer_id=str(data.get("payer") or ""),
                     raw=data,
                 )
             ]

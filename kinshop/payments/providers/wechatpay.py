@@ -332,6 +332,7 @@ class WeChatPayProvider:
                         payment_reference=str(data["out_trade_no"]),
                         amount=int(data["amount"]["total"]),
                         transaction_id=str(data.get("transaction_id") or ""),
+                        payer_id=str((data.get("payer") or {}).get("openid") or ""),
                         raw=raw,
                     )
                 ]

@@ -59,7 +59,7 @@ def make_order(*, buyer, shop, product, recipient_phone="13700000000", status="p
         payment_deadline=now + dt.timedelta(minutes=30),
         created_at=now,
     )
-    accounts.note_shipping_phone(user=buyer, phone=recipient_phone, at=now)  # as place_order does
+    accounts.note_identifiers(user=buyer, phones=[recipient_phone], at=now)  # as place_order does
     fulfilment = Fulfilment.objects.create(order=order, supplier=product.supplier)
     OrderLine.objects.create(
         order=order,

@@ -1,6 +1,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
+from kinshop.accounts.tests.test_rules import MOBILE, spellings
 from kinshop.sharing import rules
 from kinshop.sharing.rules import Person
 
@@ -38,12 +39,6 @@ def test_policy_defaults_to_last_click():
     assert rules.policy_of("binding") == "binding"
     assert rules.policy_of("last_click") == "last_click"
     assert rules.policy_of("pyramid") == "last_click"
-
-
-def test_phones_are_compared_by_digits_without_country_code():
-    assert rules.normalise_phone("+86 138-0013-8000") == "13800138000"
-    assert rules.normalise_phone("138 0013 8000") == "13800138000"
-    assert rules.normalise_phone("") == ""
 
 
 def person(id, phone="", email="", shipped=()):
@@ -91,3 +86,49 @@ def test_commission_rounds_down_and_never_exceeds_the_line(line_total, rate_bp):
 
     assert 0 <= commission <= line_total
     assert commission * 10_000 <= line_total * rate_bp < (commission + 1) * 10_000
+
+
+@given(st.data(), MOBILE)
+def test_no_spelling_of_the_sharers_phone_escapes_the_linked_identity_rule(data, number):
+    # given a sharer whose account phone is one spelling, and a buyer who ships
+    # to another spelling of it (or has it as their own phone)
+    sharer = Person.of(id=1, phone=data.draw(spellings(number)))
+    ships_to_it = Person.of(id=2, recipient_phones=[data.draw(spellings(number))])
+    owns_it = Person.of(id=3, phone=data.draw(spellings(number)))
+
+    for buyer in (ships_to_it, owns_it):
+        assert rules.ineligibility(sharer=sharer, buyer=buyer, shopkeeper_id=99) == (
+            "linked_identity"
+        )
+        # nor as the shopkeeper's second account
+        assert rules.refusal(sharer=sharer, buyer=Person(id=4), shopkeeper=buyer).code == (
+            "shopkeeper"
+        )
+
+
+def test_a_device_or_payer_account_in_common_links_two_people():
+    sharer = Person.of(id=1, devices=["device-aaaaaaaaaaaaaaaa"], payers=["wechatpay:o-1"])
+
+    by_device = rules.refusal(
+        sharer=sharer,
+        buyer=Person.of(id=2, devices=["device-aaaaaaaaaaaaaaaa"]),
+        shopkeeper=Person(9),
+    )
+    by_payer = rules.refusal(
+        sharer=sharer, buyer=Person.of(id=2, payers=["wechatpay:o-1"]), shopkeeper=Person(9)
+    )
+    stranger = rules.refusal(
+        sharer=sharer,
+        buyer=Person.of(id=2, devices=["device-bbbbbbbbbbbbbbbb"], payers=["sandbox:o-1"]),
+        shopkeeper=Person(9),
+    )
+
+    assert (by_device.code, by_device.evidence) == (
+        "linked_identity",
+        "the sharer and the buyer: same device",
+    )
+    assert (by_payer.code, by_payer.evidence) == (
+        "linked_identity",
+        "the sharer and the buyer: same payer",
+    )
+    assert not stranger

@@ -237,7 +237,7 @@ def test_an_ineligible_sharer_does_not_bind(shop, buyer, binding):
 
     assert not Binding.objects.exists()
     decision = services.resolve_attribution(buyer=buyer, shop=shop, at=clock.now())
-    assert decision.attribution is None and decision.note == "shopkeeper"
+    assert decision.attribution is None and decision.refusal == "shopkeeper"
 
 
 # Who may not earn -----------------------------------------------------------------------
@@ -256,7 +256,7 @@ def test_buying_through_your_own_link_earns_nothing(settings, policy, shop, buye
     decision = services.resolve_attribution(buyer=buyer, shop=shop, at=clock.now())
 
     assert services.attribute(buyer=buyer, shop=shop, at=clock.now()) is None
-    assert (decision.click_id, decision.note) == (click.id, "self_referral")
+    assert (decision.click_id, decision.refusal) == (click.id, "self_referral")
     assert not Binding.objects.exists()
 
 
@@ -265,7 +265,7 @@ def test_the_shopkeeper_earns_margin_not_commission(shop, buyer, last_click):
 
     decision = services.resolve_attribution(buyer=buyer, shop=shop, at=clock.now())
 
-    assert decision.attribution is None and decision.note == "shopkeeper"
+    assert decision.attribution is None and decision.refusal == "shopkeeper"
 
 
 def test_a_second_account_with_the_same_phone_is_the_buyer(shop, buyer, last_click):
@@ -274,14 +274,14 @@ def test_a_second_account_with_the_same_phone_is_the_buyer(shop, buyer, last_cli
 
     decision = services.resolve_attribution(buyer=buyer, shop=shop, at=clock.now())
 
-    assert decision.attribution is None and decision.note == "linked_identity"
+    assert decision.attribution is None and decision.refusal == "linked_identity"
 
 
 def test_a_second_account_with_the_same_email_is_the_buyer(shop, buyer, last_click):
     twin = testing.make_user("twin", email="BUYER@example.com")
     _clicked(twin, shop, buyer)
 
-    assert services.resolve_attribution(buyer=buyer, shop=shop, at=clock.now()).note == (
+    assert services.resolve_attribution(buyer=buyer, shop=shop, at=clock.now()).refusal == (
         "linked_identity"
     )
 
@@ -291,7 +291,7 @@ def test_a_sharer_whose_phone_the_buyer_ships_to_is_linked(shop, buyer, product,
     make_order(buyer=buyer, shop=shop, product=product, recipient_phone="136-0000-0006")
     _clicked(sharer, shop, buyer)
 
-    assert services.resolve_attribution(buyer=buyer, shop=shop, at=clock.now()).note == (
+    assert services.resolve_attribution(buyer=buyer, shop=shop, at=clock.now()).refusal == (
         "linked_identity"
     )
 
@@ -301,7 +301,7 @@ def test_a_sharer_who_ships_to_the_buyers_phone_is_linked(shop, buyer, product, 
     make_order(buyer=sharer, shop=shop, product=product, recipient_phone=buyer.phone)
     _clicked(sharer, shop, buyer)
 
-    assert services.resolve_attribution(buyer=buyer, shop=shop, at=clock.now()).note == (
+    assert services.resolve_attribution(buyer=buyer, shop=shop, at=clock.now()).refusal == (
         "linked_identity"
     )
 

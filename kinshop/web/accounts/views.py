@@ -12,6 +12,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from kinshop.accounts import services
+from kinshop.core import clock
+from kinshop.core.device import device_of
 from kinshop.sharing import services as sharing
 from kinshop.web.accounts.forms import SignUpForm
 from kinshop.web.forms import submit
@@ -32,6 +34,13 @@ class SignInView(LoginView):
         share_code = self.request.session.get("share_code")
         visitor_key = self.request.session.get("visitor_key", "")
         response = super().form_valid(form)  # rotates the session
+        with transaction.atomic():
+            # The device signed in on is one of the person's identifiers.
+            services.note_identifiers(
+                user=form.get_user(),
+                devices=[device_of(self.request)],
+                at=clock.now(),
+            )
         if share_code:
             self.request.session["share_code"] = share_code
         if visitor_key:
@@ -51,7 +60,10 @@ def _next_url(request) -> str:
 def _register(request, data):
     """The new account, with the clicks this browser made before it."""
     user = services.register(
-        username=data["username"], password=data["password"], phone=data["phone"]
+        username=data["username"],
+        password=data["password"],
+        phone=data["phone"],
+        device_id=device_of(request),
     )
     _claim_clicks(request, user)
     return user

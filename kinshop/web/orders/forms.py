@@ -1,8 +1,10 @@
-"""Forms of the buyer's pages: the delivery address and a refund request."""
+"""Forms of the buyer's pages: the delivery address, a refund request and the
+sandbox bank's payment."""
 
 from __future__ import annotations
 
 from django import forms
+from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
 from kinshop.core.money import parse_yuan
@@ -12,7 +14,7 @@ class AddressForm(forms.Form):
     name = forms.CharField(label=_("Recipient"), max_length=60)
     phone = forms.CharField(
         label=_("Phone"),
-        max_length=20,
+        max_length=30,  # as typed; stored in its canonical form, at most 20
         widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
     )
     region = forms.CharField(
@@ -45,3 +47,18 @@ class RefundForm(forms.Form):
         if amount < 1:
             raise forms.ValidationError(_("Enter an amount above zero."))
         return amount
+
+
+class SandboxPayForm(forms.Form):
+    """The sandbox bank reports the account the payer paid from, as a real
+    provider does (two accounts paying from one are one person)."""
+
+    payer_id = forms.CharField(
+        label=_("Pay from sandbox account (optional)"),
+        required=False,
+        max_length=64,
+        validators=[RegexValidator(r"^[A-Za-z0-9_.:@-]*$")],
+        widget=forms.TextInput(
+            attrs={"class": "input", "autocomplete": "off", "placeholder": "6222-0001"}
+        ),
+    )

@@ -17,6 +17,7 @@ from kinshop.payments import services
 from kinshop.payments.models import Payment
 from kinshop.payments.providers import enabled_provider_names
 from kinshop.web.errors import error_text
+from kinshop.web.orders.forms import SandboxPayForm
 
 # The methods a buyer can pick on the web, in the order they are offered.
 WEB_PROVIDERS = ("wechatpay", "sandbox", "offline")
@@ -71,10 +72,22 @@ def sandbox_pay(request, reference: str):
         or payment.order.buyer_id != request.user.id
     ):
         raise Http404
+    form = SandboxPayForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and not form.is_valid():
+        return render(
+            request,
+            "web/orders/sandbox_pay.html",
+            {"payment": payment, "order": payment.order, "form": form},
+            status=422,
+        )
     if request.method == "POST":
         try:
             with transaction.atomic():
-                payment = services.sandbox_confirm(user=request.user, payment_id=payment.pk)
+                payment = services.sandbox_confirm(
+                    user=request.user,
+                    payment_id=payment.pk,
+                    payer_id=form.cleaned_data["payer_id"],
+                )
         except DomainError as error:
             messages.error(request, error_text(error))
             return redirect(request.path)
@@ -86,5 +99,7 @@ def sandbox_pay(request, reference: str):
             )
         return redirect(f"/orders/{payment.order_id}/")
     return render(
-        request, "web/orders/sandbox_pay.html", {"payment": payment, "order": payment.order}
+        request,
+        "web/orders/sandbox_pay.html",
+        {"payment": payment, "order": payment.order, "form": form},
     )

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from kinshop.catalog.models import SKU, ProductImage
 from kinshop.core import clock
+from kinshop.core.device import device_of
 from kinshop.core.errors import DomainError
 from kinshop.orders import services
 from kinshop.orders.models import Fulfilment, Order, OrderLine, OrderStatusChange, Refund
@@ -189,6 +190,7 @@ def checkout(request):
             ],
             address=services.Address(**data),
             share_code=share_code_of(request),
+            device_id=device_of(request),
         ),
     )
     if order is not None:

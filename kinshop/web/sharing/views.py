@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from kinshop.catalog import queries as catalog_queries
+from kinshop.core.device import device_of
 from kinshop.core.errors import DomainError, NotFound
 from kinshop.core.money import apply_rate
 from kinshop.sharing import rules, services
@@ -85,7 +86,12 @@ def share_sheet(request):
     if request.user.is_authenticated:
         try:
             with transaction.atomic():
-                link = services.create_share_link(sharer=request.user, shop=shop, product=product)
+                link = services.create_share_link(
+                    sharer=request.user,
+                    shop=shop,
+                    product=product,
+                    device_id=device_of(request),
+                )
         except DomainError as error:
             messages.error(request, error_text(error))
             return redirect(back)

@@ -202,7 +202,8 @@ def _orders_page_queries(browser) -> int:
     return len(queries)
 
 
-def test_my_orders_makes_as_many_queries_with_50_orders_as_with_5(buyer, shop, sku):
+def test_my_orders_makes_as_many_queries_with_50_orders_as_with_5(settings, buyer, shop, sku):
+    settings.KINSHOP_MAX_UNPAID_UNITS = 50  # fifty unpaid orders of one SKU
     browser = signed_in(buyer)
     for _ in range(5):
         place(buyer, shop, sku)

@@ -14,6 +14,7 @@ from kinshop.core import clock
 from kinshop.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from kinshop.ledger import queries as ledger_queries
 from kinshop.ledger import services as ledger
+from kinshop.orders import queries as order_queries
 from kinshop.orders import services as orders
 from kinshop.orders.models import OrderLine
 from kinshop.payments import services as payments
@@ -414,3 +415,15 @@ def test_a_wholesale_order_runs_the_same_queries_for_one_sku_or_five(
         order = services.place_order(user=shop.owner, shop=shop, lines=lines)
 
     assert order.lines.count() == sku_count
+
+
+def test_wholesale_orders_are_neither_capped_as_unpaid_nor_self_purchases(tiers, shop, settings):
+    settings.KINSHOP_HOLDING_FLOOR = 60
+    # sixty unpaid units at once: the consumer cap on unpaid units does not apply
+    order = buy(shop, tiers, 60)
+    assert settings.KINSHOP_MAX_UNPAID_UNITS < 60
+    assert order_queries.unpaid_units(buyer=shop.owner, sku_ids=[tiers.id], at=clock.now()) == {}
+    # and paid, the keeper's stock-up is no purchase from themselves
+    pay(order)
+    report = ledger_queries.self_purchases()
+    assert (report["orders"], report["self_purchase_orders"]) == (0, 0)
