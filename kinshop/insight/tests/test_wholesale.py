@@ -100,14 +100,17 @@ def test_wholesale_orders_are_not_consumer_sales(api, shop, mixed):
 
 
 def test_a_later_offline_sale_counts_from_the_next_run(api, shop, product, mixed):
-    """Later facts land on later days and the next run picks them up."""
+    """Later facts land on later days; insight reads only its rollups, so the
+    next run picks them up."""
     sku = product.skus.get()
+    url = f"/shops/{shop.handle}/insight"
     with clock.travel(dt.timedelta(days=2)):
         wholesale.record_offline_sale(
-            user=shop.owner, shop=shop, sku_id=sku.id, quantity=9, unit_price=9000
+            user=shop.owner, shop=shop, sku_id=sku.id, quantity=5, unit_price=9000
         )
+        before_run = api(shop.owner).get(url, **_week()).json()["retail_reach_rate"]
+        assert before_run == (3 + 7) / (3 + 20 - 4)
         run_due(clock.now())
         expected = wholesale_queries.retail_reach(shop_id=shop.id)["rate"]
-        assert expected == (3 + 7 + 9) / (3 + 20 - 4)
-        body = api(shop.owner).get(f"/shops/{shop.handle}/insight", **_week()).json()
-        assert body["retail_reach_rate"] == expected
+        assert expected == (3 + 7 + 5) / (3 + 20 - 4)
+        assert api(shop.owner).get(url, **_week()).json()["retail_reach_rate"] == expected
