@@ -123,7 +123,8 @@ def build(orders: int, events: int) -> None:
             "orders",
             """INSERT INTO orders_order (buyer_id, shop_id, status, currency, total,
                  refunded_amount, recipient_name, recipient_phone, region, address_detail,
-                 share_code, payment_deadline, created_at, paid_at, shipped_at, completed_at)
+                 share_code, payment_deadline, created_at, paid_at, shipped_at, completed_at,
+                 is_wholesale)
                SELECT %(u0)s + 1 + (g * 7919 %% %(buyers)s),
                       %(s0)s + 1 + least(%(shops)s - 1, floor(%(shops)s * power(random(), 3))::int),
                       CASE WHEN g %% 10 = 0 THEN 'cancelled' ELSE 'completed' END, 'CNY',
@@ -131,7 +132,7 @@ def build(orders: int, events: int) -> None:
                       'Bench', '13800000000', 'Shanghai', '1 Road', '',
                       t + interval '30 minutes', t,
                       CASE WHEN g %% 10 = 0 THEN NULL ELSE t + interval '1 minute' END,
-                      NULL, NULL
+                      NULL, NULL, false
                FROM (SELECT g, 5000 + (g %% 50) * 100 AS total,
                             now() - make_interval(days => (g %% %(days)s)::int)
                                   - (g %% 86400) * interval '1 second' AS t
@@ -161,8 +162,10 @@ def build(orders: int, events: int) -> None:
         _timed(
             cursor,
             "fulfilments",
-            """INSERT INTO orders_fulfilment (order_id, supplier_id, status, carrier, tracking_no)
-               SELECT o.id, %(supplier)s, 'shipped', '', '' FROM orders_order o
+            """INSERT INTO orders_fulfilment (order_id, supplier_id, status, carrier, tracking_no,
+                 shipped_at)
+               SELECT o.id, %(supplier)s, 'shipped', '', '', o.paid_at + interval '1 day'
+               FROM orders_order o
                WHERE o.id >= %(o0)s AND o.paid_at IS NOT NULL AND o.id %% 5 = 0""",
             params,
             steps,
@@ -174,10 +177,10 @@ def build(orders: int, events: int) -> None:
                  product_id, sku_id, title, sku_name, quantity, unit_price, line_total,
                  unit_supply_price, commission_rate_bp, platform_fee_bp,
                  commission_beneficiary_id, attribution_click_id, attribution_policy,
-                 attribution_note, refunded_amount)
+                 attribution_note, refunded_amount, is_wholesale)
                SELECT o.id, f.id, o.shop_id, %(supplier)s, %(product)s, %(sku)s, 'Bench walnuts',
                       '500 g', 1, o.total, o.total, 3000, 1000, 0, c.sharer_id, c.id,
-                      'last_click', '', o.refunded_amount
+                      'last_click', '', o.refunded_amount, false
                FROM orders_order o
                JOIN orders_fulfilment f ON f.order_id = o.id
                JOIN sharing_click c ON c.viewer_id = o.buyer_id AND c.at = o.created_at - interval '5 minutes'

@@ -170,7 +170,13 @@ def _answer(request, params: PeriodQuery, data: dict[str, Any], filename: str):
 )
 def shop_insight(request, handle: str, params: Query[PeriodQuery]):
     """A shop's GMV and its four factors over the period against the previous
-    one, funnel, channels and rates: the shop's keeper or an operator."""
+    one, funnel, channels and rates: the shop's keeper or an operator.
+
+    Wholesale orders (a shop buying stock) are not consumer sales and count in
+    no orders, buyers, GMV or visitors. `retail_reach_rate` is not a flow of the
+    period: it is units that reached a consumer ÷ units that left suppliers
+    over everything up to the period's end (`previous` up to the previous
+    period's end), the rule of `compliance_report`."""
     period = _period(params)
     shop = queries.shop_for_insight(request.auth, handle)
     return _answer(request, params, queries.shop_insight(shop, period), f"insight-{handle}")
@@ -227,7 +233,13 @@ def sharer_insight(request, params: Query[PeriodQuery]):
 )
 def platform_insight(request, params: Query[PeriodQuery]):
     """Operator only: the platform's factors, and the spread of sharer income
-    (Gini, deciles, Lorenz curve) with the compliance numbers."""
+    (Gini, deciles, Lorenz curve) with the compliance numbers.
+
+    Wholesale orders (a shop buying stock) are not consumer sales and count in
+    no orders, buyers, GMV or visitors. `retail_reach_rate` is not a flow of the
+    period: it is units that reached a consumer ÷ units that left suppliers
+    over everything up to the period's end (`previous` up to the previous
+    period's end), the rule of `compliance_report`."""
     period = _period(params)
     queries.require_operator(request.auth)
     return _answer(request, params, queries.platform_insight(period), "insight-platform")
@@ -262,8 +274,14 @@ class SupplierInsightOut(SupplierPeriodOut):
     by_alias=True,
 )
 def supplier_insight(request, supplier_id: int, params: Query[PeriodQuery]):
-    """What the supplier sold through every shop over the period against the
-    previous one: its staff or an operator."""
+    """What consumers bought of the supplier's goods through every shop over the period against the
+    previous one: its staff or an operator.
+
+    Wholesale orders (a shop buying stock) are not consumer sales and count in
+    no orders, buyers, GMV or visitors. `retail_reach_rate` is not a flow of the
+    period: it is units that reached a consumer ÷ units that left suppliers
+    over everything up to the period's end (`previous` up to the previous
+    period's end), the rule of `compliance_report`."""
     period = _period(params)
     queries.supplier_for_insight(request.auth, supplier_id)
     data = queries.supplier_insight(supplier_id, period)

@@ -7,7 +7,15 @@ the last `KINSHOP_INSIGHT_RECOMPUTE_DAYS` days, every day since the previous run
 (so a late run misses nothing), and the paid day of every order refunded since
 the previous run (a refund lowers the GMV of the day the order was paid).
 Recomputing is delete-then-insert inside the job's transaction: running twice
-gives the same rows."""
+gives the same rows.
+
+Wholesale orders (a shopkeeper buying stock from a supplier) are not consumer
+sales: they count in no shop's orders, buyers, GMV, visitors or cohorts, nor in
+a supplier's GMV (SupplierDay is what consumers bought of its goods through the
+shops). What wholesale moves is counted by retail reach instead: ReachDay rolls
+up, per shop, supplier and day, the units `wholesale.queries.reach_days`
+defines (shipped, sold offline, returned), so insight and wholesale share one
+definition of retail reach."""
 
 from __future__ import annotations
 
@@ -25,6 +33,7 @@ from kinshop.insight.models import (
     LinkDay,
     PlatformSnapshot,
     PlatformVisitorDay,
+    ReachDay,
     RollupState,
     ShopDay,
     SupplierDay,
@@ -35,6 +44,7 @@ from kinshop.ledger.models import Account, JournalEntry, Posting
 from kinshop.orders.models import Order, OrderLine, Refund
 from kinshop.sharing.models import Click
 from kinshop.shops.models import Shop
+from kinshop.wholesale.queries import reach_days
 
 DELETE_BATCH = 10_000
 
@@ -155,11 +165,11 @@ def _statements(first: dt.date, since: dt.datetime, first_traffic: dt.date, sinc
         SELECT shop_id, day, SUM(placed), SUM(paid), SUM(gmv), SUM(units) FROM (
           SELECT o.shop_id AS shop_id, {created_day} AS day, 1 AS placed, 0 AS paid,
                  0 AS gmv, 0 AS units
-          FROM {order} o WHERE o.created_at >= %s
+          FROM {order} o WHERE o.created_at >= %s AND NOT o.is_wholesale
           UNION ALL
           SELECT o.shop_id, {paid_day}, 0, 1, o.total - o.refunded_amount,
                  (SELECT COALESCE(SUM(l.quantity), 0) FROM {line} l WHERE l.order_id = o.id)
-          FROM {order} o WHERE o.paid_at >= %s
+          FROM {order} o WHERE o.paid_at >= %s AND NOT o.is_wholesale
         ) facts GROUP BY shop_id, day""",
         [*created_params, since, *paid_params, since],
     )
@@ -170,7 +180,7 @@ def _statements(first: dt.date, since: dt.datetime, first_traffic: dt.date, sinc
         SELECT o.shop_id, s.owner_id, {paid_day}, o.buyer_id, COUNT(*),
                SUM(o.total - o.refunded_amount)
         FROM {order} o JOIN {shop} s ON s.id = o.shop_id
-        WHERE o.paid_at >= %s
+        WHERE o.paid_at >= %s AND NOT o.is_wholesale
         GROUP BY o.shop_id, s.owner_id, {paid_day}, o.buyer_id""",
         [*paid_params, since, *paid_params],
     )
@@ -181,10 +191,25 @@ def _statements(first: dt.date, since: dt.datetime, first_traffic: dt.date, sinc
         SELECT l.supplier_id, {paid_day}, COUNT(DISTINCT o.id),
                SUM(l.line_total - l.refunded_amount), SUM(l.quantity)
         FROM {line} l JOIN {order} o ON o.id = l.order_id
-        WHERE o.paid_at >= %s
+        WHERE o.paid_at >= %s AND NOT o.is_wholesale
         GROUP BY l.supplier_id, {paid_day}""",
         [*paid_params, since, *paid_params],
     )
+
+    yield f"DELETE FROM {_table(ReachDay)} WHERE day >= %s", [first]
+    sources = zip(
+        reach_days(since),
+        (("drop_shipped", "wholesale_shipped"), ("sold_offline",), ("returned",)),
+        strict=True,
+    )
+    for facts, counted in sources:
+        columns = ("shop_id", "supplier_id", "day", *counted)
+        sql, params = facts.query.sql_with_params()
+        yield (
+            f"""INSERT INTO {_table(ReachDay)} ({", ".join(columns)})
+            SELECT {", ".join(f"r.{column}" for column in columns)} FROM ({sql}) r""",
+            list(params),
+        )
 
     # The cohorts of every shop that sold on a recomputed day, from its buyers' days.
     buyer_day, cells = _table(BuyerDay), _table(CohortCell)
@@ -225,7 +250,7 @@ def _statements(first: dt.date, since: dt.datetime, first_traffic: dt.date, sinc
                    l.line_total - l.refunded_amount AS net, {commission} AS commission
             FROM {line} l JOIN {order} o ON o.id = l.order_id
             JOIN {click} c ON c.id = l.attribution_click_id
-            WHERE o.paid_at >= %s
+            WHERE o.paid_at >= %s AND NOT o.is_wholesale
           ) attributed GROUP BY link_id, shop_id, sharer_id, channel, day
         ) facts GROUP BY link_id, shop_id, sharer_id, channel, day""",
         [*click_params, since, *paid_params, since],
@@ -250,9 +275,11 @@ def _statements(first: dt.date, since: dt.datetime, first_traffic: dt.date, sinc
         SELECT c.shop_id, {click_day}, c.viewer_id FROM {click} c
           WHERE c.at >= %s AND c.viewer_id IS NOT NULL
         UNION
-        SELECT o.shop_id, {created_day}, o.buyer_id FROM {order} o WHERE o.created_at >= %s
+        SELECT o.shop_id, {created_day}, o.buyer_id FROM {order} o
+          WHERE o.created_at >= %s AND NOT o.is_wholesale
         UNION
-        SELECT o.shop_id, {paid_day}, o.buyer_id FROM {order} o WHERE o.paid_at >= %s
+        SELECT o.shop_id, {paid_day}, o.buyer_id FROM {order} o
+          WHERE o.paid_at >= %s AND NOT o.is_wholesale
         ORDER BY 1, 2, 3""",
         [
             first_traffic,

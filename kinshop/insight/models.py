@@ -143,6 +143,30 @@ class SupplierDay(models.Model):
         ]
 
 
+class ReachDay(models.Model):
+    """Per shop, supplier and day: the units retail reach counts, as
+    `wholesale.queries.reach_days` defines them (shipped drop-ship and
+    wholesale units by shipment day, offline sales by sale day, returns by the
+    day their refund succeeded). One row per source and key, so the three
+    sources are inserted apart; a reach is the sum of the rows up to a day."""
+
+    id = models.BigAutoField(primary_key=True)
+    shop_id = models.BigIntegerField()
+    supplier_id = models.BigIntegerField()
+    day = models.DateField()
+    drop_shipped = models.BigIntegerField(db_default=0)
+    wholesale_shipped = models.BigIntegerField(db_default=0)
+    sold_offline = models.BigIntegerField(db_default=0)
+    returned = models.BigIntegerField(db_default=0)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["shop_id", "day"], name="insight_reachday_shop"),
+            models.Index(fields=["supplier_id", "day"], name="insight_reachday_supplier"),
+            models.Index(fields=["day"], name="insight_reachday_day"),
+        ]
+
+
 class CohortCell(models.Model):
     """Per shop: of the buyers whose first paid order there fell in month
     `cohort`, how many bought in month `month` (both the first of their month).

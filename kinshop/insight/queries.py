@@ -18,6 +18,7 @@ from kinshop.insight.models import (
     LinkDay,
     PlatformSnapshot,
     PlatformVisitorDay,
+    ReachDay,
     ShopDay,
     SupplierDay,
     TrafficDay,
@@ -25,6 +26,7 @@ from kinshop.insight.models import (
 )
 from kinshop.sharing.models import Click, ShareLink
 from kinshop.shops.models import Shop
+from kinshop.wholesale import rules as wholesale_rules
 
 CHANNELS: tuple[str, ...] = tuple(Click.Channel.values)
 
@@ -69,14 +71,32 @@ def require_operator(user) -> None:
 # -- the wrappers other branches will point elsewhere --
 
 
-def _retail_reach(*, units_left: int, shop_id: int | None = None) -> float:
-    """Units that reached a consumer ÷ units that left suppliers, as
-    `ledger.queries.compliance_report` computes it: Kinshop has no wholesale
-    holdings yet, so every unit on a paid line is drop-shipped to its buyer and
-    reached a consumer (1.0, and 1.0 when nothing left a supplier). When the
-    wholesale branch lands, this is `wholesale.queries.retail_reach(shop_id=...)`."""
-    units_reached = units_left  # drop-shipped by construction (see compliance_report)
-    return units_reached / units_left if units_left else 1.0
+REACH_FIELDS = ("drop_shipped", "wholesale_shipped", "sold_offline", "returned")
+
+
+def _reach_sums(scope: Q, period: rules.Period) -> dict[str, dict[str, int]]:
+    """The units of retail reach up to the end of the period and of the one
+    before it, summed from ReachDay (one query): `{"now": {...}, "before": {...}}`
+    with the fields of `wholesale.rules.Reach`."""
+    before = Q(day__lte=period.previous.end)
+    sums = ReachDay.objects.filter(scope, day__lte=period.end).aggregate(
+        **{f"{name}_now": Sum(name) for name in REACH_FIELDS},
+        **{f"{name}_before": Sum(name, filter=before) for name in REACH_FIELDS},
+    )
+    return {
+        when: {name: sums[f"{name}_{when}"] or 0 for name in REACH_FIELDS}
+        for when in ("now", "before")
+    }
+
+
+def _retail_reach_rate(units: dict[str, int]) -> float:
+    """Units that reached a consumer ÷ units that left suppliers, by the rule of
+    `wholesale.queries.retail_reach` (and so of `compliance_report`), over
+    everything that happened up to the end of the period: reach is a state (what
+    became of every unit that ever left a supplier), not a flow of the period.
+    For a period ending today it equals `wholesale.queries.retail_reach` as of
+    the last rollup."""
+    return wholesale_rules.Reach(**units).rate
 
 
 def _self_purchase_share(*, self_orders: int, orders: int) -> float:
@@ -104,6 +124,15 @@ class Numbers:
     units: int = 0
     repeat_buyers: int = 0
     self_orders: int = 0
+    # retail reach: the units up to the period's end (see _retail_reach_rate)
+    drop_shipped: int = 0
+    wholesale_shipped: int = 0
+    sold_offline: int = 0
+    returned: int = 0
+
+    @property
+    def reach(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name in REACH_FIELDS}
 
     @property
     def factors(self) -> rules.Factors:
@@ -135,7 +164,7 @@ def _numbers(period: rules.Period, shop_id: int | None) -> tuple[Numbers, Number
 
 
 def count_numbers(period: rules.Period, shop_id: int | None) -> tuple[Numbers, Numbers]:
-    """This period's and the previous one's counts from the rollups, in four
+    """This period's and the previous one's counts from the rollups, in five
     queries (a shop's, or with `shop_id=None` the platform's)."""
     now_q, before_q = _in(period), _in(period.previous)
     scope = Q(shop_id=shop_id) if shop_id is not None else Q()
@@ -184,6 +213,7 @@ def count_numbers(period: rules.Period, shop_id: int | None) -> tuple[Numbers, N
         self_now=Sum("own_now"),
         self_before=Sum("own_before"),
     )
+    reach = _reach_sums(scope, period)
 
     def build(when: str) -> Numbers:
         return Numbers(
@@ -197,6 +227,7 @@ def count_numbers(period: rules.Period, shop_id: int | None) -> tuple[Numbers, N
             units=sales[f"units_{when}"] or 0,
             repeat_buyers=buyers[f"repeat_{when}"] or 0,
             self_orders=buyers[f"self_{when}"] or 0,
+            **reach[when],
         )
 
     return build("now"), build("before")
@@ -234,7 +265,7 @@ def _summary(numbers: Numbers) -> dict:
             "paid": numbers.orders,
         },
         "repeat_buyer_rate": numbers.repeat_buyers / numbers.buyers if numbers.buyers else 0.0,
-        "retail_reach_rate": _retail_reach(units_left=numbers.units),
+        "retail_reach_rate": _retail_reach_rate(numbers.reach),
         "self_purchase_share": _self_purchase_share(
             self_orders=numbers.self_orders, orders=numbers.orders
         ),
@@ -250,7 +281,7 @@ def _changes(current: dict, previous: dict) -> dict:
 
 def shop_insight(shop: Shop, period: rules.Period) -> dict:
     """A shop's GMV and its factors, funnel, channels and rates for the period,
-    with the previous period and the change against it. Five queries."""
+    with the previous period and the change against it. Six queries."""
     now, before = _numbers(period, shop.pk)
     current, previous = _summary(now), _summary(before)
     return {
@@ -266,9 +297,12 @@ def shop_insight(shop: Shop, period: rules.Period) -> dict:
 
 
 def supplier_insight(supplier_id: int, period: rules.Period) -> dict:
-    """What a supplier sold through every shop in the period against the
-    previous one: its lines' value net of refunds, the paid orders holding them,
-    units and the value per order; and its retail reach. One query."""
+    """What consumers bought of a supplier's goods through every shop in the
+    period against the previous one: its lines' value net of refunds, the paid
+    orders holding them, units and the value per order (wholesale orders are not
+    consumer sales and count in none of these); and its retail reach up to the
+    end of each period, wholesale included (see _retail_reach_rate). Two
+    queries."""
     now_q, before_q = _in(period), _in(period.previous)
     sums = SupplierDay.objects.filter(_both(period), supplier_id=supplier_id).aggregate(
         gmv_now=Sum("gmv", filter=now_q),
@@ -278,6 +312,7 @@ def supplier_insight(supplier_id: int, period: rules.Period) -> dict:
         orders_before=Sum("orders", filter=before_q),
         units_before=Sum("units", filter=before_q),
     )
+    reach = _reach_sums(Q(supplier_id=supplier_id), period)
 
     def build(when: str) -> dict:
         gmv, orders = sums[f"gmv_{when}"] or 0, sums[f"orders_{when}"] or 0
@@ -287,7 +322,7 @@ def supplier_insight(supplier_id: int, period: rules.Period) -> dict:
             "orders": orders,
             "units": units,
             "aov": gmv / orders if orders else 0.0,
-            "retail_reach_rate": _retail_reach(units_left=units),
+            "retail_reach_rate": _retail_reach_rate(reach[when]),
         }
 
     current, previous = build("now"), build("before")
@@ -327,7 +362,7 @@ def platform_insight(period: rules.Period) -> dict:
     """The platform's factors, funnel and channels, plus how sharer income is
     spread (Gini, deciles, the Lorenz curve) and the compliance numbers. Three
     queries for a period the rollup job snapshots (the last 7, 30 or 90 days),
-    seven for any other."""
+    eight for any other."""
     now, before = _numbers(period, None)
     current, previous = _summary(now), _summary(before)
     incomes = sharer_incomes(period)

@@ -5,10 +5,14 @@ primary-key order)."""
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any
 
+from django.conf import settings
 from django.db.models import Q, QuerySet, Sum
+from django.db.models.functions import Coalesce, TruncDate
 
 from kinshop.catalog.models import SKU
 from kinshop.core import clock
@@ -242,6 +246,50 @@ def offline_sales(shop_id: int) -> QuerySet[OfflineSale]:
 # ---- retail reach ----------------------------------------------------------------
 
 
+def reach_sources() -> tuple[QuerySet[OrderLine], QuerySet[OfflineSale], QuerySet[WholesaleReturn]]:
+    """The facts retail reach counts, and the one definition of them (retail
+    reach here, and insight's daily rollup of it): order lines whose part of
+    the order was shipped (drop-shipped or wholesale: the units left their
+    supplier), offline sales (wholesale units that reached a consumer), and
+    returns whose refund succeeded (units back at the supplier)."""
+    return (
+        OrderLine.objects.filter(fulfilment__status=Fulfilment.Status.SHIPPED),
+        OfflineSale.objects.all(),
+        WholesaleReturn.objects.filter(refund__status=Refund.Status.SUCCEEDED),
+    )
+
+
+def reach_days(
+    since: dt.datetime | None = None,
+) -> tuple[QuerySet[Any, Any], QuerySet[Any, Any], QuerySet[Any, Any]]:
+    """The same facts per shop, supplier and local day of the moment they
+    happened (a line's shipment, a sale's `sold_at`, a return's refund
+    succeeding), from `since` on: lines as `(shop_id, supplier_id, day,
+    drop_shipped, wholesale_shipped)`, sales as `(..., sold_offline)` and
+    returns as `(..., returned)`. Grouped querysets, for insight's set-based
+    rollup to select from."""
+    lines, sales, returns = reach_sources()
+    tz = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    if since is not None:
+        lines = lines.filter(fulfilment__shipped_at__gte=since)
+        sales = sales.filter(sold_at__gte=since)
+        returns = returns.filter(refund__succeeded_at__gte=since)
+    return (
+        lines.values("shop_id", "supplier_id", day=TruncDate("fulfilment__shipped_at", tzinfo=tz))
+        .annotate(
+            drop_shipped=Coalesce(Sum("quantity", filter=Q(is_wholesale=False)), 0),
+            wholesale_shipped=Coalesce(Sum("quantity", filter=Q(is_wholesale=True)), 0),
+        )
+        .order_by(),
+        sales.values("shop_id", "supplier_id", day=TruncDate("sold_at", tzinfo=tz))
+        .annotate(sold_offline=Sum("quantity"))
+        .order_by(),
+        returns.values("shop_id", "supplier_id", day=TruncDate("refund__succeeded_at", tzinfo=tz))
+        .annotate(returned=Sum("quantity"))
+        .order_by(),
+    )
+
+
 def retail_reach(*, shop_id: int | None = None, supplier_id: int | None = None) -> dict:
     """Retail reach, platform-wide or for one shop or one supplier:
     `{units_left_suppliers, units_reached_consumers, units_held, rate}` where
@@ -250,9 +298,7 @@ def retail_reach(*, shop_id: int | None = None, supplier_id: int | None = None) 
     a drop-shipped unit reaches its consumer then, a wholesale unit when the
     shop records it sold offline; units returned to the supplier count as never
     having left. Three queries, whatever the history."""
-    lines = OrderLine.objects.filter(fulfilment__status=Fulfilment.Status.SHIPPED)
-    sales = OfflineSale.objects.all()
-    returns = WholesaleReturn.objects.filter(refund__status=Refund.Status.SUCCEEDED)
+    lines, sales, returns = reach_sources()
     if shop_id is not None:
         lines, sales, returns = (
             lines.filter(shop_id=shop_id),
@@ -275,6 +321,10 @@ def retail_reach(*, shop_id: int | None = None, supplier_id: int | None = None) 
         sold_offline=sales.aggregate(total=Sum("quantity"))["total"] or 0,
         returned=returns.aggregate(total=Sum("quantity"))["total"] or 0,
     )
+    return reach_dict(reach)
+
+
+def reach_dict(reach: rules.Reach) -> dict:
     return {
         "units_left_suppliers": reach.units_left_suppliers,
         "units_reached_consumers": reach.units_reached_consumers,

@@ -155,8 +155,8 @@ def test_insight_pages_query_counts(history):
     keeper, sharer, operator = (
         signed_in(history[name]) for name in ("keeper", "sharer", "operator")
     )
-    # session + user (2), the shop (1), 5 rollup reads + 1 for cohorts, the cart badge and roles
-    with assert_query_count(11):
+    # session + user (2), the shop (1), 6 rollup reads + 1 for cohorts, the cart badge and roles
+    with assert_query_count(12):
         keeper.get("/console/shop/insight/")
     with assert_query_count(6):
         sharer.get("/me/insight/")
