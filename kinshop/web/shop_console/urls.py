@@ -6,9 +6,9 @@ app_name = "shop_console"
 urlpatterns = [
     path("console/shop/", console.overview, name="overview"),
     path("console/shop/market/", console.market, name="market"),
-    path("console/shop/market/<int:product_id>/pick/", console.pick, name="pick"),
+    path("console/shop/market/<id:product_id>/pick/", console.pick, name="pick"),
     path("console/shop/products/", console.selection, name="selection"),
-    path("console/shop/products/<int:product_id>/remove/", console.remove, name="remove"),
+    path("console/shop/products/<id:product_id>/remove/", console.remove, name="remove"),
     path("console/shop/orders/", console.orders, name="orders"),
     path("console/shop/settings/", console.shop_settings, name="settings"),
 ]
