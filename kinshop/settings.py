@@ -6,6 +6,7 @@ kept in `var/secret_key`, the payment sandbox off unless asked for.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import secrets
 from pathlib import Path
@@ -57,6 +58,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_tasks",
     "django_tasks_db",
+    "axes",
     "kinshop.core",
     "kinshop.accounts",
     "kinshop.catalog",
@@ -83,6 +85,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "kinshop.urls"
@@ -125,7 +128,25 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False  # entry points open their own t
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a sign-in attempt past the failure limit (see below).
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Sign-in throttling (django-axes; kinshop.accounts.auth.sign_in): after
+# KINSHOP_SIGN_IN_FAILURES failures for one username, or from one client
+# address, within KINSHOP_SIGN_IN_WINDOW_MINUTES, every attempt is refused (429
+# too_many_attempts) until the window has passed. Failures are kept in the
+# database, so every process and both databases see the same counts.
+AXES_ENABLED = env_bool("KINSHOP_SIGN_IN_THROTTLE", True)
+AXES_FAILURE_LIMIT = env_int("KINSHOP_SIGN_IN_FAILURES", 10)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env_int("KINSHOP_SIGN_IN_WINDOW_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # the window does not grow
+AXES_DISABLE_ACCESS_LOG = True  # failures only: no row per successful sign-in
+AXES_USERNAME_CALLABLE = "kinshop.accounts.auth.throttled_username"
+AXES_LOCKOUT_CALLABLE = "kinshop.accounts.auth.lockout_response"
+AXES_VERBOSE = False
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
@@ -135,6 +156,7 @@ AUTH_PASSWORD_VALIDATORS = [
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
         "OPTIONS": {"min_length": 8},
     },
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -190,6 +212,8 @@ KINSHOP_AUTO_CONFIRM_DAYS = env_int("KINSHOP_AUTO_CONFIRM_DAYS", 10)
 KINSHOP_AFTER_SALES_DAYS = env_int("KINSHOP_AFTER_SALES_DAYS", 7)
 KINSHOP_PAYMENT_TIMEOUT_MINUTES = env_int("KINSHOP_PAYMENT_TIMEOUT_MINUTES", 30)
 KINSHOP_MIN_WITHDRAWAL = env_int("KINSHOP_MIN_WITHDRAWAL", 1000)
+# A bearer token unused this many days stops working (API.md, revoke_token).
+KINSHOP_TOKEN_IDLE_DAYS = env_int("KINSHOP_TOKEN_IDLE_DAYS", 90)
 KINSHOP_PAYMENT_SANDBOX = env_bool("KINSHOP_PAYMENT_SANDBOX", False)
 # The sandbox provider signs its webhooks like a real provider would.
 KINSHOP_SANDBOX_WEBHOOK_SECRET = os.environ.get(
