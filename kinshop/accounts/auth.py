@@ -91,6 +91,21 @@ def sign_in(request: HttpRequest, *, username: str, password: str) -> User:
     raise NotAuthenticated("Wrong username or password.", code="invalid_credentials")
 
 
+def client_address(request: HttpRequest) -> str:
+    """The address sign-in failures are counted under. Behind
+    KINSHOP_PROXY_COUNT proxies, the one the nearest of them saw (the proxies
+    append to X-Forwarded-For: what lies to the left of them the client wrote
+    itself and may be forged); without proxies, the connection's."""
+    proxies = settings.KINSHOP_PROXY_COUNT
+    if proxies > 0:
+        forwarded = [
+            part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+        ]
+        if len(forwarded) >= proxies and forwarded[-proxies]:
+            return forwarded[-proxies][:45]
+    return str(request.META.get("REMOTE_ADDR") or "")[:45]
+
+
 def throttled_username(request: HttpRequest, credentials: dict | None) -> str:
     """The username failures are counted under: as typed, trimmed, any case."""
     return str((credentials or {}).get("username") or "").strip().lower()[:150]

@@ -263,3 +263,36 @@ def test_a_password_like_the_username_is_refused_at_registration():
     assert response.status_code == 422
     assert response.json()["code"] == "weak_password"
     assert "similar" in response.json()["message"]
+
+
+def test_behind_a_proxy_failures_count_under_the_address_it_saw(settings):
+    settings.KINSHOP_PROXY_COUNT = 1
+    testing.make_user("ann")
+
+    def attempt(forwarded_for: str, password: str = WRONG):
+        return Client(REMOTE_ADDR="10.9.9.9").post(
+            "/api/v1/auth/tokens",
+            {"username": "ann", "password": password},
+            content_type="application/json",
+            headers={"X-Forwarded-For": forwarded_for},
+        )
+
+    # one client forging the left part of the header is still one client
+    for i in range(10):
+        attempt(f"1.1.1.{i}, 203.0.113.5", password=WRONG)
+    testing.make_user("bob")
+    refused = Client(REMOTE_ADDR="10.9.9.9").post(
+        "/api/v1/auth/tokens",
+        {"username": "bob", "password": testing.PASSWORD},
+        content_type="application/json",
+        headers={"X-Forwarded-For": "203.0.113.5"},
+    )
+    other_client = Client(REMOTE_ADDR="10.9.9.9").post(
+        "/api/v1/auth/tokens",
+        {"username": "bob", "password": testing.PASSWORD},
+        content_type="application/json",
+        headers={"X-Forwarded-For": "198.51.100.7"},
+    )
+
+    assert refused.status_code == 429
+    assert other_client.status_code == 201
