@@ -12,6 +12,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -59,6 +60,8 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "axes",
+    "csp",
+    "ninja",  # its Swagger UI files, served by Kinshop (no CDN)
     "kinshop.core",
     "kinshop.accounts",
     "kinshop.catalog",
@@ -75,6 +78,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "kinshop.core.device.DeviceIdMiddleware",
@@ -146,6 +150,9 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # the window does not gro
 AXES_DISABLE_ACCESS_LOG = True  # failures only: no row per successful sign-in
 AXES_USERNAME_CALLABLE = "kinshop.accounts.auth.throttled_username"
 AXES_LOCKOUT_CALLABLE = "kinshop.accounts.auth.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "kinshop.accounts.auth.client_address"
+# How many proxies in front append to X-Forwarded-For (0: clients connect directly).
+KINSHOP_PROXY_COUNT = env_int("KINSHOP_PROXY_COUNT", 0)
 AXES_VERBOSE = False
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -189,9 +196,37 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
-if not DEBUG and env_bool("KINSHOP_HTTPS", False):
+# Production is served over HTTPS (behind a proxy that sets X-Forwarded-Proto):
+# cookies only travel encrypted and browsers are told to stay on HTTPS (HSTS).
+# A plain-HTTP deployment (a laptop, a test server) says KINSHOP_HTTPS=0; DEBUG
+# (the demo) is plain HTTP too. The device cookie follows SESSION_COOKIE_SECURE.
+KINSHOP_HTTPS = not DEBUG and env_bool("KINSHOP_HTTPS", True)
+if KINSHOP_HTTPS:
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = env_int("KINSHOP_HSTS_SECONDS", 365 * 24 * 3600)
+
+# Content-Security-Policy (django-csp): scripts, styles, fonts and images come
+# from Kinshop itself; no inline script, inline style or event handler runs, so
+# injected markup cannot. Nothing may frame the pages or post forms elsewhere.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
+# The API's interactive docs (/api/v1/docs) are for signed-in operators unless
+# this is on; /api/v1/openapi.json, the contract, is public either way.
+KINSHOP_PUBLIC_API_DOCS = env_bool("KINSHOP_PUBLIC_API_DOCS", False)
 
 LOGGING = {
     "version": 1,

@@ -1,12 +1,17 @@
-"""Refuse NUL characters at the API's edge.
+"""Refuse NUL characters and oversize bodies at the API's edge.
 
 PostgreSQL text cannot hold U+0000, so a NUL in a query string or a JSON body
 would reach the database as an error (a 500). No legitimate request carries
 one; the API answers 400 in the contract's error format instead.
+
+A body over DATA_UPLOAD_MAX_MEMORY_SIZE makes Django raise RequestDataTooBig,
+which its handler answers with an HTML error page; the API answers 413 in the
+contract's format instead.
 """
 
 from __future__ import annotations
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
 
 _API_PREFIX = "/api/"
@@ -17,11 +22,19 @@ class RefuseNulCharactersMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if request.path.startswith(_API_PREFIX) and self._carries_nul(request):
-            return JsonResponse(
-                {"code": "nul_character", "message": "The request contains a NUL character."},
-                status=400,
-            )
+        if request.path.startswith(_API_PREFIX):
+            try:
+                carries_nul = self._carries_nul(request)
+            except RequestDataTooBig:
+                return JsonResponse(
+                    {"code": "body_too_large", "message": "The request body is too large."},
+                    status=413,
+                )
+            if carries_nul:
+                return JsonResponse(
+                    {"code": "nul_character", "message": "The request contains a NUL character."},
+                    status=400,
+                )
         return self.get_response(request)
 
     @staticmethod
