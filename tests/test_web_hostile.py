@@ -313,3 +313,34 @@ def test_no_page_answers_a_server_error_to_hostile_input(role):
 
     # then: not one server error
     assert prober.failures == [], "\n".join(prober.failures)
+
+
+# The requests of the issue, by name, next to the generated ones above.
+
+
+def test_the_reported_requests_are_refused_without_a_server_error(shop):
+    keeper = Client(raise_request_exception=False)
+    keeper.force_login(shop.owner)
+    visitor = Client(raise_request_exception=False)
+    handle = shop.handle
+
+    answers = {
+        "add ²": visitor.post("/cart/add/", {"shop": handle, "sku": "²"}),
+        "add huge": visitor.post("/cart/add/", {"shop": handle, "sku": HUGE_INT}),
+        "update ²": visitor.post("/cart/update/", {"shop": handle, "sku": "²", "quantity": "2"}),
+        "remove ²": visitor.post("/cart/remove/", {"shop": handle, "sku": "²"}),
+        "share ²": visitor.post("/share/", {"shop": handle, "product": "²"}),
+        "remove huge": keeper.post(f"/console/shop/products/{HUGE_INT}/remove/"),
+        "order huge": keeper.get(f"/orders/{HUGE_INT}/"),
+    }
+
+    assert {name: answer.status_code for name, answer in answers.items()} == {
+        "add ²": 302,  # back to the product: "choose an option first"
+        "add huge": 302,
+        "update ²": 302,  # back to the cart, unchanged
+        "remove ²": 302,
+        "share ²": 404,
+        "remove huge": 404,
+        "order huge": 404,
+    }
+    assert visitor.session.get("cart", {}) == {}
