@@ -22,6 +22,8 @@ from kinshop.accounts.models import User
 from kinshop.accounts.services import token_for
 from kinshop.core.errors import NotAuthenticated, TooManyRequests
 
+MAX_USERNAME_LENGTH = 150
+
 
 def too_many_attempts_message() -> str:
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
@@ -76,13 +78,14 @@ def sign_in(request: HttpRequest, *, username: str, password: str) -> User:
     attempt is the refused one. Run it outside the request's transaction: a
     failure must stay recorded though the request answers an error."""
     # Usernames are unique regardless of case, and one signs in in any case.
-    stored = User.objects.filter(username__iexact=username.strip()).values_list(
-        "username", flat=True
-    )
+    # (No username is longer than the column: a longer one is not looked up,
+    # so it never reaches the database as a LIKE pattern.)
+    username = username.strip()
+    if len(username) <= MAX_USERNAME_LENGTH:
+        stored = User.objects.filter(username__iexact=username).values_list("username", flat=True)
+        username = stored.first() or username
     context: dict[str, Any] = {}
-    user = authenticate(
-        request, username=stored.first() or username, password=password, response_context=context
-    )
+    user = authenticate(request, username=username, password=password, response_context=context)
     if user is not None:
         return user  # type: ignore[return-value]
     if "error" in context:  # axes refused before the password was checked
@@ -108,7 +111,7 @@ def client_address(request: HttpRequest) -> str:
 
 def throttled_username(request: HttpRequest, credentials: dict | None) -> str:
     """The username failures are counted under: as typed, trimmed, any case."""
-    return str((credentials or {}).get("username") or "").strip().lower()[:150]
+    return str((credentials or {}).get("username") or "").strip().lower()[:MAX_USERNAME_LENGTH]
 
 
 def lockout_response(
