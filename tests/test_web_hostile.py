@@ -344,3 +344,17 @@ def test_the_reported_requests_are_refused_without_a_server_error(shop):
         "order huge": 404,
     }
     assert visitor.session.get("cart", {}) == {}
+
+
+def test_a_nul_in_a_pages_path_query_or_form_is_a_400_page(shop):
+    browser = Client(raise_request_exception=False)
+
+    answers = [
+        browser.get("/pay/sandbox/a%00b/"),
+        browser.get("/", {"q": "a\x00"}),
+        browser.post("/cart/add/", {"shop": shop.handle, "sku": "1\x00"}),
+        browser.post("/accounts/sign-up/", {"username": "ann\x00", "password": "x"}),
+    ]
+
+    assert [answer.status_code for answer in answers] == [400, 400, 400, 400]
+    assert b"400" in answers[0].content
