@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from functools import wraps
+
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.urls import reverse
 from ninja import NinjaAPI
+from ninja.openapi.views import openapi_view
 
 from kinshop.accounts.api import router as accounts
 from kinshop.accounts.auth import AUTH
@@ -23,8 +29,29 @@ api = NinjaAPI(
     "an honest double-entry ledger.",
     auth=AUTH,
     urls_namespace="api",
+    docs_url=None,  # served by `docs` below, for operators only
 )
 install_error_handlers(api)
 
 for router in (accounts, catalog, shops, sharing, orders, wholesale, payments, ledger, insight):
     api.add_router("", router)
+
+
+def _for_operators_unless_public(view):
+    """The interactive docs show every operation with a try-it console: for
+    signed-in operators only, unless KINSHOP_PUBLIC_API_DOCS is on. The
+    contract itself, /api/v1/openapi.json, stays public."""
+
+    @wraps(view)
+    def guarded(request, *args, **kwargs):
+        user = request.user
+        if settings.KINSHOP_PUBLIC_API_DOCS or (user.is_authenticated and user.is_staff):
+            return view(request, *args, **kwargs)
+        return redirect_to_login(request.get_full_path(), reverse("admin:login"))
+
+    return guarded
+
+
+@_for_operators_unless_public
+def docs(request):
+    return openapi_view(request, api=api)

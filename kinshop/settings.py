@@ -6,11 +6,13 @@ kept in `var/secret_key`, the payment sandbox off unless asked for.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import secrets
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -57,6 +59,9 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_tasks",
     "django_tasks_db",
+    "axes",
+    "csp",
+    "ninja",  # its Swagger UI files, served by Kinshop (no CDN)
     "kinshop.core",
     "kinshop.accounts",
     "kinshop.catalog",
@@ -75,6 +80,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "kinshop.core.device.DeviceIdMiddleware",
@@ -85,6 +91,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "kinshop.urls"
@@ -142,7 +149,28 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False  # entry points open their own t
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a sign-in attempt past the failure limit (see below).
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Sign-in throttling (django-axes; kinshop.accounts.auth.sign_in): after
+# KINSHOP_SIGN_IN_FAILURES failures for one username, or from one client
+# address, within KINSHOP_SIGN_IN_WINDOW_MINUTES, every attempt is refused (429
+# too_many_attempts) until the window has passed. Failures are kept in the
+# database, so every process and both databases see the same counts.
+AXES_ENABLED = env_bool("KINSHOP_SIGN_IN_THROTTLE", True)
+AXES_FAILURE_LIMIT = env_int("KINSHOP_SIGN_IN_FAILURES", 10)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env_int("KINSHOP_SIGN_IN_WINDOW_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # the window does not grow
+AXES_DISABLE_ACCESS_LOG = True  # failures only: no row per successful sign-in
+AXES_USERNAME_CALLABLE = "kinshop.accounts.auth.throttled_username"
+AXES_LOCKOUT_CALLABLE = "kinshop.accounts.auth.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "kinshop.accounts.auth.client_address"
+# How many proxies in front append to X-Forwarded-For (0: clients connect directly).
+KINSHOP_PROXY_COUNT = env_int("KINSHOP_PROXY_COUNT", 0)
+AXES_VERBOSE = False
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
@@ -152,6 +180,7 @@ AUTH_PASSWORD_VALIDATORS = [
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
         "OPTIONS": {"min_length": 8},
     },
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -184,9 +213,37 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
-if not DEBUG and env_bool("KINSHOP_HTTPS", False):
+# Production is served over HTTPS (behind a proxy that sets X-Forwarded-Proto):
+# cookies only travel encrypted and browsers are told to stay on HTTPS (HSTS).
+# A plain-HTTP deployment (a laptop, a test server) says KINSHOP_HTTPS=0; DEBUG
+# (the demo) is plain HTTP too. The device cookie follows SESSION_COOKIE_SECURE.
+KINSHOP_HTTPS = not DEBUG and env_bool("KINSHOP_HTTPS", True)
+if KINSHOP_HTTPS:
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = env_int("KINSHOP_HSTS_SECONDS", 365 * 24 * 3600)
+
+# Content-Security-Policy (django-csp): scripts, styles, fonts and images come
+# from Kinshop itself; no inline script, inline style or event handler runs, so
+# injected markup cannot. Nothing may frame the pages or post forms elsewhere.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
+# The API's interactive docs (/api/v1/docs) are for signed-in operators unless
+# this is on; /api/v1/openapi.json, the contract, is public either way.
+KINSHOP_PUBLIC_API_DOCS = env_bool("KINSHOP_PUBLIC_API_DOCS", False)
 
 LOGGING = {
     "version": 1,
@@ -215,6 +272,9 @@ KINSHOP_MIN_WITHDRAWAL = env_int("KINSHOP_MIN_WITHDRAWAL", 1000)
 # The fewest unsold units of one SKU a shop may hold from wholesale, whatever it
 # sold offline (the cap is max(floor, 2 × offline sales of the last 30 days)).
 KINSHOP_HOLDING_FLOOR = env_int("KINSHOP_HOLDING_FLOOR", 50)
+
+# A bearer token unused this many days stops working (API.md, revoke_token).
+KINSHOP_TOKEN_IDLE_DAYS = env_int("KINSHOP_TOKEN_IDLE_DAYS", 90)
 KINSHOP_PAYMENT_SANDBOX = env_bool("KINSHOP_PAYMENT_SANDBOX", False)
 # Insight: raw view and cart events are kept this many days (the daily rollups
 # keep their numbers for ever); each rollup run recomputes at least the last

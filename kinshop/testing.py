@@ -45,6 +45,19 @@ def assert_query_count(count: int, *, using: str = "default") -> Iterator[Captur
         )
 
 
+def new_id_number() -> str:
+    """A valid resident ID number (GB 11643 check digit) no other test user has:
+    one ID number verifies one account."""
+    import datetime as dt
+
+    from kinshop.accounts.rules import id_check_character
+
+    number = next(_numbers)
+    born = dt.date(1990, 1, 1) + dt.timedelta(days=number // 1000)
+    body = f"110105{born:%Y%m%d}{number % 1000:03d}"
+    return body + id_check_character(body)
+
+
 def make_user(username: str | None = None, *, phone: str = "", email: str = "", **extra) -> User:
     user = accounts.register(
         username=username or unique("user"), password=PASSWORD, phone=phone, email=email

@@ -3,9 +3,10 @@ from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 from django.views.static import serve
 
-from kinshop.api import api
+from kinshop.api import api, docs
 
 urlpatterns: list[URLPattern | URLResolver] = [
+    path("api/v1/docs", docs, name="api-docs"),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),

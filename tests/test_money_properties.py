@@ -215,7 +215,9 @@ class Money(RuleBasedStateMachine):
         ]  # 2nd: twin of buyer 2
         self.operator = testing.make_operator()
         for sharer in self.sharers:
-            accounts.verify_identity(user=sharer, real_name="分享者", id_number=ID_NUMBER)
+            accounts.verify_identity(
+                user=sharer, real_name="分享者", id_number=testing.new_id_number()
+            )
         # Every example starts with commission in flight, so that settlement,
         # withdrawals and refunds after settlement are a few steps away.
         first = self.buy(buyer=0, sharer=0, product=0, quantity=1, pay_now=True)

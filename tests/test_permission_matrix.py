@@ -41,7 +41,7 @@ import re
 import pytest
 
 from kinshop import testing
-from tests.support.world import ADDRESS, ID_NUMBER, World, build_world, new_sku
+from tests.support.world import ADDRESS, World, build_world, new_sku
 
 ROLE_COLUMNS = {
     "anon": "anonymous",
@@ -60,6 +60,7 @@ register                 allow  allow  allow  allow  allow   allow  allow  allow
 create_token             allow  allow  allow  allow  allow   allow  allow  allow
 me                       401    allow  allow  allow  allow   allow  allow  allow
 verify_identity          401    allow  allow  allow  allow   allow  allow  allow
+revoke_token             401    allow  allow  allow  allow   allow  allow  allow
 apply_supplier           401    allow  allow  allow  allow   409    409    allow
 verify_supplier          401    403    403    403    403     403    403    allow
 create_product           401    403    403    403    403     allow  allow  403
@@ -112,6 +113,7 @@ CONTRACT_OPERATIONS = [
     "create_token",
     "me",
     "verify_identity",
+    "revoke_token",
     "apply_supplier",
     "verify_supplier",
     "create_product",
@@ -162,11 +164,12 @@ def _request(operation: str, world: World) -> tuple[str, str, dict | None]:
             "/auth/tokens",
             {"username": w.users["buyer"].username, "password": testing.PASSWORD},
         ),
+        "revoke_token": lambda: ("delete", "/auth/tokens/current", None),
         "me": lambda: ("get", "/me", None),
         "verify_identity": lambda: (
             "post",
             "/me/identity",
-            {"real_name": "李雷", "id_number": ID_NUMBER},
+            {"real_name": "李雷", "id_number": testing.new_id_number()},
         ),
         "apply_supplier": lambda: (
             "post",
@@ -339,7 +342,12 @@ def test_permission(operation, role, expected, fast_passwords):
     assert _operation_of(method, f"/api/v1{path}") == [operation], "the call hits another operation"
 
     # when
-    response = client.get(path) if method == "get" else getattr(client, method)(path, body)
+    if method == "get":
+        response = client.get(path)
+    elif method == "delete":
+        response = client.delete(path)
+    else:
+        response = getattr(client, method)(path, body)
 
     # then
     summary = f"{method.upper()} /api/v1{path} as {role} → {response.status_code} {response.content[:300]!r}"

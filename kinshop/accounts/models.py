@@ -20,7 +20,9 @@ class User(AbstractUser):
 
 class ApiToken(models.Model):
     """A bearer token for apps and integrations. Only its SHA-256 is stored:
-    a leaked database does not leak usable tokens."""
+    a leaked database does not leak usable tokens. A token stops working when
+    it is revoked, when its user's password changes (`password_fingerprint`
+    no longer matches) and after `KINSHOP_TOKEN_IDLE_DAYS` without use."""
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
     key_hash = models.CharField(max_length=64, unique=True)
@@ -29,6 +31,7 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    password_fingerprint = models.CharField(max_length=64, default="")
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.user})"
@@ -39,12 +42,13 @@ class IdentityVerification(models.Model):
 
     The full ID number is never stored: a keyed hash (to spot one identity
     behind several accounts) and a masked form (to show the person) are enough.
+    One ID number verifies one account: the hash is unique.
     """
 
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="identity")
     real_name = models.CharField(_("real name"), max_length=60)
     id_number_masked = models.CharField(max_length=24)
-    id_number_hash = models.CharField(max_length=64, db_index=True)
+    id_number_hash = models.CharField(max_length=64, unique=True)
     verified_at = models.DateTimeField()
 
     def __str__(self) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Iterable
 
 from django.conf import settings
@@ -51,29 +52,88 @@ def register(
 def create_token(
     *, username: str, password: str, name: str = "", device_id: str = ""
 ) -> tuple[ApiToken, str]:
-    """Exchange a username and password for a bearer token, shown only once. The
-    app's device is kept as an identifier of the person (linked identities)."""
+    """Exchange a username and password for a bearer token, shown only once.
+    (The API signs in through `accounts.auth.sign_in`, which throttles, and
+    then calls `issue_token`; this is for tests, scripts and the demo.)"""
     user = User.objects.filter(username__iexact=username.strip()).first()
     if user is None:
         # Hash anyway, so the answer takes as long for an unknown username.
         User().set_password(password)
     if user is None or not user.is_active or not user.check_password(password):
         raise NotAuthenticated("Wrong username or password.", code="invalid_credentials")
+    return issue_token(user=user, name=name, device_id=device_id)
+
+
+def issue_token(*, user: User, name: str = "", device_id: str = "") -> tuple[ApiToken, str]:
+    """A new bearer token for a user who has just proved who they are; only its
+    hash is kept, and the fingerprint of the password it was issued under. The
+    app's device is kept as an identifier of the person (linked identities)."""
     token = rules.new_token()
     note_identifiers(user=user, devices=[device_id], at=clock.now())
     record = ApiToken.objects.create(
-        user=user, key_hash=rules.hash_token(token), prefix=token[:10], name=name[:60]
+        user=user,
+        key_hash=rules.hash_token(token),
+        prefix=token[:10],
+        name=name[:60],
+        last_used_at=clock.now(),
+        password_fingerprint=rules.password_fingerprint(user.password, settings.SECRET_KEY),
     )
     return record, token
 
 
-def user_for_token(token: str) -> User | None:
+def token_for(token: str) -> ApiToken | None:
+    """The live token record for a bearer token, with its user: not revoked,
+    issued under the user's current password, used within the idle limit.
+    Its last use is written at most once an hour, by a conditional update."""
     record = (
         ApiToken.objects.select_related("user")
         .filter(key_hash=rules.hash_token(token), revoked_at__isnull=True, user__is_active=True)
         .first()
     )
+    if record is None:
+        return None
+    fingerprint = rules.password_fingerprint(record.user.password, settings.SECRET_KEY)
+    if not hmac.compare_digest(record.password_fingerprint, fingerprint):
+        return None
+    now = clock.now()
+    if rules.is_token_idle(
+        created_at=record.created_at,
+        last_used_at=record.last_used_at,
+        now=now,
+        idle_days=settings.KINSHOP_TOKEN_IDLE_DAYS,
+    ):
+        return None
+    if rules.needs_touch(record.last_used_at, now):
+        ApiToken.objects.filter(
+            pk=record.pk, last_used_at=record.last_used_at, revoked_at__isnull=True
+        ).update(last_used_at=now)
+    return record
+
+
+def user_for_token(token: str) -> User | None:
+    record = token_for(token)
     return record.user if record else None
+
+
+def revoke_token(*, token: ApiToken) -> None:
+    """The token stops working now; revoking it again changes nothing."""
+    ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=clock.now())
+
+
+def change_password(*, user: User, old_password: str, new_password: str) -> User:
+    """A new password that passes the validators, given the current one; every
+    token the user had is revoked (a page or the admin changing the password
+    invalidates them too: see `ApiToken.password_fingerprint`)."""
+    if not user.check_password(old_password):
+        raise InvalidInput("The current password is wrong.", code="wrong_password")
+    try:
+        password_validation.validate_password(new_password, user)
+    except ValidationError as error:
+        raise InvalidInput(" ".join(error.messages), code="weak_password") from error
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=clock.now())
+    return user
 
 
 def verify_identity(*, user: User, real_name: str, id_number: str) -> IdentityVerification:
@@ -84,15 +144,22 @@ def verify_identity(*, user: User, real_name: str, id_number: str) -> IdentityVe
     canonical = rules.normalise_id_number(id_number)
     if canonical is None:
         raise InvalidInput(
-            "An ID number has 18 characters: 17 digits and a digit or X.",
+            "An ID number has 18 characters: 17 digits and a check digit or X that matches them.",
             code="invalid_id_number",
         )
+    id_number_hash = rules.hash_id_number(canonical, settings.SECRET_KEY)
+    if (
+        IdentityVerification.objects.filter(id_number_hash=id_number_hash)
+        .exclude(user=user)
+        .exists()
+    ):
+        raise Conflict("This ID number already verifies another account.", code="id_number_in_use")
     identity, _ = IdentityVerification.objects.update_or_create(
         user=user,
         defaults={
             "real_name": real_name,
             "id_number_masked": rules.mask_id_number(canonical),
-            "id_number_hash": rules.hash_id_number(canonical, settings.SECRET_KEY),
+            "id_number_hash": id_number_hash,
             "verified_at": clock.now(),
         },
     )

@@ -42,3 +42,8 @@ class NotFound(DomainError):
 class Conflict(DomainError):
     status = 409
     code = "conflict"
+
+
+class TooManyRequests(DomainError):
+    status = 429
+    code = "too_many_attempts"

@@ -767,7 +767,7 @@ class Withdrawals:
 
 
 WITHDRAWALS: tuple[Withdrawals, ...] = (
-    Withdrawals("xiaomei", "陈小美", "330106199203154520", paid_out=(2000,), requested=(1500,)),
+    Withdrawals("xiaomei", "陈小美", "33010619920315452X", paid_out=(2000,), requested=(1500,)),
 )
 
 

@@ -1,4 +1,7 @@
 from django.apps import AppConfig
+from django.urls import register_converter
+
+from kinshop.core.converters import IdConverter
 
 
 class WebConfig(AppConfig):
@@ -8,3 +11,7 @@ class WebConfig(AppConfig):
 
     name = "kinshop.web"
     label = "web"
+
+    def ready(self) -> None:
+        # `<id:...>` in the pages' URLs: an id a primary key can hold, else 404.
+        register_converter(IdConverter, "id")

@@ -22,7 +22,12 @@ ERROR_TEXT = {
     "invalid_username": _("A username has 3 to 150 letters, digits or . @ + - _."),
     "invalid_phone": _("Enter a valid phone number."),
     "invalid_real_name": _("Give your full legal name."),
-    "invalid_id_number": _("An ID number has 18 characters: 17 digits and a digit or X."),
+    "invalid_id_number": _(
+        "This is not a valid ID number: 17 digits and a check digit or X that matches them."
+    ),
+    "id_number_in_use": _("This ID number already verifies another account."),
+    "too_many_attempts": _("Too many failed sign-ins. Wait 15 minutes, then try again."),
+    "wrong_password": _("The current password is wrong."),
     # shops
     "already_has_shop": _("You already have a shop."),
     "handle_taken": _("This handle is taken: choose another one."),

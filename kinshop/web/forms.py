@@ -10,6 +10,7 @@ from django import forms
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from kinshop.core.converters import MAX_ID
 from kinshop.core.errors import DomainError
 from kinshop.core.money import parse_yuan
 from kinshop.web.errors import error_text
@@ -61,3 +62,14 @@ class YuanField(forms.CharField):
         if fen < 0 and not self.allow_negative:
             raise forms.ValidationError(_("Enter an amount in yuan, like 99 or 99.90."))
         return fen
+
+
+class IdField(forms.IntegerField):
+    """The id of a row, as a form sends it: ASCII-or-not digits that make an
+    integer a primary key can hold. Anything else ('²', '1e5', a number larger
+    than any column) is a form error, never a database error."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(**kwargs)

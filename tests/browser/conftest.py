@@ -41,20 +41,25 @@ def browser(server):
 
 @pytest.fixture
 def new_context(browser, server):
-    """Open browser contexts (phone or desktop) that are closed after the test;
-    a failing test leaves the server log's tail in its report."""
+    """Open browser contexts (phone or desktop) that are closed after the test,
+    which fails if any page broke the Content-Security-Policy; a failing test
+    leaves the server log's tail in its report."""
     contexts = []
+    watched: list[list[str]] = []
 
     def open_context(kind: str = "phone"):
         options = helpers.PHONE if kind == "phone" else helpers.DESKTOP
         context = browser.new_context(**options)
         context.set_default_timeout(15_000)
         contexts.append(context)
+        watched.append(helpers.watch_csp_violations(context))
         return context
 
     yield open_context
     for context in contexts:
         context.close()
+    # Every page the test went through satisfied the Content-Security-Policy.
+    assert [v for found in watched for v in found] == []
 
 
 @pytest.hookimpl(hookwrapper=True)

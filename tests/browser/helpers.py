@@ -151,6 +151,7 @@ def start_server(var_dir: Path) -> Server:
             "KINSHOP_AUTO_CONFIRM_DAYS": "0",
             "KINSHOP_PUBLIC_URL": base_url,
             "DEBUG": "0",
+            "KINSHOP_HTTPS": "0",  # runserver speaks plain HTTP
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "PYTHONUNBUFFERED": "1",
         }
@@ -285,3 +286,16 @@ def keep_screenshot(page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def watch_csp_violations(target) -> list[str]:
+    """Collect what Chromium reports about the Content-Security-Policy (a
+    refused inline script, style or handler) on a page or a whole context."""
+    violations: list[str] = []
+
+    def on_console(message) -> None:
+        if "Content Security Policy" in message.text or "Content-Security-Policy" in message.text:
+            violations.append(f"{message.type}: {message.text[:300]}")
+
+    target.on("console", on_console)
+    return violations

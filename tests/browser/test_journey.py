@@ -171,7 +171,7 @@ def test_share_buy_ship_confirm_settle_withdraw(server, shared, new_context):
     response = sharer.goto(f"{base}/me/identity/")
     helpers.assert_clean(sharer, response, what="identity")
     if sharer.locator("[data-testid=verify-identity]").count():
-        _fill_form(sharer, {"real_name": "李艾米", "id_number": "320106199505203821"})
+        _fill_form(sharer, {"real_name": "李艾米", "id_number": "320106199505203823"})
         with sharer.expect_navigation():
             sharer.click("[data-testid=verify-identity]")
         sharer.goto(f"{base}/me/identity/")

@@ -355,11 +355,13 @@ def test_verifying_again_replaces_the_record(api):
     client = api(user)
 
     client.post("/me/identity", {"real_name": "Li Na", "id_number": "11010519491231002X"})
-    response = client.post("/me/identity", {"real_name": "Li Na", "id_number": "110105491231002"})
+    response = client.post(
+        "/me/identity", {"real_name": "Li Na", "id_number": "110105199003071239"}
+    )
 
     assert response.status_code == 200
     assert IdentityVerification.objects.filter(user=user).count() == 1
-    assert IdentityVerification.objects.get(user=user).id_number_masked == "110********1002"
+    assert IdentityVerification.objects.get(user=user).id_number_masked == "110***********1239"
 
 
 @pytest.mark.parametrize(

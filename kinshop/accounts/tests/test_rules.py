@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 
 import pytest
@@ -32,8 +33,9 @@ def test_a_token_is_stored_as_its_sha256():
         ("11010519491231002X", "11010519491231002X"),
         ("11010519491231002x", "11010519491231002X"),
         (" 110105 1949 1231 002x ", "11010519491231002X"),
-        ("110105194912310021", "110105194912310021"),
-        ("110105491231002", "110105491231002"),
+        ("110105199003071239", "110105199003071239"),
+        # the old 15 digits are the same person's 18 (born 19xx, check digit added)
+        ("110105491231002", "11010519491231002X"),
     ],
 )
 def test_normalise_id_number_gives_the_canonical_form(raw, canonical):
@@ -48,6 +50,8 @@ def test_normalise_id_number_gives_the_canonical_form(raw, canonical):
         "1101051949123100211",  # 19 digits
         "X10105194912310021",  # X only allowed last
         "11010519491231002Y",
+        "110105194912310021",  # the check digit of these 17 digits is X
+        "110105199003071238",  # one digit off
         "11010549123100X",  # 15 characters are all digits
         # full-width and Arabic-Indic digits are digits to Python's \d, not on an ID card
         "１１０１０５１９４９１２３１００２１",
@@ -56,6 +60,48 @@ def test_normalise_id_number_gives_the_canonical_form(raw, canonical):
 )
 def test_normalise_id_number_refuses_malformed_numbers(raw):
     assert rules.normalise_id_number(raw) is None
+
+
+ID_BODY = st.from_regex(r"\A[0-9]{17}\Z")
+
+
+@given(ID_BODY)
+def test_seventeen_digits_and_their_check_character_are_a_valid_id_number(body):
+    number = body + rules.id_check_character(body)
+
+    assert rules.normalise_id_number(number) == number
+    assert rules.normalise_id_number(number.lower()) == number
+
+
+@given(ID_BODY, st.integers(0, 16), st.integers(1, 9))
+def test_any_one_mistyped_digit_fails_the_check(body, position, shift):
+    number = body + rules.id_check_character(body)
+    typo = str((int(number[position]) + shift) % 10)
+    mistyped = number[:position] + typo + number[position + 1 :]
+
+    assert rules.normalise_id_number(mistyped) is None
+
+
+@given(ID_BODY, st.sampled_from("0123456789X"))
+def test_only_the_matching_check_character_verifies(body, last):
+    expected = rules.id_check_character(body)
+
+    assert (rules.normalise_id_number(body + last) is not None) is (last == expected)
+
+
+@given(st.from_regex(r"\A[0-9]{15}\Z"))
+def test_an_old_15_digit_number_becomes_the_same_persons_18(old):
+    canonical = rules.normalise_id_number(old)
+
+    assert canonical is not None and len(canonical) == 18
+    assert canonical == old[:6] + "19" + old[6:] + canonical[17]
+    assert rules.normalise_id_number(canonical) == canonical
+
+
+def test_the_check_character_of_the_standards_example():
+    # GB 11643-1999, appendix: 11010519491231002X
+    assert rules.id_check_character("11010519491231002") == "X"
+    assert rules.id_check_character("44030419850101001") == "3"
 
 
 def test_mask_id_number_shows_the_first_three_and_last_four():
@@ -218,3 +264,46 @@ def test_everyone_is_a_consumer_and_a_sharer_other_roles_follow_from_what_they_a
         "supplier",
         "operator",
     ]
+
+
+# tokens
+
+
+def test_a_password_fingerprint_changes_with_the_password_and_the_key():
+    one = rules.password_fingerprint("argon2$one", "key")
+
+    assert one == rules.password_fingerprint("argon2$one", "key")
+    assert one != rules.password_fingerprint("argon2$two", "key")
+    assert one != rules.password_fingerprint("argon2$one", "other key")
+    assert "argon2$one" not in one
+
+
+NOW = dt.datetime(2026, 12, 6, 12, 0, tzinfo=dt.UTC)
+
+
+@given(st.integers(0, 400), st.integers(1, 365))
+def test_a_token_expires_exactly_after_its_idle_days(days_unused, idle_days):
+    last_used = NOW - dt.timedelta(days=days_unused)
+
+    idle = rules.is_token_idle(
+        created_at=last_used, last_used_at=last_used, now=NOW, idle_days=idle_days
+    )
+
+    assert idle is (days_unused >= idle_days)
+
+
+def test_a_never_used_token_counts_from_its_creation():
+    created = NOW - dt.timedelta(days=91)
+
+    assert rules.is_token_idle(created_at=created, last_used_at=None, now=NOW, idle_days=90)
+    assert not rules.is_token_idle(
+        created_at=created, last_used_at=NOW - dt.timedelta(days=1), now=NOW, idle_days=90
+    )
+
+
+@given(st.integers(0, 7200))
+def test_a_tokens_last_use_is_written_at_most_once_an_hour(seconds_ago):
+    last_used = NOW - dt.timedelta(seconds=seconds_ago)
+
+    assert rules.needs_touch(last_used, NOW) is (seconds_ago >= 3600)
+    assert rules.needs_touch(None, NOW)

@@ -9,7 +9,7 @@ from kinshop.accounts import services as accounts
 from kinshop.core import clock
 from kinshop.ledger import services as ledger
 from kinshop.orders.models import Fulfilment, Order, OrderLine, Refund
-from kinshop.testing import make_user, unique
+from kinshop.testing import make_user, new_id_number, unique
 
 
 def make_paid_order(
@@ -112,5 +112,5 @@ def refund_order(order: Order, amount: int, allocations: dict[int, int] | None =
 
 
 def verified(user):
-    accounts.verify_identity(user=user, real_name="Wang Fang", id_number="11010519491231002X")
+    accounts.verify_identity(user=user, real_name="Wang Fang", id_number=new_id_number())
     return user

@@ -15,7 +15,7 @@ from kinshop.accounts import services
 from kinshop.core import clock
 from kinshop.core.device import device_of
 from kinshop.sharing import services as sharing
-from kinshop.web.accounts.forms import SignUpForm
+from kinshop.web.accounts.forms import SignInForm, SignUpForm
 from kinshop.web.forms import submit
 
 
@@ -29,6 +29,7 @@ def _claim_clicks(request, user) -> None:
 
 class SignInView(LoginView):
     template_name = "web/accounts/sign_in.html"
+    authentication_form = SignInForm
 
     def form_valid(self, form):
         share_code = self.request.session.get("share_code")

@@ -12,15 +12,6 @@ from kinshop.orders.rules import MAX_DISTINCT_LINES, MAX_QUANTITY
 SESSION_KEY = "cart"
 
 
-def clamp_quantity(value, default: int = 1) -> int:
-    """A quantity a form sent, within what one order line may hold."""
-    try:
-        quantity = int(value)
-    except (TypeError, ValueError):
-        return default
-    return max(1, min(quantity, MAX_QUANTITY))
-
-
 class Cart:
     def __init__(self, session) -> None:
         self.session = session

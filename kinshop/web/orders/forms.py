@@ -8,6 +8,20 @@ from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
 from kinshop.core.money import parse_yuan
+from kinshop.orders.rules import MAX_QUANTITY
+from kinshop.web.forms import IdField
+
+
+class CartLineForm(forms.Form):
+    """A line of the cart as the product page and the cart page post it."""
+
+    shop = forms.SlugField(max_length=50)
+    sku = IdField()
+    quantity = forms.IntegerField(required=False)
+
+    def clean_quantity(self) -> int:
+        quantity = self.cleaned_data.get("quantity")
+        return 1 if quantity is None else max(1, min(quantity, MAX_QUANTITY))
 
 
 class AddressForm(forms.Form):

@@ -10,8 +10,8 @@ urlpatterns = [
     path("cart/remove/", views.cart_remove, name="cart_remove"),
     path("checkout/", views.checkout, name="checkout"),
     path("orders/", views.my_orders, name="my_orders"),
-    path("orders/<int:order_id>/", views.order_detail, name="detail"),
-    path("orders/<int:order_id>/cancel/", views.cancel, name="cancel"),
-    path("orders/<int:order_id>/confirm/", views.confirm_receipt, name="confirm_receipt"),
-    path("orders/<int:order_id>/refund/", views.request_refund, name="request_refund"),
+    path("orders/<id:order_id>/", views.order_detail, name="detail"),
+    path("orders/<id:order_id>/cancel/", views.cancel, name="cancel"),
+    path("orders/<id:order_id>/confirm/", views.confirm_receipt, name="confirm_receipt"),
+    path("orders/<id:order_id>/refund/", views.request_refund, name="request_refund"),
 ]

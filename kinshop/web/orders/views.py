@@ -30,8 +30,8 @@ from kinshop.shops.models import SelectionPrice, Shop
 from kinshop.web import traffic
 from kinshop.web.errors import error_text
 from kinshop.web.forms import refusal, submit
-from kinshop.web.orders.cart import Cart, clamp_quantity
-from kinshop.web.orders.forms import AddressForm, RefundForm
+from kinshop.web.orders.cart import Cart
+from kinshop.web.orders.forms import AddressForm, CartLineForm, RefundForm
 
 # ---- cart ---------------------------------------------------------------------
 
@@ -100,20 +100,24 @@ def cart_page(request):
 @require_POST
 def cart_add(request):
     """Put a SKU the shop sells into the cart; 'buy now' goes on to checkout."""
-    handle = request.POST.get("shop", "")
-    sku_id = request.POST.get("sku", "")
+    form = CartLineForm(request.POST)
     on_sale = (
         SelectionPrice.objects.filter(
-            shop__handle=handle, shop__is_active=True, sku_id=int(sku_id) if sku_id.isdigit() else 0
+            shop__handle=form.cleaned_data["shop"],
+            shop__is_active=True,
+            sku_id=form.cleaned_data["sku"],
         )
         .values_list("shop_id", "sku__product_id")
         .first()
+        if form.is_valid()
+        else None
     )
     if on_sale is None:
         messages.error(request, _("Choose an option first."))
         return redirect(request.headers.get("Referer") or reverse("orders:cart"))
+    handle, sku_id = form.cleaned_data["shop"], form.cleaned_data["sku"]
     cart = Cart(request.session)
-    cart.add(handle, int(sku_id), clamp_quantity(request.POST.get("quantity")))
+    cart.add(handle, sku_id, form.cleaned_data["quantity"])
     traffic.record(request, "cart", shop_id=on_sale[0], product_id=on_sale[1])
     if request.POST.get("action") == "buy":
         return redirect(f"{reverse('orders:checkout')}?shop={handle}")
@@ -130,20 +134,19 @@ def _cart_response(request, cart: Cart):
 @require_POST
 def cart_update(request):
     cart = Cart(request.session)
-    sku_id = request.POST.get("sku", "")
-    if sku_id.isdigit():
-        cart.set(
-            request.POST.get("shop", ""), int(sku_id), clamp_quantity(request.POST.get("quantity"))
-        )
+    form = CartLineForm(request.POST)
+    if form.is_valid():
+        line = form.cleaned_data
+        cart.set(line["shop"], line["sku"], line["quantity"])
     return _cart_response(request, cart)
 
 
 @require_POST
 def cart_remove(request):
     cart = Cart(request.session)
-    sku_id = request.POST.get("sku", "")
-    if sku_id.isdigit():
-        cart.remove(request.POST.get("shop", ""), int(sku_id))
+    form = CartLineForm(request.POST)
+    if form.is_valid():
+        cart.remove(form.cleaned_data["shop"], form.cleaned_data["sku"])
     return _cart_response(request, cart)
 
 

@@ -19,6 +19,7 @@ from kinshop.sharing.api import poster_response
 from kinshop.sharing.cookie import remember_share_code
 from kinshop.shops import queries as shop_queries
 from kinshop.web.errors import error_text
+from kinshop.web.sharing.forms import ShareSheetForm
 
 
 def landing(request, code: str):
@@ -63,16 +64,17 @@ def share_sheet(request):
     """The share sheet of a shop or a product: the sharer's own link, its QR
     poster and what they earn per sale. HTMX swaps it into #sheet; without
     HTMX it is a page of its own."""
-    shop = shop_queries.shop_by_handle(request.POST.get("shop", ""))
+    form = ShareSheetForm(request.POST)
+    if not form.is_valid():
+        raise Http404
+    shop = shop_queries.shop_by_handle(form.cleaned_data["shop"])
     if shop is None:
         raise Http404
     product = None
-    product_id = request.POST.get("product", "")
-    if product_id.isdigit():
+    product_id = form.cleaned_data["product"]
+    if product_id is not None:
         product = (
-            catalog_queries.market_products()
-            .filter(pk=int(product_id), selections__shop=shop)
-            .first()
+            catalog_queries.market_products().filter(pk=product_id, selections__shop=shop).first()
         )
         if product is None:
             raise Http404

@@ -159,8 +159,12 @@ def _sku_rows(product, shop_prices: dict[int, int], typed=None) -> list[dict]:
     return rows
 
 
+MAX_SEARCH_LENGTH = 100
+
+
 def _market(request, shop: Shop, *, errors=None, typed=None, status=200):
-    query = (request.POST.get("q") or request.GET.get("q") or "").strip()
+    # A search longer than any title is cut: SQLite refuses LIKE patterns past 50 kB.
+    query = (request.POST.get("q") or request.GET.get("q") or "").strip()[:MAX_SEARCH_LENGTH]
     products = catalog_queries.market_products().order_by("-id")
     if query:
         products = products.filter(Q(title__icontains=query) | Q(description__icontains=query))

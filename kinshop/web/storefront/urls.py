@@ -6,5 +6,5 @@ app_name = "storefront"
 urlpatterns = [
     path("", views.home, name="home"),
     path("shop/<slug:handle>/", views.storefront, name="storefront"),
-    path("shop/<slug:handle>/p/<int:product_id>/", views.product_page, name="product"),
+    path("shop/<slug:handle>/p/<id:product_id>/", views.product_page, name="product"),
 ]
