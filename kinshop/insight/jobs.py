@@ -15,7 +15,13 @@ a supplier's GMV (SupplierDay is what consumers bought of its goods through the
 shops). What wholesale moves is counted by retail reach instead: ReachDay rolls
 up, per shop, supplier and day, the units `wholesale.queries.reach_days`
 defines (shipped, sold offline, returned), so insight and wholesale share one
-definition of retail reach."""
+definition of retail reach.
+
+Self-purchases (the buyer bought through their own or a linked identity's share
+link, or is the shop's keeper) are rolled up per shop and day into
+ShopDay.self_orders from `ledger.queries.self_purchase_days`, the definition of
+the compliance report; a link's orders and GMV in LinkDay leave out the lines
+whose commission was refused, which the link did not earn on."""
 
 from __future__ import annotations
 
@@ -41,6 +47,7 @@ from kinshop.insight.models import (
     VisitorDay,
 )
 from kinshop.ledger.models import Account, JournalEntry, Posting
+from kinshop.ledger.queries import self_purchase_days
 from kinshop.orders.models import Order, OrderLine, Refund
 from kinshop.sharing.models import Click
 from kinshop.shops.models import Shop
@@ -160,18 +167,21 @@ def _statements(first: dt.date, since: dt.datetime, first_traffic: dt.date, sinc
     click_day, click_params = _day("c.at")
 
     yield f"DELETE FROM {_table(ShopDay)} WHERE day >= %s", [first]
+    own_sql, own_params = self_purchase_days(since).query.sql_with_params()
     yield (
-        f"""INSERT INTO {_table(ShopDay)} (shop_id, day, placed, orders, gmv, units)
-        SELECT shop_id, day, SUM(placed), SUM(paid), SUM(gmv), SUM(units) FROM (
+        f"""INSERT INTO {_table(ShopDay)} (shop_id, day, placed, orders, gmv, units, self_orders)
+        SELECT shop_id, day, SUM(placed), SUM(paid), SUM(gmv), SUM(units), SUM(own) FROM (
           SELECT o.shop_id AS shop_id, {created_day} AS day, 1 AS placed, 0 AS paid,
-                 0 AS gmv, 0 AS units
+                 0 AS gmv, 0 AS units, 0 AS own
           FROM {order} o WHERE o.created_at >= %s AND NOT o.is_wholesale
           UNION ALL
           SELECT o.shop_id, {paid_day}, 0, 1, o.total - o.refunded_amount,
-                 (SELECT COALESCE(SUM(l.quantity), 0) FROM {line} l WHERE l.order_id = o.id)
+                 (SELECT COALESCE(SUM(l.quantity), 0) FROM {line} l WHERE l.order_id = o.id), 0
           FROM {order} o WHERE o.paid_at >= %s AND NOT o.is_wholesale
+          UNION ALL
+          SELECT r.shop_id, r.day, 0, 0, 0, 0, r.self_orders FROM ({own_sql}) r
         ) facts GROUP BY shop_id, day""",
-        [*created_params, since, *paid_params, since],
+        [*created_params, since, *paid_params, since, *own_params],
     )
 
     yield f"DELETE FROM {_table(BuyerDay)} WHERE day >= %s", [first]
@@ -250,7 +260,7 @@ def _statements(first: dt.date, since: dt.datetime, first_traffic: dt.date, sinc
                    l.line_total - l.refunded_amount AS net, {commission} AS commission
             FROM {line} l JOIN {order} o ON o.id = l.order_id
             JOIN {click} c ON c.id = l.attribution_click_id
-            WHERE o.paid_at >= %s AND NOT o.is_wholesale
+            WHERE o.paid_at >= %s AND NOT o.is_wholesale AND l.commission_refusal = ''
           ) attributed GROUP BY link_id, shop_id, sharer_id, channel, day
         ) facts GROUP BY link_id, shop_id, sharer_id, channel, day""",
         [*click_params, since, *paid_params, since],

@@ -61,6 +61,8 @@ class ShopDay(models.Model):
     orders = models.PositiveIntegerField(default=0)  # orders paid that day
     gmv = models.BigIntegerField(default=0)  # fen: paid totals less their refunds
     units = models.BigIntegerField(default=0)  # units on the paid lines
+    # paid orders that day that are self-purchases, by `ledger.queries.self_purchase_days`
+    self_orders = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [
@@ -188,7 +190,13 @@ class CohortCell(models.Model):
 class LinkDay(models.Model):
     """Per share link, channel and day: clicks, the paid orders they brought (by
     paid day), the GMV of the attributed lines net of refunds, and the sharer's
-    commission on them net of reversals, as the ledger recorded it."""
+    commission on them net of reversals, as the ledger recorded it.
+
+    Only lines the link earned on count as its orders and GMV: a line whose
+    commission was refused (the buyer was the sharer, linked to them, or the
+    shopkeeper; `OrderLine.commission_refusal`) keeps its click as evidence but
+    is a self-purchase, counted in the shop's `self_purchase_share`, not a sale
+    the sharer brought. (Its click still counts as a click.)"""
 
     id = models.BigAutoField(primary_key=True)
     link_id = models.BigIntegerField()

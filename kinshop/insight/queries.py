@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, Q, Sum
 
 from kinshop.core import clock
 from kinshop.core.errors import Forbidden, NotFound
@@ -100,10 +100,12 @@ def _retail_reach_rate(units: dict[str, int]) -> float:
 
 
 def _self_purchase_share(*, self_orders: int, orders: int) -> float:
-    """The share of paid orders bought by the shop's own keeper, the rule of
-    `ledger.queries.compliance_report` (buyer is the shopkeeper), read from the
-    rollups for the period. When the identity branch lands, this counts linked
-    identities through its per-shop function."""
+    """The share of the period's paid consumer orders that are self-purchases:
+    bought through the buyer's own share link, through a linked identity's, or
+    by the shop's keeper in their own shop. The orders are counted by the rollup
+    from `ledger.queries.self_purchase_days`, so for a shop (or the platform)
+    and a period of whole days this equals `ledger.queries.self_purchases`
+    (and `compliance_report`) over the same days, as of the last rollup."""
     return self_orders / orders if orders else 0.0
 
 
@@ -177,6 +179,7 @@ def count_numbers(period: rules.Period, shop_id: int | None) -> tuple[Numbers, N
                 ("orders", "orders"),
                 ("placed", "placed"),
                 ("units", "units"),
+                ("self", "self_orders"),
             )
         }
     )
@@ -201,8 +204,6 @@ def count_numbers(period: rules.Period, shop_id: int | None) -> tuple[Numbers, N
         .annotate(
             orders_now=Sum("orders", filter=now_q),
             orders_before=Sum("orders", filter=before_q),
-            own_now=Sum("orders", filter=now_q & Q(buyer_id=F("shop_owner_id"))),
-            own_before=Sum("orders", filter=before_q & Q(buyer_id=F("shop_owner_id"))),
         )
     )
     buyers = per_buyer.aggregate(
@@ -210,8 +211,6 @@ def count_numbers(period: rules.Period, shop_id: int | None) -> tuple[Numbers, N
         buyers_before=Count("buyer_id", filter=Q(orders_before__gt=0)),
         repeat_now=Count("buyer_id", filter=Q(orders_now__gt=1)),
         repeat_before=Count("buyer_id", filter=Q(orders_before__gt=1)),
-        self_now=Sum("own_now"),
-        self_before=Sum("own_before"),
     )
     reach = _reach_sums(scope, period)
 
@@ -226,7 +225,7 @@ def count_numbers(period: rules.Period, shop_id: int | None) -> tuple[Numbers, N
             carts=traffic[f"carts_{when}"] or 0,
             units=sales[f"units_{when}"] or 0,
             repeat_buyers=buyers[f"repeat_{when}"] or 0,
-            self_orders=buyers[f"self_{when}"] or 0,
+            self_orders=sales[f"self_{when}"] or 0,
             **reach[when],
         )
 

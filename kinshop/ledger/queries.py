@@ -242,6 +242,35 @@ def health() -> dict:
     }
 
 
+def _self_purchase_kinds() -> tuple[Q, Q, Q]:
+    """The three ways an order is a self-purchase, as filters on Order: the
+    buyer bought through their own share link, through a linked identity's (the
+    commission was refused for it, at order time or at payment), or is the
+    shop's keeper. (A commission *held* for a shared address, once the trust app
+    holds them, counts here too.)"""
+    from kinshop.orders.models import OrderLine
+    from kinshop.sharing import rules as sharing_rules
+
+    refused = OrderLine.objects.filter(order=OuterRef("pk"))
+    own_link = Q(Exists(refused.filter(commission_refusal=sharing_rules.SELF_REFERRAL)))
+    linked = Q(Exists(refused.filter(commission_refusal=sharing_rules.LINKED_IDENTITY)))
+    keeper = Q(buyer_id=F("shop__owner_id"))
+    return own_link, linked, keeper
+
+
+def _paid_consumer_orders(
+    since: dt.datetime | None = None, until: dt.datetime | None = None
+) -> QuerySet:
+    from kinshop.orders.models import Order
+
+    orders = _consumer_orders(Order.objects.filter(paid_at__isnull=False))
+    if since is not None:
+        orders = orders.filter(paid_at__gte=since)
+    if until is not None:
+        orders = orders.filter(paid_at__lt=until)
+    return orders
+
+
 def self_purchases(
     *,
     shop_id: int | None = None,
@@ -251,33 +280,20 @@ def self_purchases(
     """How much of the paid buying is people buying from themselves, platform-wide
     or in one shop, for orders paid in [since, until): the buyer bought through
     their own share link (`own_link_orders`), through a linked identity's
-    (`linked_identity_orders`; the commission was refused for it, at order time
-    or at payment), or is the shop's keeper (`shopkeeper_own_orders`). An order
-    counts once in `self_purchase_orders` whichever applies; the share is of all
-    paid consumer orders. Two queries whatever the history (a count and the
-    aggregate)."""
-    from kinshop.orders.models import Order, OrderLine
-    from kinshop.sharing import rules as sharing_rules
-
-    orders = _consumer_orders(Order.objects.filter(paid_at__isnull=False))
+    (`linked_identity_orders`), or is the shop's keeper (`shopkeeper_own_orders`);
+    see `_self_purchase_kinds`. An order counts once in `self_purchase_orders`
+    whichever applies; the share is of all paid consumer orders. Two queries
+    whatever the history (a count and the aggregate)."""
+    orders = _paid_consumer_orders(since, until)
     if shop_id is not None:
         orders = orders.filter(shop_id=shop_id)
-    if since is not None:
-        orders = orders.filter(paid_at__gte=since)
-    if until is not None:
-        orders = orders.filter(paid_at__lt=until)
-    # The would-be sharer was the buyer or linked to them. (A commission *held*
-    # for a shared address, once the trust app holds them, counts here too.)
-    refused = OrderLine.objects.filter(order=OuterRef("pk"))
-    own_link = Exists(refused.filter(commission_refusal=sharing_rules.SELF_REFERRAL))
-    linked = Exists(refused.filter(commission_refusal=sharing_rules.LINKED_IDENTITY))
-    keeper = Q(buyer_id=F("shop__owner_id"))
+    own_link, linked, keeper = _self_purchase_kinds()
     counts = orders.aggregate(
         total=Count("pk"),
-        own_link=Count("pk", filter=Q(own_link)),
-        linked=Count("pk", filter=Q(linked)),
+        own_link=Count("pk", filter=own_link),
+        linked=Count("pk", filter=linked),
         keeper=Count("pk", filter=keeper),
-        any=Count("pk", filter=Q(own_link) | Q(linked) | keeper),
+        any=Count("pk", filter=own_link | linked | keeper),
     )
     total = counts["total"]
     return {
@@ -288,6 +304,26 @@ def self_purchases(
         "linked_identity_orders": counts["linked"],
         "shopkeeper_own_orders": counts["keeper"],
     }
+
+
+def self_purchase_days(since: dt.datetime | None = None) -> QuerySet:
+    """The self-purchase orders of `self_purchases`, by the same definition, per
+    shop and local day of payment from `since` on, as `(shop_id, day,
+    self_orders)`: a grouped queryset for insight's set-based rollup to select
+    from, so that insight and the compliance report count the same orders."""
+    import zoneinfo
+
+    from django.db.models.functions import TruncDate
+
+    own_link, linked, keeper = _self_purchase_kinds()
+    tz = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    return (
+        _paid_consumer_orders(since)
+        .filter(own_link | linked | keeper)
+        .values("shop_id", day=TruncDate("paid_at", tzinfo=tz))
+        .annotate(self_orders=Count("pk"))
+        .order_by()
+    )
 
 
 def _consumer_orders(orders: QuerySet) -> QuerySet:
