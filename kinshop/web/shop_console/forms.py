@@ -7,7 +7,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from kinshop.core.money import parse_yuan
-from kinshop.web.forms import YuanField
+from kinshop.web.forms import IdField, YuanField
 
 
 class OpenShopForm(forms.Form):
@@ -55,13 +55,13 @@ def parse_pick_prices(data, sku_ids) -> tuple[dict[int, int], list[str]]:
 class WholesaleOrderForm(forms.Form):
     """Buy stock of one SKU at its tier price."""
 
-    sku_id = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    sku_id = IdField(widget=forms.HiddenInput)
     quantity = forms.IntegerField(label=_("Quantity"), min_value=1, max_value=999)
 
 
 class OfflineSaleForm(forms.Form):
     """Units of a holding sold offline (a market stall, a tea room)."""
 
-    sku_id = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    sku_id = IdField(widget=forms.HiddenInput)
     quantity = forms.IntegerField(label=_("Units sold"), min_value=1, max_value=100_000)
     unit_price = YuanField(label=_("Price per unit (¥)"))
