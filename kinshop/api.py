@@ -12,6 +12,7 @@ from ninja.openapi.views import openapi_view
 
 from kinshop.accounts.api import router as accounts
 from kinshop.accounts.auth import AUTH
+from kinshop.campaigns.api import router as campaigns
 from kinshop.catalog.api import router as catalog
 from kinshop.core.api import install_error_handlers
 from kinshop.insight.api import router as insight
@@ -33,7 +34,18 @@ api = NinjaAPI(
 )
 install_error_handlers(api)
 
-for router in (accounts, catalog, shops, sharing, orders, wholesale, payments, ledger, insight):
+for router in (
+    accounts,
+    catalog,
+    shops,
+    sharing,
+    orders,
+    wholesale,
+    payments,
+    ledger,
+    campaigns,
+    insight,
+):
     api.add_router("", router)
 
 

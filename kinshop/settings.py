@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "kinshop.wholesale",
     "kinshop.payments",
     "kinshop.ledger",
+    "kinshop.campaigns",
     "kinshop.idempotency",
     "kinshop.insight",
     "kinshop.ops",

@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from django.db import close_old_connections, transaction
 
+from kinshop.campaigns import jobs as campaign_jobs
 from kinshop.core import clock, tasks
 from kinshop.insight import jobs as insight_jobs
 from kinshop.ledger import jobs as ledger_jobs
@@ -25,6 +26,8 @@ Job = Callable[[dt.datetime], int]
 
 JOBS: list[tuple[str, Job]] = [
     ("expire_unpaid_orders", order_jobs.expire_unpaid_orders),
+    ("decide_groups", campaign_jobs.decide_groups),
+    ("unwind_failed_groups", campaign_jobs.unwind_failed_groups),
     ("auto_confirm_orders", order_jobs.auto_confirm_orders),
     ("settle", ledger_jobs.settle),
     ("retry_refunds", payment_jobs.retry_refunds),

@@ -86,6 +86,9 @@ class OrderOut(Schema):
     refunded_amount: int
     currency: str
     is_wholesale: bool = False
+    campaign: str = ""
+    group_id: int | None = None
+    awaiting_group: bool = False
     address: AddressOut
     payment_deadline: dt.datetime
     created_at: dt.datetime
@@ -147,6 +150,9 @@ def order_out(order: Order, viewer=None) -> dict:
         "refunded_amount": order.refunded_amount,
         "currency": order.currency,
         "is_wholesale": order.is_wholesale,
+        "campaign": order.campaign,
+        "group_id": order.allotment_id if order.campaign == "group" else None,
+        "awaiting_group": order.awaiting_group,
         "address": {
             "name": order.recipient_name,
             "phone": order.recipient_phone,

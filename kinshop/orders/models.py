@@ -13,6 +13,50 @@ if TYPE_CHECKING:
     from kinshop.core.statemachine import StatusTimestamps, Transitions
 
 
+class Allotment(models.Model):
+    """Units a campaign sets aside on a limited basis, counted where orders can
+    keep the count true: a flash sale's units or a group buy's seats (拼团).
+    Campaigns (above orders) creates one per flash sale and per group; orders
+    takes from it with a conditional update when an order is placed, gives back
+    when that order is cancelled unpaid, and, for a group, counts the members who
+    have paid, so that the payment itself decides when the group is complete:
+    no campaign code runs at capture. A group is complete only when `paid`
+    reaches `limit` before `closes_at`; once `failed_at` is set nothing more can
+    be taken or paid."""
+
+    class Kind(models.TextChoices):
+        FLASH = "flash", _("flash sale")
+        GROUP = "group", _("group")
+
+    shop = models.ForeignKey("shops.Shop", on_delete=models.PROTECT, related_name="+")
+    sku = models.ForeignKey("catalog.SKU", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    limit = models.PositiveIntegerField()
+    taken = models.PositiveIntegerField(default=0)
+    paid = models.PositiveIntegerField(default=0)
+    closes_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(taken__lte=models.F("limit")), name="allotment_taken_at_most_limit"
+            ),
+            models.CheckConstraint(
+                condition=Q(paid__lte=models.F("limit")), name="allotment_paid_at_most_limit"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk}"
+
+    @property
+    def left(self) -> int:
+        return self.limit - self.taken
+
+
 class Order(models.Model):
     """A consumer's purchase from one shop. Suppliers ship their own lines
     directly to the consumer (一件代发); the shop holds no stock. A wholesale
@@ -56,6 +100,16 @@ class Order(models.Model):
     address_detail = models.CharField(_("address"), max_length=255)
     share_code = models.CharField(max_length=16, blank=True, default="")
     is_wholesale = models.BooleanField(default=False)
+    # A campaign order takes `allotment_units` from its allotment (a flash
+    # sale's units, or one seat of a group), given back if it is cancelled
+    # unpaid. A group order is `awaiting_group` until the group is complete: it
+    # cannot be shipped, nor refunded in part (a failed group refunds it whole).
+    allotment = models.ForeignKey(
+        Allotment, null=True, blank=True, on_delete=models.PROTECT, related_name="orders"
+    )
+    allotment_units = models.PositiveIntegerField(default=0)
+    campaign = models.CharField(max_length=8, blank=True, default="")  # "", flash or group
+    awaiting_group = models.BooleanField(default=False)
     payment_deadline = models.DateTimeField()
     created_at = models.DateTimeField(db_index=True)
     paid_at = models.DateTimeField(null=True, blank=True)

@@ -23,7 +23,7 @@ from django.db.models.functions import Coalesce
 from kinshop.accounts.models import Identifier
 from kinshop.catalog.models import SKU, SupplierMembership
 from kinshop.core.errors import Forbidden, NotFound
-from kinshop.orders.models import Fulfilment, Order, OrderLine, Refund
+from kinshop.orders.models import Allotment, Fulfilment, Order, OrderLine, Refund
 from kinshop.sharing.models import Click, ShareLink
 from kinshop.shops.models import SelectionPrice, Shop
 
@@ -199,6 +199,29 @@ def unpaid_units(*, buyer, sku_ids: list[int], at) -> dict[int, int]:
         .order_by()
     )
     return {row["sku_id"]: row["units"] for row in rows}
+
+
+def _linked_to(buyer) -> Q:
+    """Orders of `buyer` or of any account sharing an identifier with them."""
+    theirs = Identifier.objects.filter(user=buyer, kind=OuterRef("kind"), value=OuterRef("value"))
+    linked = Identifier.objects.filter(Exists(theirs)).values("user_id")
+    return Q(buyer=buyer) | Q(buyer_id__in=linked)
+
+
+def campaign_units_of(*, buyer, allotment_id: int) -> int:
+    """Units (a group: seats) that `buyer` and every account linked to them
+    hold from an allotment on orders not cancelled, paid or not: one query."""
+    total = (
+        Order.objects.filter(allotment_id=allotment_id)
+        .exclude(status=Order.Status.CANCELLED)
+        .filter(_linked_to(buyer))
+        .aggregate(units=Sum("allotment_units"))["units"]
+    )
+    return total or 0
+
+
+def lock_allotment(allotment_id: int) -> Allotment | None:
+    return Allotment.objects.select_for_update().filter(pk=allotment_id).first()
 
 
 class CaptureIdentities(TypedDict):

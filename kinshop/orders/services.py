@@ -9,8 +9,10 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.conf import settings
+from django.db.models import F
 
 from kinshop.accounts import services as accounts
 from kinshop.accounts.rules import normalise_phone
@@ -22,6 +24,7 @@ from kinshop.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from kinshop.core.statemachine import check_transition, record_creation, transition, transition_all
 from kinshop.orders import queries, rules
 from kinshop.orders.models import (
+    Allotment,
     Fulfilment,
     Order,
     OrderLine,
@@ -33,7 +36,7 @@ from kinshop.sharing import rules as sharing_rules
 from kinshop.sharing import services as sharing
 from kinshop.shops.models import Shop
 
-__all__ = ["Address", "LineRequest"]
+__all__ = ["Address", "CampaignTerms", "LineRequest"]
 
 # ---- placing and cancelling --------------------------------------------------
 
@@ -56,6 +59,70 @@ def place_order(
     recipient phone and the device are kept as the buyer's identifiers first,
     so that this very order counts for linked identities. Constant SQL whatever
     the number of lines."""
+    return _place(
+        buyer=buyer,
+        shop=shop,
+        lines=lines,
+        address=address,
+        share_code=share_code,
+        device_id=device_id,
+    )
+
+
+@dataclass(frozen=True)
+class CampaignTerms:
+    """What a campaign (decided above orders) asks of one order: its unit
+    price, the allotment it takes from, and the limits to check under the SKU's
+    lock. `per_buyer_limit` (flash) counts the units on the buyer's and their
+    linked identities' orders of this allotment that are not cancelled;
+    `payment_minutes` replaces the usual payment window; a group order's
+    deadline never passes the group's own."""
+
+    allotment_id: int
+    unit_price: int
+    per_buyer_limit: int = 0
+    payment_minutes: int | None = None
+
+
+def place_campaign_order(
+    *,
+    buyer,
+    shop: Shop,
+    sku_id: int,
+    quantity: int,
+    address: Address,
+    terms: CampaignTerms,
+    share_code: str = "",
+    device_id: str = "",
+) -> Order:
+    """An order at a campaign's price, through the same path as any order
+    (stock, the unpaid-units cap, attribution and commission), that also takes
+    from the campaign's allotment with one conditional update: a flash sale's
+    units (409 `sold_out`, `limit_reached`) or one seat of a group (409
+    `group_full`, `group_closed`, `already_in_group`, counting accounts linked
+    to the buyer as the buyer). The SKU's row is locked first, so two orders of
+    the same campaign are checked one after the other."""
+    return _place(
+        buyer=buyer,
+        shop=shop,
+        lines=[LineRequest(sku_id, quantity)],
+        address=address,
+        share_code=share_code,
+        device_id=device_id,
+        terms=terms,
+    )
+
+
+def _place(
+    *,
+    buyer,
+    shop: Shop,
+    lines: Iterable[LineRequest],
+    address: Address,
+    share_code: str = "",
+    device_id: str = "",
+    terms: CampaignTerms | None = None,
+) -> Order:
     try:
         quantities = rules.merge_lines(lines)
     except ValueError as error:
@@ -82,6 +149,8 @@ def place_order(
             code="sku_not_sold_here",
             sku_ids=not_sold,
         )
+    if terms is not None:
+        prices = dict.fromkeys(prices, terms.unit_price)
 
     now = clock.now()
     recipient_phone = normalise_phone(address.phone)
@@ -103,6 +172,10 @@ def place_order(
                 "This price no longer covers its costs.", code="price_below_cost", sku_id=sku_id
             )
 
+    allotment = None
+    if terms is not None:
+        # Under the SKU's lock: every order of this campaign queues here.
+        allotment = _take_allotment(buyer=buyer, terms=terms, quantities=quantities, at=now)
     catalog.take_locked_stock(
         quantities=quantities, stock={sku_id: sku.stock for sku_id, sku in skus.items()}
     )
@@ -113,6 +186,11 @@ def place_order(
         requested=quantities,
         unpaid=queries.unpaid_units(buyer=buyer, sku_ids=list(quantities), at=now),
     )
+    deadline = now + dt.timedelta(minutes=settings.KINSHOP_PAYMENT_TIMEOUT_MINUTES)
+    if terms is not None and terms.payment_minutes is not None:
+        deadline = now + dt.timedelta(minutes=terms.payment_minutes)
+    if allotment is not None and allotment.closes_at is not None:
+        deadline = min(deadline, allotment.closes_at)
     return _create_order(
         buyer=buyer,
         shop=shop,
@@ -124,7 +202,62 @@ def place_order(
         share_code=share_code or "",
         decision=decision,
         at=now,
+        payment_deadline=deadline,
+        allotment=allotment,
+        allotment_units=_units_taken(allotment, quantities),
     )
+
+
+def _units_taken(allotment: Allotment | None, quantities: dict[int, int]) -> int:
+    """A flash order takes its units; a group order one seat, whatever its quantity."""
+    if allotment is None:
+        return 0
+    return 1 if allotment.kind == Allotment.Kind.GROUP else sum(quantities.values())
+
+
+def _take_allotment(
+    *, buyer, terms: CampaignTerms, quantities: dict[int, int], at: dt.datetime
+) -> Allotment:
+    allotment = Allotment.objects.filter(pk=terms.allotment_id).first()
+    if allotment is None or set(quantities) != {allotment.sku_id}:
+        raise NotFound("No such campaign.", code="campaign_not_found")
+    units = sum(quantities.values())
+    if allotment.kind == Allotment.Kind.GROUP:
+        if queries.campaign_units_of(buyer=buyer, allotment_id=allotment.pk):
+            raise Conflict(
+                "You (or an account linked to you) already have a seat in this group.",
+                code="already_in_group",
+            )
+        claimed = Allotment.objects.filter(
+            pk=allotment.pk,
+            taken__lt=F("limit"),
+            completed_at__isnull=True,
+            failed_at__isnull=True,
+            closes_at__gt=at,
+        ).update(taken=F("taken") + 1)
+        if not claimed:
+            allotment.refresh_from_db()
+            if allotment.failed_at or (allotment.closes_at and allotment.closes_at <= at):
+                raise Conflict("This group is closed.", code="group_closed")
+            raise Conflict("This group is full.", code="group_full")
+        allotment.taken += 1
+        return allotment
+    if terms.per_buyer_limit:
+        held = queries.campaign_units_of(buyer=buyer, allotment_id=allotment.pk)
+        if held + units > terms.per_buyer_limit:
+            raise Conflict(
+                f"At most {terms.per_buyer_limit} units per buyer in this sale.",
+                code="limit_reached",
+                limit=terms.per_buyer_limit,
+                held=held,
+            )
+    taken = Allotment.objects.filter(pk=allotment.pk, taken__lte=F("limit") - units).update(
+        taken=F("taken") + units
+    )
+    if not taken:
+        raise Conflict("Sold out.", code="sold_out")
+    allotment.taken += units
+    return allotment
 
 
 def place_wholesale_order(
@@ -169,6 +302,9 @@ def _create_order(
     decision: sharing.Decision | None,
     at: dt.datetime,
     is_wholesale: bool = False,
+    payment_deadline: dt.datetime | None = None,
+    allotment: Allotment | None = None,
+    allotment_units: int = 0,
 ) -> Order:
     """Write an order, one fulfilment per supplier and its lines, with prices,
     rates and the beneficiary (or why the would-be sharer earns nothing, with
@@ -190,8 +326,13 @@ def _create_order(
         address_detail=address.detail.strip(),
         share_code=share_code[:16],
         is_wholesale=is_wholesale,
-        payment_deadline=at + dt.timedelta(minutes=settings.KINSHOP_PAYMENT_TIMEOUT_MINUTES),
+        payment_deadline=payment_deadline
+        or at + dt.timedelta(minutes=settings.KINSHOP_PAYMENT_TIMEOUT_MINUTES),
         created_at=at,
+        allotment=allotment,
+        allotment_units=allotment_units,
+        campaign=allotment.kind if allotment is not None else "",
+        awaiting_group=allotment is not None and allotment.kind == Allotment.Kind.GROUP,
     )
     supplier_ids = sorted({sku.supplier_id for sku in skus.values()})
     fulfilments = Fulfilment.objects.bulk_create(
@@ -276,6 +417,11 @@ def _release(order: Order, *, actor=None, reason: str, at: dt.datetime | None = 
     for sku_id, quantity in order.lines.values_list("sku_id", "quantity"):
         quantities[sku_id] += quantity
     catalog.return_stock(quantities=dict(quantities))
+    if order.allotment_id and order.allotment_units:
+        # The flash units or the group seat go back to the campaign.
+        Allotment.objects.filter(pk=order.allotment_id).update(
+            taken=F("taken") - order.allotment_units
+        )
     transition_all(
         list(order.fulfilments.all()),
         Fulfilment.Status.CANCELLED,
@@ -325,13 +471,92 @@ def mark_paid(*, order: Order, at: dt.datetime, payer: str = "") -> bool:
     longer take the money (cancelled, or already paid): the caller refunds it."""
     if order.status != Order.Status.PENDING_PAYMENT:
         return False
+    if order.awaiting_group and not _count_group_payment(order, at=at):
+        return False  # the group failed or its time is up: the caller refunds
     transition(order, Order.Status.PAID, reason="payment captured", at=at)
     transition_all(
         list(order.fulfilments.all()), Fulfilment.Status.TO_SHIP, reason="payment captured", at=at
     )
+    if order.awaiting_group:
+        _complete_group_if_full(order, at=at)
     accounts.note_identifiers(user=order.buyer_id, payers=[payer], at=at)
     _refuse_linked_commissions(order)
     return True
+
+
+def _count_group_payment(order: Order, *, at: dt.datetime) -> bool:
+    """A member pays: counted with one conditional update of the group's
+    allotment, only while the group can still succeed (neither failed nor past
+    its time). The update locks the row, so a payment and the expiry job
+    deciding the same group queue, and one outcome holds."""
+    return bool(
+        Allotment.objects.filter(
+            pk=order.allotment_id,
+            paid__lt=F("limit"),
+            completed_at__isnull=True,
+            failed_at__isnull=True,
+            closes_at__gt=at,
+        ).update(paid=F("paid") + 1)
+    )
+
+
+def _complete_group_if_full(order: Order, *, at: dt.datetime) -> None:
+    """The last member has paid: the group is complete and every paid order of
+    it may be shipped. Its campaign row learns it from `completed_at`."""
+    if Allotment.objects.filter(
+        pk=order.allotment_id, paid=F("limit"), completed_at__isnull=True
+    ).update(completed_at=at):
+        Order.objects.filter(allotment_id=order.allotment_id, status=Order.Status.PAID).update(
+            awaiting_group=False
+        )
+        order.awaiting_group = False
+
+
+def close_group(*, allotment_id: int, at: dt.datetime) -> str:
+    """The campaign's job asks whether a group is decided at `at`: "succeeded"
+    when all its members have paid, "failed" when its time has passed first
+    (recorded now, with one conditional update: no seat can be taken nor paid
+    after it), "forming" otherwise."""
+    allotment = queries.lock_allotment(allotment_id)
+    if allotment is None or allotment.kind != Allotment.Kind.GROUP:
+        raise NotFound("No such group.", code="group_not_found")
+    if allotment.completed_at is not None:
+        return "succeeded"
+    if allotment.failed_at is not None:
+        return "failed"
+    if allotment.closes_at is not None and allotment.closes_at <= at:
+        Allotment.objects.filter(pk=allotment.pk).update(failed_at=at)
+        return "failed"
+    return "forming"
+
+
+def unwind_failed_group_order(*, order_id: int, at: dt.datetime) -> Refund | None:
+    """A member's order of a failed group: cancelled if unpaid (stock back), or,
+    if paid, refunded in full with its stock back, approved at once (the buyer
+    asked nothing: the group did not happen). Returns the refund for payments
+    to send; None when there was nothing to refund. Idempotent: an order
+    already cancelled, or with a refund, is left alone."""
+    order = queries.lock_order(order_id)
+    allotment = Allotment.objects.filter(pk=order.allotment_id).first()
+    if allotment is None or allotment.failed_at is None:
+        return None
+    if order.status == Order.Status.PENDING_PAYMENT:
+        transition(order, Order.Status.CANCELLED, reason="group failed", at=at)
+        _release(order, reason="group failed", at=at)
+        return None
+    if order.status != Order.Status.PAID or order.refunds.exists():
+        return None
+    refund = Refund.objects.create(
+        order=order,
+        amount=order.refundable_amount,
+        reason="group failed: full refund",
+        restock=True,
+        requested_by_id=order.buyer_id,
+        created_at=at,
+    )
+    record_creation(refund, reason="group failed", at=at)
+    transition(refund, Refund.Status.APPROVED, reason="group failed", at=at)
+    return refund
 
 
 def _refuse_linked_commissions(order: Order) -> None:
@@ -368,6 +593,8 @@ def ship(*, user, order_id: int, carrier: str, tracking_no: str) -> Fulfilment:
             "A shipment needs a carrier and a tracking number.", code="missing_tracking"
         )
     order = queries.order_for(user, order_id, as_="supplier", lock=True)
+    if order.awaiting_group:
+        raise Conflict("This order waits for its group to be complete.", code="group_not_complete")
     fulfilment = order.fulfilments.filter(supplier_id__in=queries.supplier_ids_of(user)).get()
     if fulfilment.status != Fulfilment.Status.TO_SHIP:
         raise Conflict(
@@ -435,6 +662,13 @@ def request_refund(
     order = queries.order_for(user, order_id, as_="buyer_or_operator", lock=True)
     if order.status not in _REFUNDABLE:
         raise Conflict(f"A {order.status} order cannot be refunded.", code="invalid_transition")
+    if order.awaiting_group:
+        # Its group refunds it in full if it fails; a member leaving now would
+        # make the group complete with fewer paid members than its size.
+        raise Conflict(
+            "This order waits for its group: it is refunded in full if the group fails.",
+            code="group_not_complete",
+        )
     now = clock.now()
     if not user.is_staff and not rules.after_sales_open(
         completed_at=order.completed_at, now=now, days=settings.KINSHOP_AFTER_SALES_DAYS

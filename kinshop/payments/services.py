@@ -386,6 +386,20 @@ def approve_refund(*, user, refund_id: int, restock: bool = False, note: str = "
     return refund
 
 
+def send_approved_refund(*, refund: Refund) -> ProviderRefund:
+    """A refund that orders approved by itself (a member of a failed group is
+    refunded in full): the money goes back through the provider that took it,
+    sent by the task worker after commit, like any approved refund."""
+    payment = Payment.objects.filter(
+        order_id=refund.order_id, status=Payment.Status.CAPTURED
+    ).first()
+    if payment is None:
+        raise Conflict("This order has no captured payment to refund.", code="not_paid")
+    return _record_provider_refund(
+        payment=payment, amount=refund.amount, refund=refund, reason=refund.reason
+    )
+
+
 def send_provider_refund(*, provider_refund_id: int) -> str:
     """Carry out a recorded provider refund: the task's body, run outside any
     transaction. The call goes out with no row locked; a call that fails is

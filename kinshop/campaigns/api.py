@@ -1,0 +1,313 @@
+"""The campaigns operations of the API contract (section "Campaigns")."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.db import transaction
+from ninja import Field, Router, Schema, Status
+
+from kinshop.campaigns import queries, rules, services
+from kinshop.campaigns.models import FlashSale, Group, GroupBuy
+from kinshop.core import clock
+from kinshop.core.api import error_responses
+from kinshop.core.device import device_of
+from kinshop.core.errors import NotFound
+from kinshop.idempotency.api import idempotent
+from kinshop.orders.api import AddressIn, OrderOut, order_out
+from kinshop.sharing.cookie import share_code_of
+from kinshop.shops import queries as shop_queries
+
+router = Router(tags=["campaigns"])
+
+MAX_FEN = 10**12
+
+
+class GroupBuyIn(Schema):
+    sku_id: int = Field(..., ge=1, le=2**62)
+    group_price: int = Field(..., ge=1, le=MAX_FEN)
+    group_size: int = Field(..., ge=2, le=50)
+    hours: int = Field(..., ge=1, le=72)
+    ends_at: dt.datetime
+    leader_price: int | None = Field(None, ge=1, le=MAX_FEN)
+
+
+class GroupBuyOut(Schema):
+    id: int
+    shop: str
+    sku_id: int
+    group_price: int
+    leader_price: int | None = None
+    group_size: int
+    hours: int
+    ends_at: dt.datetime
+    status: str
+    currency: str
+
+
+class GroupOut(Schema):
+    id: int
+    group_buy_id: int
+    status: str
+    size: int
+    paid_members: int
+    seats_left: int
+    expires_at: dt.datetime
+    price: int
+    currency: str
+
+
+class MemberIn(Schema):
+    quantity: int = Field(1, ge=1, le=999)
+    address: AddressIn
+    share_code: str | None = Field(None, max_length=16)
+
+
+class GroupOrderOut(Schema):
+    group: GroupOut
+    order: OrderOut
+
+
+class FlashSaleIn(Schema):
+    sku_id: int = Field(..., ge=1, le=2**62)
+    price: int = Field(..., ge=1, le=MAX_FEN)
+    units: int = Field(..., ge=1, le=1_000_000)
+    per_buyer_limit: int = Field(..., ge=1, le=1_000_000)
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    payment_minutes: int = Field(..., ge=1, le=rules.MAX_PAYMENT_MINUTES)
+
+
+class FlashSaleOut(Schema):
+    id: int
+    shop: str
+    sku_id: int
+    price: int
+    units: int
+    sold: int
+    left: int
+    per_buyer_limit: int
+    payment_minutes: int
+    status: str
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    currency: str
+
+
+def group_buy_out(group_buy: GroupBuy) -> dict:
+    return {
+        "id": group_buy.id,
+        "shop": group_buy.shop.handle,
+        "sku_id": group_buy.sku_id,
+        "group_price": group_buy.group_price,
+        "leader_price": group_buy.leader_price,
+        "group_size": group_buy.group_size,
+        "hours": group_buy.hours,
+        "ends_at": group_buy.ends_at,
+        "status": group_buy.status,
+        "currency": settings.KINSHOP_CURRENCY,
+    }
+
+
+def group_out(group: Group) -> dict:
+    allotment = group.allotment
+    return {
+        "id": group.pk,
+        "group_buy_id": group.group_buy_id,
+        "status": services.group_status(group),
+        "size": allotment.limit,
+        "paid_members": allotment.paid,
+        "seats_left": allotment.limit - allotment.taken,
+        "expires_at": group.expires_at,
+        "price": group.group_buy.group_price,
+        "currency": settings.KINSHOP_CURRENCY,
+    }
+
+
+def flash_sale_out(sale: FlashSale) -> dict:
+    allotment = sale.allotment
+    return {
+        "id": sale.id,
+        "shop": sale.shop.handle,
+        "sku_id": sale.sku_id,
+        "price": sale.price,
+        "units": sale.units,
+        "sold": allotment.taken,
+        "left": allotment.limit - allotment.taken,
+        "per_buyer_limit": sale.per_buyer_limit,
+        "payment_minutes": sale.payment_minutes,
+        "status": rules.flash_phase(
+            starts_at=sale.starts_at, ends_at=sale.ends_at, now=clock.now()
+        ),
+        "starts_at": sale.starts_at,
+        "ends_at": sale.ends_at,
+        "currency": settings.KINSHOP_CURRENCY,
+    }
+
+
+def _shop(handle: str):
+    shop = shop_queries.shop_by_handle(handle)
+    if shop is None:
+        raise NotFound("No such shop.", code="shop_not_found")
+    return shop
+
+
+@router.post(
+    "/shops/{handle}/group-buys",
+    operation_id="create_group_buy",
+    response={201: GroupBuyOut, **error_responses(401, 403, 404, 409, 422)},
+)
+def create_group_buy(request, handle: str, payload: GroupBuyIn):
+    with transaction.atomic():
+        group_buy = services.create_group_buy(
+            user=request.auth,
+            shop=_shop(handle),
+            sku_id=payload.sku_id,
+            group_price=payload.group_price,
+            group_size=payload.group_size,
+            hours=payload.hours,
+            ends_at=payload.ends_at,
+            leader_price=payload.leader_price,
+        )
+    return Status(201, group_buy_out(group_buy))
+
+
+@router.get(
+    "/group-buys/{group_buy_id}",
+    operation_id="get_group_buy",
+    auth=None,
+    response={200: GroupBuyOut, **error_responses(404)},
+)
+def get_group_buy(request, group_buy_id: int):
+    return group_buy_out(queries.group_buy(group_buy_id))
+
+
+@router.post(
+    "/group-buys/{group_buy_id}/end",
+    operation_id="end_group_buy",
+    response={200: GroupBuyOut, **error_responses(401, 403, 404, 409)},
+)
+def end_group_buy(request, group_buy_id: int):
+    with transaction.atomic():
+        services.end_group_buy(user=request.auth, group_buy_id=group_buy_id)
+    return group_buy_out(queries.group_buy(group_buy_id))
+
+
+def _member(request, payload: MemberIn, operation: str, act) -> object:
+    def place():
+        group, order = act(
+            user=request.auth,
+            quantity=payload.quantity,
+            address=services.Address(**payload.address.dict()),
+            share_code=payload.share_code or share_code_of(request),
+            device_id=device_of(request),
+        )
+        return {"group": group_out(group), "order": order_out(order)}
+
+    return idempotent(
+        request,
+        operation=operation,
+        payload=payload,
+        schema=GroupOrderOut,
+        status=201,
+        action=place,
+    )
+
+
+@router.post(
+    "/group-buys/{group_buy_id}/groups",
+    operation_id="start_group",
+    response={201: GroupOrderOut, 200: GroupOrderOut, **error_responses(400, 401, 404, 409, 422)},
+)
+def start_group(request, group_buy_id: int, payload: MemberIn):
+    def act(**kwargs):
+        return services.start_group(group_buy_id=group_buy_id, **kwargs)
+
+    return _member(request, payload, f"start_group:{group_buy_id}", act)
+
+
+@router.post(
+    "/groups/{group_id}/members",
+    operation_id="join_group",
+    response={201: GroupOrderOut, 200: GroupOrderOut, **error_responses(400, 401, 404, 409, 422)},
+)
+def join_group(request, group_id: int, payload: MemberIn):
+    def act(**kwargs):
+        return services.join_group(group_id=group_id, **kwargs)
+
+    return _member(request, payload, f"join_group:{group_id}", act)
+
+
+@router.get(
+    "/groups/{group_id}",
+    operation_id="get_group",
+    auth=None,
+    response={200: GroupOut, **error_responses(404)},
+)
+def get_group(request, group_id: int):
+    return group_out(queries.group(group_id))
+
+
+@router.post(
+    "/shops/{handle}/flash-sales",
+    operation_id="create_flash_sale",
+    response={201: FlashSaleOut, **error_responses(401, 403, 404, 409, 422)},
+)
+def create_flash_sale(request, handle: str, payload: FlashSaleIn):
+    with transaction.atomic():
+        sale = services.create_flash_sale(
+            user=request.auth,
+            shop=_shop(handle),
+            sku_id=payload.sku_id,
+            price=payload.price,
+            units=payload.units,
+            per_buyer_limit=payload.per_buyer_limit,
+            starts_at=payload.starts_at,
+            ends_at=payload.ends_at,
+            payment_minutes=payload.payment_minutes,
+        )
+    return Status(201, flash_sale_out(sale))
+
+
+@router.get(
+    "/flash-sales/{sale_id}",
+    operation_id="get_flash_sale",
+    auth=None,
+    response={200: FlashSaleOut, **error_responses(404)},
+)
+def get_flash_sale(request, sale_id: int):
+    return flash_sale_out(queries.flash_sale(sale_id))
+
+
+class BuyIn(Schema):
+    quantity: int = Field(..., ge=1, le=999)
+    address: AddressIn
+    share_code: str | None = Field(None, max_length=16)
+
+
+@router.post(
+    "/flash-sales/{sale_id}/orders",
+    operation_id="buy_flash_sale",
+    response={201: OrderOut, 200: OrderOut, **error_responses(400, 401, 404, 409, 422)},
+)
+def buy_flash_sale(request, sale_id: int, payload: BuyIn):
+    def place():
+        order = services.buy_flash_sale(
+            user=request.auth,
+            sale_id=sale_id,
+            quantity=payload.quantity,
+            address=services.Address(**payload.address.dict()),
+            share_code=payload.share_code or share_code_of(request),
+            device_id=device_of(request),
+        )
+        return order_out(order)
+
+    return idempotent(
+        request,
+        operation=f"buy_flash_sale:{sale_id}",
+        payload=payload,
+        schema=OrderOut,
+        status=201,
+        action=place,
+    )
