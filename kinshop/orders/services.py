@@ -489,9 +489,10 @@ def _count_group_payment(order: Order, *, at: dt.datetime) -> bool:
     allotment, only while the group can still succeed (neither failed nor past
     its time). The update locks the row, so a payment and the expiry job
     deciding the same group queue, and one outcome holds."""
+    allotment_id = order.allotment_id or 0
     return bool(
         Allotment.objects.filter(
-            pk=order.allotment_id,
+            pk=allotment_id,
             paid__lt=F("limit"),
             completed_at__isnull=True,
             failed_at__isnull=True,
@@ -503,10 +504,11 @@ def _count_group_payment(order: Order, *, at: dt.datetime) -> bool:
 def _complete_group_if_full(order: Order, *, at: dt.datetime) -> None:
     """The last member has paid: the group is complete and every paid order of
     it may be shipped. Its campaign row learns it from `completed_at`."""
-    if Allotment.objects.filter(
-        pk=order.allotment_id, paid=F("limit"), completed_at__isnull=True
-    ).update(completed_at=at):
-        Order.objects.filter(allotment_id=order.allotment_id, status=Order.Status.PAID).update(
+    allotment_id = order.allotment_id or 0
+    if Allotment.objects.filter(pk=allotment_id, paid=F("limit"), completed_at__isnull=True).update(
+        completed_at=at
+    ):
+        Order.objects.filter(allotment_id=allotment_id, status=Order.Status.PAID).update(
             awaiting_group=False
         )
         order.awaiting_group = False
@@ -537,7 +539,7 @@ def unwind_failed_group_order(*, order_id: int, at: dt.datetime) -> Refund | Non
     to send; None when there was nothing to refund. Idempotent: an order
     already cancelled, or with a refund, is left alone."""
     order = queries.lock_order(order_id)
-    allotment = Allotment.objects.filter(pk=order.allotment_id).first()
+    allotment = Allotment.objects.filter(pk=order.allotment_id or 0).first()
     if allotment is None or allotment.failed_at is None:
         return None
     if order.status == Order.Status.PENDING_PAYMENT:
