@@ -4,11 +4,28 @@ their services."""
 
 from __future__ import annotations
 
+import re
+
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from kinshop.campaigns.models import FlashSale, Group, GroupBuy
-from kinshop.core.admin_columns import ReadOnlyAdminMixin, money_column
+from kinshop.campaigns.models import (
+    FlashSale,
+    Group,
+    GroupBuy,
+    GroupBuyStatusChange,
+    GroupStatusChange,
+)
+from kinshop.core.admin_columns import ReadOnlyAdminMixin, StatusHistoryInline, money_column
+from kinshop.core.converters import MAX_ID
+
+
+class GroupBuyHistory(StatusHistoryInline):
+    model = GroupBuyStatusChange
+
+
+class GroupHistory(StatusHistoryInline):
+    model = GroupStatusChange
 
 
 @admin.register(GroupBuy)
@@ -26,6 +43,7 @@ class GroupBuyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ("status",)
     list_select_related = ("shop", "sku", "sku__product")
     search_fields = ("shop__handle", "sku__code")
+    inlines = (GroupBuyHistory,)
 
 
 @admin.register(Group)
@@ -34,6 +52,14 @@ class GroupAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ("status",)
     list_select_related = ("group_buy", "shop", "leader", "allotment")
     search_fields = ("shop__handle", "leader__username")
+    inlines = (GroupHistory,)
+
+    def get_object(self, request, object_id, from_field=None):
+        # The primary key is the allotment's: a number no column can hold is
+        # no group (a 404), not a database error.
+        if not re.fullmatch(r"[0-9]{1,19}", str(object_id)) or int(object_id) > MAX_ID:
+            return None
+        return super().get_object(request, object_id, from_field)
 
     @admin.display(description=_("seats taken"))
     def seats(self, group: Group) -> str:

@@ -6,6 +6,7 @@ orders; the ledger balances."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 
 import pytest
@@ -22,7 +23,7 @@ from kinshop.core.errors import DomainError
 from kinshop.ledger import queries as ledger_queries
 from kinshop.ops.jobs import run_due
 from kinshop.orders import services as orders
-from kinshop.orders.models import Allotment, Order
+from kinshop.orders.models import Order
 from kinshop.payments import services as payments
 
 pytestmark = pytest.mark.django_db
@@ -61,16 +62,13 @@ class Groups(RuleBasedStateMachine):
     @rule(who=st.integers(0, 7))
     def start(self, who):
         person = self.people[who]
-        with transaction.atomic():
-            try:
-                campaigns.start_group(
-                    user=person,
-                    group_buy_id=self.offer.id,
-                    quantity=1,
-                    address=self._address(person),
-                )
-            except DomainError:
-                pass
+        with contextlib.suppress(DomainError), transaction.atomic():
+            campaigns.start_group(
+                user=person,
+                group_buy_id=self.offer.id,
+                quantity=1,
+                address=self._address(person),
+            )
 
     @rule(who=st.integers(0, 7), which=st.integers(0, 10))
     def join(self, who, which):
@@ -78,16 +76,13 @@ class Groups(RuleBasedStateMachine):
         if not groups:
             return
         person = self.people[who]
-        with transaction.atomic():
-            try:
-                campaigns.join_group(
-                    user=person,
-                    group_id=groups[which % len(groups)],
-                    quantity=1,
-                    address=self._address(person),
-                )
-            except DomainError:
-                pass
+        with contextlib.suppress(DomainError), transaction.atomic():
+            campaigns.join_group(
+                user=person,
+                group_id=groups[which % len(groups)],
+                quantity=1,
+                address=self._address(person),
+            )
 
     @rule(which=st.integers(0, 50))
     def pay(self, which):

@@ -62,6 +62,8 @@ def test_the_walk_finds_every_lifecycle():
         "ProviderRefund",
         "Withdrawal",
         "Supplier",
+        "GroupBuy",
+        "Group",
     } == names
 
 
