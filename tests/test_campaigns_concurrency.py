@@ -86,7 +86,7 @@ def test_six_simultaneous_joiners_of_a_five_seat_group_get_five_seats(campaign_s
     assert Order.objects.filter(allotment_id=group_id).count() == 6
 
 
-def test_two_hundred_buyers_for_twenty_flash_units(campaign_shop):
+def test_sixty_buyers_for_twenty_flash_units(campaign_shop):
     shop, sku = campaign_shop
     stock = SKU.objects.get(pk=sku.pk).stock
     now = clock.now()
@@ -102,12 +102,13 @@ def test_two_hundred_buyers_for_twenty_flash_units(campaign_shop):
             ends_at=now + dt.timedelta(hours=1),
             payment_minutes=5,
         )
-    # 40 distinct people, each with five accounts sharing one phone (200 accounts)
-    buyers = clients(40, start=1000)
+    # 15 distinct people, each with four accounts sharing one phone (60
+    # accounts, 60 connections: the server is shared, its connections are not endless)
+    buyers = clients(15, start=1000)
     accounts = []
     for person in buyers:
         accounts.append(person)
-        for _ in range(4):
+        for _ in range(3):
             twin = testing.ApiClient(testing.make_user(phone=person.phone))
             twin.phone = person.phone  # type: ignore[attr-defined]
             accounts.append(twin)
