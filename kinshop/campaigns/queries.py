@@ -73,24 +73,3 @@ def orders_to_unwind() -> QuerySet[Order]:
         )
         .exclude(has_refund)
     )
-
-
-def live_campaigns(shop_id: int, sku_ids: list[int], now: dt.datetime) -> dict:
-    """What a product page shows: the active group buys and their forming
-    groups, and flash sales not ended, of these SKUs in this shop."""
-    group_buys = list(
-        GroupBuy.objects.filter(
-            shop_id=shop_id, sku_id__in=sku_ids, status=GroupBuy.Status.ACTIVE, ends_at__gt=now
-        ).order_by("id")
-    )
-    groups = list(
-        Group.objects.select_related("allotment")
-        .filter(group_buy__in=group_buys, status=Group.Status.FORMING, expires_at__gt=now)
-        .order_by("expires_at")[:20]
-    )
-    sales = list(
-        FlashSale.objects.select_related("allotment")
-        .filter(shop_id=shop_id, sku_id__in=sku_ids, ends_at__gt=now)
-        .order_by("starts_at")
-    )
-    return {"group_buys": group_buys, "groups": groups, "flash_sales": sales}
