@@ -20,6 +20,7 @@ from kinshop.orders.api import router as orders
 from kinshop.payments.api import router as payments
 from kinshop.sharing.api import router as sharing
 from kinshop.shops.api import router as shops
+from kinshop.trust.api import router as trust
 from kinshop.wholesale.api import router as wholesale
 
 api = NinjaAPI(
@@ -33,7 +34,18 @@ api = NinjaAPI(
 )
 install_error_handlers(api)
 
-for router in (accounts, catalog, shops, sharing, orders, wholesale, payments, ledger, insight):
+for router in (
+    accounts,
+    catalog,
+    shops,
+    sharing,
+    orders,
+    wholesale,
+    payments,
+    ledger,
+    trust,
+    insight,
+):
     api.add_router("", router)
 
 

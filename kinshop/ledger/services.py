@@ -248,9 +248,7 @@ def record_refund(*, refund, allocations: dict[int, int]) -> JournalEntry:
     settled = set(
         LineSettlement.objects.filter(line_id__in=lines).values_list("line_id", flat=True)
     )
-    holds = dict(
-        CommissionHold.objects.filter(line_id__in=lines).values_list("line_id", "status")
-    )
+    holds = dict(CommissionHold.objects.filter(line_id__in=lines).values_list("line_id", "status"))
     builder = _EntryBuilder(refund.order.currency)
     for line_id, amount in sorted(allocations.items()):
         line = lines[line_id]
@@ -405,7 +403,9 @@ def _resolve_hold(line, to: str, *, actor, reason: str) -> CommissionHold:
     if amount:
         settled = LineSettlement.objects.filter(line_id=line.pk).exists()
         kind = Kind.AVAILABLE if settled else Kind.PENDING
-        to_owner = sharer if to == CommissionHold.Status.RELEASED else queries.shop_owner(line.shop_id)
+        to_owner = (
+            sharer if to == CommissionHold.Status.RELEASED else queries.shop_owner(line.shop_id)
+        )
         builder = _EntryBuilder(line.order.currency)
         builder.add(sharer, Kind.HELD, amount, line.pk)
         builder.add(to_owner, kind, -amount, line.pk)

@@ -64,6 +64,8 @@ def place_order(
         raise InvalidInput("The delivery address is incomplete.", code=problem)
     if not shop.is_active:
         raise NotFound("No such shop.", code="shop_not_found")
+    if shop.is_suspended:
+        raise Conflict("This shop is closed to new orders.", code="suspended")
 
     # One read of the SKUs, their products, suppliers and this shop's prices,
     # which also locks the SKU rows in primary-key order for taking stock.
@@ -71,6 +73,8 @@ def place_order(
     if unknown := sorted(set(quantities) - set(skus)):
         raise InvalidInput("Some SKUs do not exist.", code="unknown_sku", sku_ids=unknown)
     prices = {sku.id: sku.shop_price for sku in skus.values() if sku.shop_price is not None}  # type: ignore[attr-defined]
+    if any(sku.supplier.status == "suspended" for sku in skus.values()):
+        raise Conflict("A supplier of these SKUs is suspended.", code="suspended")
     not_sold = [
         sku_id
         for sku_id, sku in skus.items()
