@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -112,7 +112,7 @@ def address_key(region: str, detail: str) -> str:
 
 
 def shared_address(
-    *, buyer_address: str, sharer_id: int, sharer_addresses: dict[str, Sequence[int]]
+    *, buyer_address: str, sharer_id: int, sharer_addresses: Mapping[str, Sequence[int]]
 ) -> dict | None:
     """The buyer ships where the sharer has shipped their own orders: a family
     may share a home, so this holds the commission for the operator rather than

@@ -439,6 +439,12 @@ def _window(now: dt.datetime) -> dt.datetime:
     return now - dt.timedelta(days=settings.KINSHOP_FRAUD_WINDOW_DAYS)
 
 
+def _sharers(lines: list[OrderLine]) -> list[int]:
+    return sorted(
+        {line.commission_beneficiary_id for line in lines if line.commission_beneficiary_id}
+    )
+
+
 def _attributed_lines(order_ids: Iterable[int]) -> list[OrderLine]:
     return list(
         OrderLine.objects.filter(order_id__in=list(order_ids), commission_beneficiary__isnull=False)
@@ -450,7 +456,7 @@ def _attributed_lines(order_ids: Iterable[int]) -> list[OrderLine]:
 def _linked_identity(order: Order, lines: list[OrderLine], now: dt.datetime) -> list[Finding]:
     findings = []
     buyer_address = rules.address_key(order.region, order.address_detail)
-    for sharer_id in sorted({line.commission_beneficiary_id for line in lines}):
+    for sharer_id in _sharers(lines):
         addresses: dict[str, list[int]] = {}
         for order_id, region, detail in Order.objects.filter(
             buyer_id=sharer_id, created_at__gte=now - dt.timedelta(days=365)
@@ -469,7 +475,9 @@ def _linked_identity(order: Order, lines: list[OrderLine], now: dt.datetime) -> 
                     evidence=evidence,
                     order_ids=(order.pk,),
                     user_ids=(order.buyer_id, sharer_id),
-                    lines=tuple(l for l in lines if l.commission_beneficiary_id == sharer_id),
+                    lines=tuple(
+                        line for line in lines if line.commission_beneficiary_id == sharer_id
+                    ),
                 )
             )
     return findings
@@ -504,10 +512,10 @@ def _purchases_near(buyer_id: int, since: dt.datetime, hops: int) -> list[rules.
 def _order_ring(order: Order, lines: list[OrderLine], now: dt.datetime) -> list[Finding]:
     findings = []
     since = _window(now)
-    for sharer_id in sorted({line.commission_beneficiary_id for line in lines}):
+    for sharer_id in _sharers(lines):
         through = rules.Purchase(order.pk, order.buyer_id, sharer_id)
         ring = rules.find_ring(
-            _purchases_near(sharer_id, since, hops=6) + [through],
+            [*_purchases_near(sharer_id, since, hops=6), through],
             through=through,
             min_accounts=settings.KINSHOP_RING_MIN_ACCOUNTS,
         )
@@ -603,9 +611,10 @@ def screen_order(*, order: Order, now: dt.datetime | None = None) -> list[FraudF
         findings += _linked_identity(order, lines, now)
     if lines and settings.KINSHOP_FRAUD_ORDER_RING:
         findings += _order_ring(order, lines, now)
-    if settings.KINSHOP_FRAUD_REFUND_ABUSE:
-        if finding := _buyer_refund_finding(order.buyer_id, now, extra_orders=[order.pk]):
-            findings.append(finding)
+    if settings.KINSHOP_FRAUD_REFUND_ABUSE and (
+        finding := _buyer_refund_finding(order.buyer_id, now, extra_orders=[order.pk])
+    ):
+        findings.append(finding)
     flags = []
     for finding in findings:
         if flag := raise_flag(finding, now=now):

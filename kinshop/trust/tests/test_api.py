@@ -152,7 +152,7 @@ def test_another_supplier_cannot_reply(received):
     assert (response.status_code, response.json()["code"]) == (403, "not_allowed")
     assert (
         testing.ApiClient(testing.make_user())
-        .post(f"/reviews/999999/replies", {"text": "x"})
+        .post("/reviews/999999/replies", {"text": "x"})
         .status_code
         == 404
     )
