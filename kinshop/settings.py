@@ -349,3 +349,6 @@ KINSHOP_REFUND_ABUSE_SHARER_RATE_BP = env_int("KINSHOP_REFUND_ABUSE_SHARER_RATE_
 KINSHOP_GROUP_SELF_FILL_SHARE_BP = env_int("KINSHOP_GROUP_SELF_FILL_SHARE_BP", 5000)
 # A shipment within this many hours of payment counts as on time for trust.
 KINSHOP_SHIP_WITHIN_HOURS = env_int("KINSHOP_SHIP_WITHIN_HOURS", 48)
+# Documents only the operator reads (suppliers' licences): outside MEDIA_ROOT,
+# never served. Empty: a `private` folder beside MEDIA_ROOT.
+KINSHOP_PRIVATE_ROOT = os.environ.get("KINSHOP_PRIVATE_ROOT", "")

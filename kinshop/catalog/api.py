@@ -1,14 +1,16 @@
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import transaction
 from django.shortcuts import get_object_or_404
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, File, Form, Query, Router, Schema, Status, UploadedFile
 
 from kinshop.accounts.auth import optional_user
 from kinshop.catalog import queries, rules, services
 from kinshop.catalog.models import Product, Supplier
 from kinshop.core.api import Page, PageParams, error_responses, paginate
-from kinshop.core.errors import Forbidden, NotFound
+from kinshop.core.errors import Forbidden, InvalidInput, NotFound
 
 router = Router(tags=["suppliers and catalog"])
 
@@ -141,6 +143,49 @@ def verify_supplier(request, supplier_id: int):
         supplier = get_object_or_404(Supplier, pk=supplier_id)
         supplier = services.verify_supplier(supplier=supplier, actor=request.auth)
     return supplier_out(supplier)
+
+
+class DocumentOut(Schema):
+    id: int
+    kind: str
+    original_name: str
+    uploaded_at: dt.datetime
+
+
+@router.post(
+    "/suppliers/{supplier_id}/documents",
+    operation_id="upload_supplier_document",
+    response={201: DocumentOut, **error_responses(401, 403, 404, 422)},
+)
+def upload_supplier_document(
+    request,
+    supplier_id: int,
+    file: UploadedFile = File(...),  # noqa: B008
+    kind: str = Form(..., max_length=20),
+):
+    """Supplier staff upload a licence or brand authorisation (private: only the
+    operator sees it, in the admin)."""
+    if file.size is None or file.size > services.MAX_DOCUMENT_BYTES:
+        raise InvalidInput("A document is a file of at most 10 MB.", code="invalid_document")
+    content = file.read()
+    with transaction.atomic():
+        supplier = get_object_or_404(Supplier, pk=supplier_id)
+        document = services.upload_supplier_document(
+            user=request.auth,
+            supplier=supplier,
+            kind=kind,
+            filename=file.name or "",
+            content=content,
+        )
+    return Status(
+        201,
+        {
+            "id": document.pk,
+            "kind": document.kind,
+            "original_name": document.original_name,
+            "uploaded_at": document.uploaded_at,
+        },
+    )
 
 
 @router.post(
