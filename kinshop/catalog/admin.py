@@ -73,7 +73,7 @@ class SupplierDocumentInline(admin.TabularInline):
     @admin.display(description=_("document"))
     def open_link(self, document):
         url = reverse("admin:catalog_supplier_document", args=[document.pk])
-        return format_html('<a href="{}">{}</a>', url, _("open"))
+        return format_html('<a href="{}">{}</a>', url, _("open file"))
 
 
 @admin.register(Supplier)
