@@ -23,8 +23,10 @@ def supplier_card(supplier_id: int, *, is_verified: bool) -> dict:
     return card
 
 
-def shop_card(shop_id: int) -> dict:
-    key = f"trust:shop:{shop_id}"
+def shop_card(shop_id: int, version: int = 0) -> dict:
+    """Kept per storefront version too, so a storefront rendered anew (its
+    selection changed) reads its card anew with it."""
+    key = f"trust:shop:{shop_id}:{version}"
     card = cache.get(key)
     if card is None:
         card = queries.trust_summary(queries.shop_signals(shop_id), is_verified=True)

@@ -17,7 +17,7 @@ def supplier_trust(supplier) -> dict:
 
 @register.simple_tag
 def shop_trust(shop) -> dict:
-    return trust_cards.shop_card(shop.pk)
+    return trust_cards.shop_card(shop.pk, getattr(shop, "storefront_version", 0))
 
 
 @register.simple_tag
