@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
 
 from django.db import transaction
 from django.shortcuts import get_object_or_404
-from ninja import Field, File, Form, Query, Router, Schema, Status, UploadedFile
+from ninja import Field, Query, Router, Schema, Status
 
 from kinshop.accounts.auth import optional_user
 from kinshop.catalog import queries, rules, services
@@ -152,29 +154,37 @@ class DocumentOut(Schema):
     uploaded_at: dt.datetime
 
 
+class DocumentIn(Schema):
+    kind: str = Field(..., max_length=20)
+    filename: str = Field("", max_length=200)
+    # The file as base64 (a `data:...;base64,` prefix is allowed); at most 10 MB.
+    content: str = Field(..., min_length=4, max_length=14_000_000)
+
+
 @router.post(
     "/suppliers/{supplier_id}/documents",
     operation_id="upload_supplier_document",
     response={201: DocumentOut, **error_responses(401, 403, 404, 422)},
 )
-def upload_supplier_document(
-    request,
-    supplier_id: int,
-    file: UploadedFile = File(...),  # noqa: B008
-    kind: str = Form(..., max_length=20),
-):
-    """Supplier staff upload a licence or brand authorisation (private: only the
-    operator sees it, in the admin)."""
-    if file.size is None or file.size > services.MAX_DOCUMENT_BYTES:
-        raise InvalidInput("A document is a file of at most 10 MB.", code="invalid_document")
-    content = file.read()
+def upload_supplier_document(request, supplier_id: int, payload: DocumentIn):
+    """Supplier staff upload a licence or brand authorisation (PDF, JPEG or PNG),
+    kept privately: only the operator sees it, in the admin."""
+    text = (
+        payload.content.partition(",")[2]
+        if payload.content.startswith("data:")
+        else payload.content
+    )
+    try:
+        content = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidInput("The file is not valid base64.", code="invalid_document") from None
     with transaction.atomic():
         supplier = get_object_or_404(Supplier, pk=supplier_id)
         document = services.upload_supplier_document(
             user=request.auth,
             supplier=supplier,
-            kind=kind,
-            filename=file.name or "",
+            kind=payload.kind,
+            filename=payload.filename,
             content=content,
         )
     return Status(

@@ -3,11 +3,11 @@ opened by the operator in the admin only."""
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from kinshop import testing
@@ -20,11 +20,9 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 def _upload(user, supplier_id, content=PDF, kind="licence"):
-    client = testing.ApiClient(user)
-    return client.client.post(
-        f"/api/v1/suppliers/{supplier_id}/documents",
-        {"kind": kind, "file": SimpleUploadedFile("licence.pdf", content)},
-        headers=client.headers,
+    return testing.ApiClient(user).post(
+        f"/suppliers/{supplier_id}/documents",
+        {"kind": kind, "filename": "licence.pdf", "content": base64.b64encode(content).decode()},
     )
 
 
