@@ -622,6 +622,16 @@ def screen_order(*, order: Order, now: dt.datetime | None = None) -> list[FraudF
     return flags
 
 
+def screen_paid_order(*, order_id: int) -> list[FraudFlag]:
+    """Screen one order just paid, from the entry point that captured it (in its
+    transaction): payments and orders sit below trust and never call it. The
+    job screens whatever an entry point did not."""
+    order = Order.objects.select_for_update().filter(pk=order_id, paid_at__isnull=False).first()
+    if order is None or order.is_wholesale:
+        return []
+    return screen_order(order=order)
+
+
 def screen_paid_orders(*, now: dt.datetime, limit: int = 200) -> int:
     """The job: screen paid orders not screened yet. Returns how many."""
     orders = queries.unscreened_paid_orders(limit)

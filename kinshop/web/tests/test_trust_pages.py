@@ -90,3 +90,30 @@ def test_complaint_filed_and_answered_on_pages(shop, product, supplier_pair):
     complaint.refresh_from_db()
     assert complaint.status == "answered"
     assert _client(testing.make_user()).get(f"/complaints/{complaint.id}/").status_code == 404
+
+
+def test_paying_on_the_sandbox_page_screens_the_order_at_once(shop, product):
+    from kinshop.orders import services as orders
+    from kinshop.payments import services as payments
+    from kinshop.sharing import services as sharing
+    from kinshop.trust.models import FraudFlag, OrderScreening
+    from kinshop.trust.tests.helpers import address
+
+    sharer = testing.make_user()
+    buy(shop=shop, product=product, buyer=sharer, detail="同一个家 1 号")
+    buyer = testing.make_user()
+    code = sharing.create_share_link(sharer=sharer, shop=shop, product=product).code
+    order = orders.place_order(
+        buyer=buyer,
+        shop=shop,
+        lines=[orders.LineRequest(product.skus.get().id, 1)],
+        address=address(detail="同一个家 1 号"),
+        share_code=code,
+    )
+    payment = payments.start_payment(user=buyer, order_id=order.id, provider="sandbox")
+
+    response = _client(buyer).post(f"/pay/sandbox/{payment.reference}/", {"payer_id": ""})
+
+    assert response.status_code == 302
+    assert OrderScreening.objects.filter(order=order).exists()
+    assert FraudFlag.objects.get().kind == "linked_identity"
