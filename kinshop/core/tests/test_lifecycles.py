@@ -62,6 +62,9 @@ def test_the_walk_finds_every_lifecycle():
         "ProviderRefund",
         "Withdrawal",
         "Supplier",
+        "CommissionHold",
+        "Complaint",
+        "FraudFlag",
     } == names
 
 
