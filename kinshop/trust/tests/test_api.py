@@ -238,7 +238,8 @@ def test_complaint_exchange_and_an_upheld_decision_with_refund_and_points(
             "address": {"name": "A", "phone": "13800000009", "region": "R", "detail": "D"},
         },
     )
-    assert (again.status_code, again.json()["code"]) == (409, "suspended")
+    # (its products are off the market: not sold here, as for any suspended supplier)
+    assert (again.status_code, again.json()["code"]) == (422, "sku_not_sold_here")
 
 
 def test_shop_penalties_close_it_to_new_orders(received, operator, product):
