@@ -112,12 +112,22 @@ def report(room_id: int) -> dict:
     )
     gmv = (totals["total"] or 0) - (totals["refunded"] or 0)
     links = ShareLink.objects.filter(live_room_id=room_id)
-    clicks = dict(
-        Click.objects.filter(link__in=links)
+    # Clicks are the people each sharer brought into the room: distinct
+    # accounts, and distinct devices not signed in (the click a checkout
+    # records for its share code is the same person again).
+    room_clicks = Click.objects.filter(link__in=links)
+    clicks: dict[int, int] = {}
+    for counted in (
+        room_clicks.filter(viewer__isnull=False)
         .values("sharer_id")
-        .annotate(n=Count("id"))
-        .values_list("sharer_id", "n")
-    )
+        .annotate(n=Count("viewer", distinct=True)),
+        room_clicks.filter(viewer__isnull=True)
+        .exclude(visitor_key="")
+        .values("sharer_id")
+        .annotate(n=Count("visitor_key", distinct=True)),
+    ):
+        for row in counted:
+            clicks[row["sharer_id"]] = clicks.get(row["sharer_id"], 0) + row["n"]
     sharers: dict[int, dict] = {
         sharer_id: {"user_id": sharer_id, "clicks": n, "orders": 0, "gmv": 0, "commission": 0}
         for sharer_id, n in clicks.items()
