@@ -5,6 +5,7 @@ once, and the stream closes after the room ends."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 
 import pytest
@@ -50,17 +51,15 @@ def _collect(room_id, *, after, want, during=None, seconds=5.0):
         async def read():
             async for frame in generator:
                 frames.append(frame)
-                if len(_ids(frames)) >= want or "event: status" in frame and "ended" in frame:
+                if len(_ids(frames)) >= want or ("event: status" in frame and "ended" in frame):
                     return
 
         reader = asyncio.ensure_future(read())
         if during is not None:
             await asyncio.sleep(0.05)
             await during(subscriber)
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(reader, seconds)
-        except TimeoutError:
-            pass
         await generator.aclose()
         return frames
 
