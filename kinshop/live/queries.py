@@ -126,8 +126,8 @@ def report(room_id: int) -> dict:
         .values("sharer_id")
         .annotate(n=Count("visitor_key", distinct=True)),
     ):
-        for row in counted:
-            clicks[row["sharer_id"]] = clicks.get(row["sharer_id"], 0) + row["n"]
+        for counts in counted:
+            clicks[counts["sharer_id"]] = clicks.get(counts["sharer_id"], 0) + counts["n"]
     sharers: dict[int, dict] = {
         sharer_id: {"user_id": sharer_id, "clicks": n, "orders": 0, "gmv": 0, "commission": 0}
         for sharer_id, n in clicks.items()
