@@ -51,6 +51,13 @@ def _room_state(room_id: int) -> tuple[str, int] | None:
 
 
 async def live_events(request, room_id: int):
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponse(
+            json.dumps({"code": "method_not_allowed", "message": "Use GET."}),
+            status=405,
+            content_type="application/json",
+            headers={"Allow": "GET"},
+        )
     state = await _db_or_test(_room_state)(room_id)
     if state is None:
         return HttpResponse(
@@ -66,7 +73,11 @@ async def live_events(request, room_id: int):
     await _db_or_test(services.record_visit)(
         room_id=room_id, visitor_key=getattr(request, "device_id", ""), user=user
     )
-    subscriber = hub.subscribe(room_id) if status != LiveRoom.Status.ENDED else None
+    # Under WSGI (runserver, the test client) a response cannot stream as events
+    # happen: it sends what is kept and closes, and the client comes back with
+    # Last-Event-ID (served by `kinshop serve`, ASGI, it streams).
+    streams_live = status != LiveRoom.Status.ENDED and "wsgi.version" not in request.META
+    subscriber = hub.subscribe(room_id) if streams_live else None
     start = min(resume, last_id) if resume is not None else last_id
     response = StreamingHttpResponse(
         stream(room_id, after=start, subscriber=subscriber), content_type="text/event-stream"

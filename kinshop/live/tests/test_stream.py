@@ -127,3 +127,14 @@ def test_an_ended_room_streams_its_kept_events_and_closes(client, room, keeper, 
 
     body = async_to_sync(read)().decode()
     assert _ids(body.split("\n\n")) == [1, 2]
+
+
+def test_over_wsgi_a_live_room_sends_what_is_kept_and_closes(client, room):
+    answer = client.get(f"/api/v1/live-rooms/{room['id']}/events")
+    assert answer.status_code == 200
+
+    async def read():
+        return b"".join([chunk async for chunk in answer.streaming_content])
+
+    assert async_to_sync(read)().decode() == "retry: 2000\n\n"
+    assert client.post(f"/api/v1/live-rooms/{room['id']}/events").status_code == 405
