@@ -62,6 +62,7 @@ def test_the_walk_finds_every_lifecycle():
         "ProviderRefund",
         "Withdrawal",
         "Supplier",
+        "LiveRoom",
     } == names
 
 
