@@ -37,12 +37,10 @@ def may_speak(*, last_message_at: dt.datetime | None, now: dt.datetime) -> bool:
 
 
 def mask_name(name: str) -> str:
-    """A buyer as other viewers see them: the first character, the rest hidden
-    (王芳 → 王*, amy → a**)."""
+    """A buyer as other viewers see them: the first character and two stars,
+    whatever the length (王芳 → 王**, amy li → a**), so not even that shows."""
     name = (name or "").strip()
-    if not name:
-        return "*"
-    return name[0] + "*" * max(1, len(name) - 1)
+    return (name[0] if name else "") + "**"
 
 
 def stream_host_allowed(url: str, hosts: Iterable[str]) -> bool:
