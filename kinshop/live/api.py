@@ -287,6 +287,18 @@ OPENAPI_PATHS = {
                     "description": "OK",
                     "content": {"text/event-stream": {"schema": {"type": "string"}}},
                 },
+                "422": {
+                    "description": "Unprocessable Entity",
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}
+                    },
+                },
+                "405": {
+                    "description": "Method Not Allowed",
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}
+                    },
+                },
                 "404": {
                     "description": "Not Found",
                     "content": {

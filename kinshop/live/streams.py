@@ -50,37 +50,40 @@ def _room_state(room_id: int) -> tuple[str, int] | None:
     return None if room is None else (room.status, room.last_event_id)
 
 
-async def live_events(request, room_id: int):
+def _error(status: int, code: str, message: str, **headers: str) -> HttpResponse:
+    return HttpResponse(
+        json.dumps({"code": code, "message": message}),
+        status=status,
+        content_type="application/json",
+        headers=headers,
+    )
+
+
+async def live_events(request, room_id: str):  # the path as given: checked here
+    room = rules.parse_last_event_id(room_id)  # the same shape: a positive 64-bit id
+    if room is None or room < 1 or not room_id.isdigit():
+        return _error(422, "invalid_input", "room_id: a live room's id is a positive integer.")
     if request.method not in ("GET", "HEAD"):
-        return HttpResponse(
-            json.dumps({"code": "method_not_allowed", "message": "Use GET."}),
-            status=405,
-            content_type="application/json",
-            headers={"Allow": "GET"},
-        )
-    state = await _db_or_test(_room_state)(room_id)
+        return _error(405, "method_not_allowed", "Use GET.", Allow="GET")
+    state = await _db_or_test(_room_state)(room)
     if state is None:
-        return HttpResponse(
-            json.dumps({"code": "live_room_not_found", "message": "No such live room."}),
-            status=404,
-            content_type="application/json",
-        )
+        return _error(404, "live_room_not_found", "No such live room.")
     status, last_id = state
     resume = rules.parse_last_event_id(
         request.headers.get("Last-Event-ID") or request.GET.get("last_event_id")
     )
     user = await request.auser() if hasattr(request, "auser") else None
     await _db_or_test(services.record_visit)(
-        room_id=room_id, visitor_key=getattr(request, "device_id", ""), user=user
+        room_id=room, visitor_key=getattr(request, "device_id", ""), user=user
     )
     # Under WSGI (runserver, the test client) a response cannot stream as events
     # happen: it sends what is kept and closes, and the client comes back with
     # Last-Event-ID (served by `kinshop serve`, ASGI, it streams).
     streams_live = status != LiveRoom.Status.ENDED and "wsgi.version" not in request.META
-    subscriber = hub.subscribe(room_id) if streams_live else None
+    subscriber = hub.subscribe(room) if streams_live else None
     start = min(resume, last_id) if resume is not None else last_id
     response = StreamingHttpResponse(
-        stream(room_id, after=start, subscriber=subscriber), content_type="text/event-stream"
+        stream(room, after=start, subscriber=subscriber), content_type="text/event-stream"
     )
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"  # a proxy passes each event on at once
