@@ -218,6 +218,14 @@ def console_room(request, room_id: int):
     pinned = {card["product_id"] for card in queries.pinned_cards(live_room.pk, live_room.shop_id)}
     selections = Selection.objects.filter(shop_id=live_room.shop_id).select_related("product")
     chat = list(queries.recent_messages(live_room.pk, limit=30))
+    report = services.report(user=request.user, room_id=live_room.pk)
+    sharer_names = dict(
+        User.objects.filter(pk__in=[row["user_id"] for row in report["top_sharers"]]).values_list(
+            "pk", "username"
+        )
+    )
+    for row in report["top_sharers"]:
+        row["name"] = sharer_names.get(row["user_id"], "")
     context = {
         "room": live_room,
         "shop": live_room.shop,
@@ -228,16 +236,9 @@ def console_room(request, room_id: int):
         "muted": set(
             live_room.participants.filter(is_muted=True).values_list("user_id", flat=True)
         ),
-        "report": services.report(user=request.user, room_id=live_room.pk),
+        "report": report,
         "currency": settings.KINSHOP_CURRENCY,
     }
-    sharer_names = dict(
-        User.objects.filter(
-            pk__in=[row["user_id"] for row in context["report"]["top_sharers"]]
-        ).values_list("pk", "username")
-    )
-    for row in context["report"]["top_sharers"]:
-        row["name"] = sharer_names.get(row["user_id"], "")
     return render(request, "web/live/console_room.html", context)
 
 
