@@ -135,6 +135,8 @@ def post_message(*, user, room_id: int, text: str) -> Message:
         raise TooManyRequests("One message a second, please.", code="slow_down")
     message = Message.objects.create(room=room, author=user, text=text, at=now)
     room = _room(room_id, lock=True)
+    if room.status != LiveRoom.Status.LIVE:  # ended meanwhile: nothing is kept
+        raise Conflict("This live room is not on air.", code="room_not_live")
     _record_event(
         room,
         "message",
