@@ -67,6 +67,7 @@ def place_order(
         address=address,
         share_code=share_code,
         device_id=device_id,
+        channel=channel,
     )
 
 
@@ -95,6 +96,7 @@ def place_campaign_order(
     terms: CampaignTerms,
     share_code: str = "",
     device_id: str = "",
+    channel: str = "link",
 ) -> Order:
     """An order at a campaign's price, through the same path as any order
     (stock, the unpaid-units cap, attribution and commission), that also takes
@@ -110,6 +112,7 @@ def place_campaign_order(
         address=address,
         share_code=share_code,
         device_id=device_id,
+        channel=channel,
         terms=terms,
     )
 
@@ -122,6 +125,7 @@ def _place(
     address: Address,
     share_code: str = "",
     device_id: str = "",
+    channel: str = "link",
     terms: CampaignTerms | None = None,
 ) -> Order:
     try:
