@@ -14,6 +14,7 @@ from kinshop.accounts.api import router as accounts
 from kinshop.accounts.auth import AUTH
 from kinshop.campaigns.api import router as campaigns
 from kinshop.catalog.api import router as catalog
+from kinshop.checkout.api import router as checkout
 from kinshop.core.api import install_error_handlers
 from kinshop.insight.api import router as insight
 from kinshop.ledger.api import router as ledger
@@ -55,6 +56,7 @@ for router in (
     orders,
     wholesale,
     payments,
+    checkout,
     ledger,
     campaigns,
     trust,

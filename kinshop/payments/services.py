@@ -15,6 +15,7 @@ import datetime as dt
 import logging
 import os
 import secrets
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -119,16 +120,33 @@ def _is_buyer_or_operator(user, order: Order) -> bool:
 # ---- notifications -------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class WebhookReceipt:
+    """What a provider's notification did: how many of its events were new, and
+    the orders they paid (for the layers above, which look at a paid order)."""
+
+    applied: int
+    paid_order_ids: tuple[int, ...]
+
+
 def handle_webhook(*, provider: str, body: bytes, headers: dict[str, str]) -> int:
-    """Verify a provider's notification and apply it. Returns how many events
-    were new. Duplicates and replays change nothing; events may come in any
-    order (a refund before its capture is applied as capture-then-refund)."""
+    """`receive_webhook`, answering how many events were new."""
+    return receive_webhook(provider=provider, body=body, headers=headers).applied
+
+
+def receive_webhook(*, provider: str, body: bytes, headers: dict[str, str]) -> WebhookReceipt:
+    """Verify a provider's notification and apply it. Duplicates and replays
+    change nothing; events may come in any order (a refund before its capture is
+    applied as capture-then-refund)."""
     applied = 0
+    paid: list[int] = []
     for notification in _parse_notifications(provider, body=body, headers=headers):
         if _record_event(provider, notification):
-            _apply(provider, notification)
+            payment = _apply(provider, notification)
+            if payment is not None and payment.status == Payment.Status.CAPTURED:
+                paid.append(payment.order_id)
             applied += 1
-    return applied
+    return WebhookReceipt(applied=applied, paid_order_ids=tuple(paid))
 
 
 def _parse_notifications(
@@ -173,9 +191,10 @@ def _record_event(provider: str, notification: base.Notification, *, is_new: boo
     return True
 
 
-def _apply(provider: str, notification: base.Notification) -> None:
+def _apply(provider: str, notification: base.Notification) -> Payment | None:
+    """Apply one new event; a capture answers its payment."""
     if notification.kind == base.PAYMENT_SUCCEEDED:
-        capture(
+        return capture(
             provider=provider,
             reference=notification.payment_reference,
             amount=notification.amount,
@@ -190,6 +209,7 @@ def _apply(provider: str, notification: base.Notification) -> None:
         ).first()
         if provider_refund is not None:
             _mark_refund_failed(provider_refund.pk, error="the provider reported the refund failed")
+    return None
 
 
 def capture(
@@ -269,6 +289,7 @@ def _capture_locked(
         at=now,
         also=("provider_transaction_id",),
     )
+    payment.order = order  # as captured, for the layers above that look at it
     # The order's other attempts can no longer be paid (the order's lock covers them).
     transition_all(
         [p for p in payments if p.status == Payment.Status.PENDING and p.pk != payment.pk],

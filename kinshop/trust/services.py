@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db import connection
 from django.core.files.base import ContentFile
 from django.db.models import Count
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -602,8 +603,7 @@ def screen_order(*, order: Order, now: dt.datetime | None = None) -> list[FraudF
     is not screened again) and raise what they find. The caller holds the
     order's lock."""
     now = now or clock.now()
-    _, created = OrderScreening.objects.get_or_create(order=order, defaults={"screened_at": now})
-    if not created:
+    if not _claim_screening(order.pk, now):
         return []
     lines = _attributed_lines([order.pk])
     findings: list[Finding] = []
@@ -622,11 +622,28 @@ def screen_order(*, order: Order, now: dt.datetime | None = None) -> list[FraudF
     return flags
 
 
-def screen_paid_order(*, order_id: int) -> list[FraudFlag]:
+def _claim_screening(order_id: int, now: dt.datetime) -> bool:
+    """Record that the order is screened now; False when it already was. One
+    statement, no savepoint: `INSERT ... ON CONFLICT DO NOTHING RETURNING`."""
+    table = OrderScreening._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (order_id, screened_at) VALUES (%s, %s) "  # noqa: S608
+            "ON CONFLICT (order_id) DO NOTHING RETURNING id",
+            [order_id, connection.ops.adapt_datetimefield_value(now)],
+        )
+        return cursor.fetchone() is not None
+
+
+def screen_paid_order(*, order_id: int, order: Order | None = None) -> list[FraudFlag]:
     """Screen one order just paid, from the entry point that captured it (in its
-    transaction): payments and orders sit below trust and never call it. The
-    job screens whatever an entry point did not."""
-    order = Order.objects.select_for_update().filter(pk=order_id, paid_at__isnull=False).first()
+    transaction, `order` the row the capture locked and read, if at hand):
+    payments and orders sit below trust and never call it. The job screens
+    whatever an entry point did not."""
+    if order is None or order.pk != order_id or order.paid_at is None:
+        order = (
+            Order.objects.select_for_update().filter(pk=order_id, paid_at__isnull=False).first()
+        )
     if order is None or order.is_wholesale:
         return []
     return screen_order(order=order)

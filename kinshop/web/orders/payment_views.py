@@ -11,12 +11,12 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from kinshop.checkout import services as checkout
 from kinshop.core.errors import DomainError
 from kinshop.orders.models import Order
 from kinshop.payments import services
 from kinshop.payments.models import Payment
 from kinshop.payments.providers import enabled_provider_names
-from kinshop.trust import services as trust
 from kinshop.web.errors import error_text
 from kinshop.web.orders.forms import SandboxPayForm
 
@@ -84,16 +84,12 @@ def sandbox_pay(request, reference: str):
     if request.method == "POST":
         try:
             with transaction.atomic():
-                payment = services.sandbox_confirm(
+                # Captured and screened for fraud together (kinshop.checkout).
+                payment = checkout.confirm_sandbox_payment(
                     user=request.user,
                     payment_id=payment.pk,
                     payer_id=form.cleaned_data["payer_id"],
                 )
-                if payment.status == Payment.Status.CAPTURED:
-                    # The fraud rules look at the order as it is paid, in the
-                    # same transaction (payments cannot call trust, which is
-                    # above it); `run-jobs` screens what no page did.
-                    trust.screen_paid_order(order_id=payment.order_id)
         except DomainError as error:
             messages.error(request, error_text(error))
             return redirect(request.path)

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from kinshop.catalog import queries, services
 from kinshop.catalog.models import SKU, Product, Supplier
+from kinshop.checkout import services as checkout
 from kinshop.core.errors import DomainError
 from kinshop.orders import queries as order_queries
 from kinshop.orders import services as orders
@@ -267,7 +268,7 @@ def ship(request, supplier: Supplier, order_id: int):
 def receive_offline(request, supplier: Supplier, payment_id: int):
     try:
         with transaction.atomic():
-            payment = payments.receive_offline(user=request.user, payment_id=payment_id)
+            payment = checkout.confirm_offline_payment(user=request.user, payment_id=payment_id)
     except DomainError as error:
         messages.error(request, error_text(error))
     else:
