@@ -10,8 +10,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connection
 from django.core.files.base import ContentFile
+from django.db import connection
 from django.db.models import Count
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -25,7 +25,7 @@ from kinshop.ledger import services as ledger
 from kinshop.ledger.models import CommissionHold
 from kinshop.orders import queries as order_queries
 from kinshop.orders import services as orders
-from kinshop.orders.models import Order, OrderLine
+from kinshop.orders.models import Allotment, Order, OrderLine
 from kinshop.payments import services as payments
 from kinshop.sharing import rules as sharing_rules
 from kinshop.shops import services as shops
@@ -615,6 +615,8 @@ def screen_order(*, order: Order, now: dt.datetime | None = None) -> list[FraudF
         finding := _buyer_refund_finding(order.buyer_id, now, extra_orders=[order.pk])
     ):
         findings.append(finding)
+    if order.allotment_id is not None and (finding := _completed_group_finding(order)):
+        findings.append(finding)
     flags = []
     for finding in findings:
         if flag := raise_flag(finding, now=now):
@@ -628,7 +630,7 @@ def _claim_screening(order_id: int, now: dt.datetime) -> bool:
     table = OrderScreening._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (order_id, screened_at) VALUES (%s, %s) "  # noqa: S608
+            f"INSERT INTO {table} (order_id, screened_at) VALUES (%s, %s) "
             "ON CONFLICT (order_id) DO NOTHING RETURNING id",
             [order_id, connection.ops.adapt_datetimefield_value(now)],
         )
@@ -641,9 +643,7 @@ def screen_paid_order(*, order_id: int, order: Order | None = None) -> list[Frau
     payments and orders sit below trust and never call it. The job screens
     whatever an entry point did not."""
     if order is None or order.pk != order_id or order.paid_at is None:
-        order = (
-            Order.objects.select_for_update().filter(pk=order_id, paid_at__isnull=False).first()
-        )
+        order = Order.objects.select_for_update().filter(pk=order_id, paid_at__isnull=False).first()
     if order is None or order.is_wholesale:
         return []
     return screen_order(order=order)
@@ -693,6 +693,31 @@ def screen_refund_patterns(*, now: dt.datetime) -> int:
         if raise_flag(finding, now=now) is not None:
             raised += 1
     return raised
+
+
+def _completed_group_finding(order: Order) -> Finding | None:
+    """group_self_fill on the group this order belongs to, once it has
+    succeeded (all its seats paid). A group's seats are an orders allotment; the
+    leader's order is its first (campaigns places it as it opens the group)."""
+    if not settings.KINSHOP_FRAUD_GROUP_SELF_FILL:
+        return None
+    group = Allotment.objects.filter(
+        pk=order.allotment_id, kind=Allotment.Kind.GROUP, completed_at__isnull=False
+    ).first()
+    if group is None:
+        return None
+    seats = list(
+        Order.objects.filter(allotment_id=group.pk)
+        .order_by("pk")
+        .values_list("pk", "buyer_id", "paid_at")
+    )
+    paid = [(order_id, buyer_id) for order_id, buyer_id, paid_at in seats if paid_at is not None]
+    return group_self_fill_finding(
+        group_key=str(group.pk),
+        leader_id=seats[0][1],
+        member_ids=[buyer_id for _, buyer_id in paid],
+        order_ids=[order_id for order_id, _ in paid],
+    )
 
 
 def group_self_fill_finding(

@@ -54,7 +54,7 @@ def test_a_sandbox_payment_through_the_api_is_screened_at_once(shop, product):
 
 
 def test_a_providers_webhook_is_screened_at_once(shop, product):
-    order, payment = _ring_of_three_but_the_last_unpaid(shop, product)
+    _, payment = _ring_of_three_but_the_last_unpaid(shop, product)
     body = sandbox.payment_notification(reference=payment.reference, amount=payment.amount)
     headers = {sandbox.SIGNATURE_HEADER: sandbox.sign(body)}
 
