@@ -615,7 +615,7 @@ def screen_order(*, order: Order, now: dt.datetime | None = None) -> list[FraudF
         finding := _buyer_refund_finding(order.buyer_id, now, extra_orders=[order.pk])
     ):
         findings.append(finding)
-    if order.allotment_id is not None and (finding := _completed_group_finding(order)):
+    if order.allotment_id is not None and (finding := _completed_group_finding(order.allotment_id)):
         findings.append(finding)
     flags = []
     for finding in findings:
@@ -695,14 +695,14 @@ def screen_refund_patterns(*, now: dt.datetime) -> int:
     return raised
 
 
-def _completed_group_finding(order: Order) -> Finding | None:
+def _completed_group_finding(allotment_id: int) -> Finding | None:
     """group_self_fill on the group this order belongs to, once it has
     succeeded (all its seats paid). A group's seats are an orders allotment; the
     leader's order is its first (campaigns places it as it opens the group)."""
     if not settings.KINSHOP_FRAUD_GROUP_SELF_FILL:
         return None
     group = Allotment.objects.filter(
-        pk=order.allotment_id, kind=Allotment.Kind.GROUP, completed_at__isnull=False
+        pk=allotment_id, kind=Allotment.Kind.GROUP, completed_at__isnull=False
     ).first()
     if group is None:
         return None
