@@ -21,6 +21,7 @@ from kinshop.orders.api import router as orders
 from kinshop.payments.api import router as payments
 from kinshop.sharing.api import router as sharing
 from kinshop.shops.api import router as shops
+from kinshop.trust.api import router as trust
 from kinshop.wholesale.api import router as wholesale
 
 api = NinjaAPI(
@@ -44,6 +45,7 @@ for router in (
     payments,
     ledger,
     campaigns,
+    trust,
     insight,
 ):
     api.add_router("", router)

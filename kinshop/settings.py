@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "kinshop.payments",
     "kinshop.ledger",
     "kinshop.campaigns",
+    "kinshop.trust",
     "kinshop.idempotency",
     "kinshop.insight",
     "kinshop.ops",
@@ -330,3 +331,25 @@ KINSHOP_SERVE_MEDIA = env_bool("KINSHOP_SERVE_MEDIA", True)
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 KINSHOP_TASKS_EAGER = env_bool("KINSHOP_TASKS_EAGER", True)
 KINSHOP_REFUND_ATTEMPTS = env_int("KINSHOP_REFUND_ATTEMPTS", 8)
+
+# Trust (kinshop/trust): complaints, penalties and the fraud rules of DESIGN.md §6.
+# Each fraud rule has a switch (false positives must be cheap: a rule can be
+# turned off) and its thresholds.
+KINSHOP_COMPLAINT_RESPONSE_HOURS = env_int("KINSHOP_COMPLAINT_RESPONSE_HOURS", 48)
+KINSHOP_SUSPEND_POINTS = env_int("KINSHOP_SUSPEND_POINTS", 12)
+KINSHOP_REVIEW_MAX_IMAGES = 6
+KINSHOP_FRAUD_WINDOW_DAYS = env_int("KINSHOP_FRAUD_WINDOW_DAYS", 30)
+KINSHOP_FRAUD_LINKED_IDENTITY = env_bool("KINSHOP_FRAUD_LINKED_IDENTITY", True)
+KINSHOP_FRAUD_ORDER_RING = env_bool("KINSHOP_FRAUD_ORDER_RING", True)
+KINSHOP_FRAUD_REFUND_ABUSE = env_bool("KINSHOP_FRAUD_REFUND_ABUSE", True)
+KINSHOP_FRAUD_GROUP_SELF_FILL = env_bool("KINSHOP_FRAUD_GROUP_SELF_FILL", True)
+KINSHOP_RING_MIN_ACCOUNTS = env_int("KINSHOP_RING_MIN_ACCOUNTS", 3)
+KINSHOP_REFUND_ABUSE_BUYER_REFUNDS = env_int("KINSHOP_REFUND_ABUSE_BUYER_REFUNDS", 3)
+KINSHOP_REFUND_ABUSE_SHARER_MIN_ORDERS = env_int("KINSHOP_REFUND_ABUSE_SHARER_MIN_ORDERS", 5)
+KINSHOP_REFUND_ABUSE_SHARER_RATE_BP = env_int("KINSHOP_REFUND_ABUSE_SHARER_RATE_BP", 5000)
+KINSHOP_GROUP_SELF_FILL_SHARE_BP = env_int("KINSHOP_GROUP_SELF_FILL_SHARE_BP", 5000)
+# A shipment within this many hours of payment counts as on time for trust.
+KINSHOP_SHIP_WITHIN_HOURS = env_int("KINSHOP_SHIP_WITHIN_HOURS", 48)
+# Documents only the operator reads (suppliers' licences): outside MEDIA_ROOT,
+# never served. Empty: a `private` folder beside MEDIA_ROOT.
+KINSHOP_PRIVATE_ROOT = os.environ.get("KINSHOP_PRIVATE_ROOT", "")

@@ -66,7 +66,7 @@ def test_withdrawal_approve_action_pays_out(client, superuser, shop, product):
     withdrawal.refresh_from_db()
     assert withdrawal.status == "paid_out"
     wallet = ledger_queries.wallet(withdrawal.user)
-    assert (wallet["held"], wallet["paid_out"], wallet["available"]) == (0, 1980, 0)
+    assert (wallet["withdrawal_requested"], wallet["paid_out"], wallet["available"]) == (0, 1980, 0)
 
 
 def test_withdrawal_reject_action_returns_the_money(client, superuser, shop, product):

@@ -33,7 +33,7 @@ from kinshop.accounts import services as accounts
 from kinshop.core import clock
 from kinshop.ledger import queries as ledger_queries
 from kinshop.ledger import services as ledger
-from kinshop.ledger.models import Withdrawal
+from kinshop.ledger.models import CommissionHold, Withdrawal
 from kinshop.ops.jobs import run_due
 from kinshop.orders import services as orders
 from kinshop.orders.models import Order, OrderLine, Refund
@@ -326,7 +326,38 @@ class Money(RuleBasedStateMachine):
         if approve:
             ledger.approve_withdrawal(withdrawal=withdrawal, actor=self.operator)
 
+    @rule(order=placed)
+    def hold_commission(self, order):
+        """A fraud flag holds the commission of the order's attributed lines."""
+        for line in OrderLine.objects.filter(
+            order_id=order, order__paid_at__isnull=False, commission_beneficiary__isnull=False
+        ):
+            ledger.hold_commission(line=line, reason="property")
+
+    @rule(order=placed, release=st.booleans())
+    def resolve_hold(self, order, release):
+        """The operator releases (settles normally) or voids (to the margin)."""
+        for hold in CommissionHold.objects.filter(order_id=order, status="held"):
+            if release:
+                ledger.release_commission(line=hold.line, actor=self.operator)
+            else:
+                ledger.void_commission(line=hold.line, actor=self.operator)
+
     # ---- what must stay true ---------------------------------------------------
+
+    @invariant()
+    def held_commission_is_exactly_the_open_holds_net_of_refunds(self):
+        """Held money is never settled or paid out: a sharer's `held` is the
+        commission of their lines under an open hold, net of refunds, to the fen."""
+        for sharer in self.sharers:
+            expected = 0
+            for hold in CommissionHold.objects.filter(
+                status="held", line__commission_beneficiary=sharer
+            ).select_related("line"):
+                line = hold.line
+                commission = line.line_total * line.commission_rate_bp // 10_000
+                expected += commission - commission * line.refunded_amount // line.line_total
+            assert _wallet(sharer)["held"] == expected
 
     @invariant()
     def ledger_is_healthy(self):
@@ -347,12 +378,16 @@ class Money(RuleBasedStateMachine):
             expected = 0
             for line in OrderLine.objects.filter(
                 commission_beneficiary=sharer, order__paid_at__isnull=False
-            ):
+            ).exclude(commission_hold__status="voided"):
                 commission = line.line_total * line.commission_rate_bp // 10_000
                 expected += commission - commission * line.refunded_amount // line.line_total
             wallet = _wallet(sharer)
             assert (
-                wallet["pending"] + wallet["available"] + wallet["held"] + wallet["paid_out"]
+                wallet["pending"]
+                + wallet["available"]
+                + wallet["held"]
+                + wallet["withdrawal_requested"]
+                + wallet["paid_out"]
                 == expected
             )
 

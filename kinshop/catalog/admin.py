@@ -4,6 +4,9 @@ from typing import TYPE_CHECKING
 
 from django.contrib import admin, messages
 from django.db import transaction
+from django.http import FileResponse, Http404
+from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from kinshop.catalog import services
@@ -12,6 +15,7 @@ from kinshop.catalog.models import (
     Product,
     ProductImage,
     Supplier,
+    SupplierDocument,
     SupplierMembership,
     SupplierStatusChange,
 )
@@ -53,18 +57,65 @@ def _transition_action(target: str, label: StrOrPromise):
     return action
 
 
+class SupplierDocumentInline(admin.TabularInline):
+    """The supplier's licence and brand authorisations, for the operator only:
+    each opens through the admin, never from a public URL."""
+
+    model = SupplierDocument
+    extra = 0
+    fields = ("kind", "original_name", "open_link", "uploaded_by", "uploaded_at")
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("document"))
+    def open_link(self, document):
+        url = reverse("admin:catalog_supplier_document", args=[document.pk])
+        return format_html('<a href="{}">{}</a>', url, _("open file"))
+
+
 @admin.register(Supplier)
 class SupplierAdmin(admin.ModelAdmin):
-    list_display = ("name", "license_no", "status", "verified_at", "created_at")
+    list_display = ("name", "license_no", "status", "documents_count", "verified_at", "created_at")
     list_filter = ("status",)
     search_fields = ("name", "license_no")
     readonly_fields = ("status", "verified_at", "created_at")
-    inlines = [SupplierMembershipInline, SupplierStatusChangeInline]
+    inlines = [SupplierDocumentInline, SupplierMembershipInline, SupplierStatusChangeInline]
     actions = [
         _transition_action(Supplier.Status.VERIFIED, _("Verify selected suppliers")),
         _transition_action(Supplier.Status.REJECTED, _("Reject selected suppliers")),
-        _transition_action(Supplier.Status.SUSPENDED, _("Suspend selected suppliers")),
+        _transition_action(
+            Supplier.Status.SUSPENDED,
+            _("Withdraw verification (suspend): products leave the market"),
+        ),
     ]
+
+    @admin.display(description=_("documents"))
+    def documents_count(self, supplier):
+        return supplier.documents.count()
+
+    def get_urls(self):
+        return [
+            path(
+                "document/<int:document_id>/",
+                self.admin_site.admin_view(self.open_document),
+                name="catalog_supplier_document",
+            ),
+            *super().get_urls(),
+        ]
+
+    def open_document(self, request, document_id: int):
+        """Stream a private document to an operator allowed to view suppliers."""
+        if not self.has_view_permission(request):
+            raise Http404
+        document = SupplierDocument.objects.filter(pk=document_id).first()
+        if document is None:
+            raise Http404
+        return FileResponse(
+            document.file.open("rb"), as_attachment=True, filename=document.original_name
+        )
 
 
 class SKUInline(admin.TabularInline):

@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import base64
+import binascii
+import datetime as dt
+
 from django.db import transaction
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
@@ -8,7 +12,7 @@ from kinshop.accounts.auth import optional_user
 from kinshop.catalog import queries, rules, services
 from kinshop.catalog.models import Product, Supplier
 from kinshop.core.api import Page, PageParams, error_responses, paginate
-from kinshop.core.errors import Forbidden, NotFound
+from kinshop.core.errors import Forbidden, InvalidInput, NotFound
 
 router = Router(tags=["suppliers and catalog"])
 
@@ -141,6 +145,57 @@ def verify_supplier(request, supplier_id: int):
         supplier = get_object_or_404(Supplier, pk=supplier_id)
         supplier = services.verify_supplier(supplier=supplier, actor=request.auth)
     return supplier_out(supplier)
+
+
+class DocumentOut(Schema):
+    id: int
+    kind: str
+    original_name: str
+    uploaded_at: dt.datetime
+
+
+class DocumentIn(Schema):
+    kind: str = Field(..., max_length=20)
+    filename: str = Field("", max_length=200)
+    # The file as base64 (a `data:...;base64,` prefix is allowed); at most 10 MB.
+    content: str = Field(..., min_length=4, max_length=14_000_000)
+
+
+@router.post(
+    "/suppliers/{supplier_id}/documents",
+    operation_id="upload_supplier_document",
+    response={201: DocumentOut, **error_responses(401, 403, 404, 422)},
+)
+def upload_supplier_document(request, supplier_id: int, payload: DocumentIn):
+    """Supplier staff upload a licence or brand authorisation (PDF, JPEG or PNG),
+    kept privately: only the operator sees it, in the admin."""
+    text = (
+        payload.content.partition(",")[2]
+        if payload.content.startswith("data:")
+        else payload.content
+    )
+    try:
+        content = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidInput("The file is not valid base64.", code="invalid_document") from None
+    with transaction.atomic():
+        supplier = get_object_or_404(Supplier, pk=supplier_id)
+        document = services.upload_supplier_document(
+            user=request.auth,
+            supplier=supplier,
+            kind=payload.kind,
+            filename=payload.filename,
+            content=content,
+        )
+    return Status(
+        201,
+        {
+            "id": document.pk,
+            "kind": document.kind,
+            "original_name": document.original_name,
+            "uploaded_at": document.uploaded_at,
+        },
+    )
 
 
 @router.post(

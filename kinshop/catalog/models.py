@@ -57,6 +57,37 @@ class SupplierStatusChange(StatusChange):
     supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="history")
 
 
+def _private_storage():
+    from kinshop.core.storage import private_storage
+
+    return private_storage
+
+
+class SupplierDocument(models.Model):
+    """A document behind a supplier's verification (资质): its business licence
+    or a brand authorisation. Stored privately: only the operator sees it, in
+    the admin; the public sees only the verified badge."""
+
+    class Kind(models.TextChoices):
+        LICENCE = "licence", _("business licence")
+        BRAND_AUTHORISATION = "brand_authorisation", _("brand authorisation")
+
+    supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="documents")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    file = models.FileField(upload_to="supplier-documents/%Y/%m/", storage=_private_storage)
+    original_name = models.CharField(max_length=200)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of {self.supplier}"
+
+
 class SupplierMembership(models.Model):
     """A person who works for a supplier. One supplier per person."""
 

@@ -17,6 +17,7 @@ from kinshop.catalog.models import (
     Product,
     ProductImage,
     Supplier,
+    SupplierDocument,
     SupplierMembership,
 )
 from kinshop.core.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -59,6 +60,36 @@ def change_supplier_status(*, supplier: Supplier, to: str, actor, reason: str = 
     # Its products leave or come back to every storefront.
     Product.objects.filter(supplier=supplier).update(version=F("version") + 1)
     return supplier
+
+
+MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
+_DOCUMENT_SIGNATURES = {b"%PDF": ".pdf", b"\xff\xd8\xff": ".jpg", b"\x89PNG": ".png"}
+
+
+def upload_supplier_document(
+    *, user, supplier: Supplier, kind: str, filename: str, content: bytes
+) -> SupplierDocument:
+    """A supplier's staff upload a licence or a brand authorisation (PDF, JPEG or
+    PNG, at most 10 MB) for the operator to check. Stored privately: it is never
+    served to the public."""
+    if not SupplierMembership.objects.filter(user=user, supplier=supplier).exists():
+        raise Forbidden("Only the supplier's staff can upload its documents.", code="not_allowed")
+    if kind not in SupplierDocument.Kind.values:
+        raise InvalidInput("A document is a licence or a brand authorisation.", code="invalid_kind")
+    if not content or len(content) > MAX_DOCUMENT_BYTES:
+        raise InvalidInput("A document is a file of at most 10 MB.", code="invalid_document")
+    suffix = next(
+        (ext for signature, ext in _DOCUMENT_SIGNATURES.items() if content.startswith(signature)),
+        None,
+    )
+    if suffix is None:
+        raise InvalidInput("Upload a PDF, JPEG or PNG file.", code="invalid_document")
+    document = SupplierDocument(
+        supplier=supplier, kind=kind, original_name=(filename or "document")[:200], uploaded_by=user
+    )
+    document.file.save(f"{supplier.pk}-{kind}{suffix}", ContentFile(content), save=False)
+    document.save()
+    return document
 
 
 def verify_supplier(*, supplier: Supplier, actor, reason: str = "") -> Supplier:

@@ -32,6 +32,22 @@ def _period(params: PeriodQuery) -> rules.Period:
     )
 
 
+# What `?format=csv` (or `Accept: text/csv`) answers instead of JSON, documented
+# so that the contract says what a client may receive.
+def csv_too(schema: str) -> dict[str, Any]:
+    return {
+        "responses": {
+            "200": {
+                "description": "OK (CSV with ?format=csv or Accept: text/csv)",
+                "content": {
+                    "application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}},
+                    "text/csv": {"schema": {"type": "string"}},
+                },
+            }
+        }
+    }
+
+
 def wants_csv(request, params: PeriodQuery) -> bool:
     return params.format == "csv" or "text/csv" in request.headers.get("Accept", "")
 
@@ -165,6 +181,7 @@ def _answer(request, params: PeriodQuery, data: dict[str, Any], filename: str):
 @router.get(
     "/shops/{handle}/insight",
     operation_id="shop_insight",
+    openapi_extra=csv_too("ShopInsightOut"),
     response={200: ShopInsightOut, **error_responses(401, 403, 404)},
     by_alias=True,
 )
@@ -185,6 +202,7 @@ def shop_insight(request, handle: str, params: Query[PeriodQuery]):
 @router.get(
     "/shops/{handle}/insight/cohorts",
     operation_id="cohorts",
+    openapi_extra=csv_too("CohortsOut"),
     response={200: CohortsOut, **error_responses(401, 403, 404)},
     by_alias=True,
 )
@@ -205,6 +223,7 @@ def cohorts(request, handle: str, params: Query[PeriodQuery]):
 @router.get(
     "/me/insight",
     operation_id="sharer_insight",
+    openapi_extra=csv_too("SharerInsightOut"),
     response={200: SharerInsightOut, **error_responses(401)},
     by_alias=True,
 )
@@ -228,6 +247,7 @@ def sharer_insight(request, params: Query[PeriodQuery]):
 @router.get(
     "/insight/platform",
     operation_id="platform_insight",
+    openapi_extra=csv_too("PlatformInsightOut"),
     response={200: PlatformInsightOut, **error_responses(401, 403)},
     by_alias=True,
 )
@@ -270,6 +290,7 @@ class SupplierInsightOut(SupplierPeriodOut):
 @router.get(
     "/suppliers/{supplier_id}/insight",
     operation_id="supplier_insight",
+    openapi_extra=csv_too("SupplierInsightOut"),
     response={200: SupplierInsightOut, **error_responses(401, 403, 404)},
     by_alias=True,
 )

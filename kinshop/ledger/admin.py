@@ -15,6 +15,8 @@ from kinshop.core.errors import DomainError
 from kinshop.ledger import services
 from kinshop.ledger.models import (
     Account,
+    CommissionHold,
+    CommissionHoldStatusChange,
     JournalEntry,
     LineSettlement,
     Posting,
@@ -118,3 +120,16 @@ class WithdrawalAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [field.name for field in self.model._meta.fields]
+
+
+class CommissionHoldStatusChangeInline(StatusHistoryInline):
+    model = CommissionHoldStatusChange
+
+
+@admin.register(CommissionHold)
+class CommissionHoldAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Held commission: released or voided only by resolving its fraud flag."""
+
+    list_display = ("id", "line", "order", "status", "reason", "created_at", "resolved_at")
+    list_filter = ("status",)
+    inlines = [CommissionHoldStatusChangeInline]

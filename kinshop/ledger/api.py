@@ -24,6 +24,7 @@ class WalletOut(Schema):
     available: int
     debt: int
     held: int
+    withdrawal_requested: int
     paid_out: int
     currency: str
 

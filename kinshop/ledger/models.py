@@ -85,8 +85,11 @@ class Account(models.Model):
         AVAILABLE = "available", _("available: settled, may be withdrawn")
         WITHDRAWAL_HOLD = "withdrawal_hold", _("requested for withdrawal")
         PAYOUT = "payout", _("paid out")
+        # A sharer's commission on a line under an open fraud flag: neither
+        # settled nor withdrawable until the operator releases or voids it.
+        HELD = "held", _("held: commission under review")
 
-    PARTY_KINDS = (Kind.PENDING, Kind.AVAILABLE, Kind.WITHDRAWAL_HOLD, Kind.PAYOUT)
+    PARTY_KINDS = (Kind.PENDING, Kind.AVAILABLE, Kind.WITHDRAWAL_HOLD, Kind.PAYOUT, Kind.HELD)
 
     owner_kind = models.CharField(max_length=10, choices=OwnerKind.choices)
     owner_key = models.CharField(max_length=40)
@@ -161,6 +164,9 @@ class JournalEntry(AppendOnlyModel):
         PAYOUT = "payout", _("withdrawal paid out")
         LATE_PAYMENT = "late_payment", _("payment after the order was closed")
         LATE_PAYMENT_REFUND = "late_payment_refund", _("late payment refunded")
+        HOLD = "hold", _("commission held for review")
+        HOLD_RELEASED = "hold_released", _("held commission released")
+        HOLD_VOIDED = "hold_voided", _("held commission voided to the margin")
 
     kind = models.CharField(max_length=24, choices=Kind.choices)
     memo = models.CharField(max_length=200, blank=True, default="")
@@ -311,3 +317,49 @@ class Withdrawal(models.Model):
 
 class WithdrawalStatusChange(StatusChange):
     withdrawal = models.ForeignKey(Withdrawal, on_delete=models.CASCADE, related_name="history")
+
+
+class CommissionHold(models.Model):
+    """A line's sharer commission held while a fraud flag on it is open (佣金冻结).
+
+    The money itself sits in the sharer's `held` account (postings carry the
+    line), so what is held is always the sum of those postings. `released`
+    gives it back to the sharer (pending, or available when the line has
+    settled); `voided` moves it to the shop's margin. A line is held at most
+    once; a refund of a held line reverses the commission out of `held`, of a
+    voided one out of the margin that received it."""
+
+    class Status(models.TextChoices):
+        HELD = "held", _("held")
+        RELEASED = "released", _("released")
+        VOIDED = "voided", _("voided")
+
+    TRANSITIONS: ClassVar[Transitions] = {
+        Status.HELD: {Status.RELEASED, Status.VOIDED},
+        Status.RELEASED: set(),
+        Status.VOIDED: set(),
+    }
+    STATUS_TIMESTAMPS: ClassVar[StatusTimestamps] = {
+        Status.RELEASED: "resolved_at",
+        Status.VOIDED: "resolved_at",
+    }
+
+    line = models.OneToOneField(
+        "orders.OrderLine", on_delete=models.PROTECT, related_name="commission_hold"
+    )
+    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(max_length=120)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.HELD)
+    created_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["status", "order"], name="hold_status_order")]
+
+    def __str__(self) -> str:
+        return f"hold #{self.pk} of line #{self.line_id} {self.status}"
+
+
+class CommissionHoldStatusChange(StatusChange):
+    hold = models.ForeignKey(CommissionHold, on_delete=models.CASCADE, related_name="history")

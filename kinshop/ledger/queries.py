@@ -108,7 +108,9 @@ def balances(owner: Owner, currency: str) -> dict[str, int]:
 
 
 def wallet(user, as_: str = "sharer", currency: str | None = None) -> dict:
-    """`{pending, available, debt, held, paid_out, currency}` of the caller's wallet.
+    """`{pending, available, debt, held, withdrawal_requested, paid_out, currency}`
+    of the caller's wallet: `held` is commission under an open fraud flag,
+    `withdrawal_requested` what a withdrawal awaiting the operator holds.
     A refund after settlement can take available below zero: that is a debt,
     recovered from future earnings before any withdrawal."""
     currency = currency or settings.KINSHOP_CURRENCY
@@ -120,7 +122,9 @@ def wallet(user, as_: str = "sharer", currency: str | None = None) -> dict:
         "pending": by_kind.get(Account.Kind.PENDING, 0),
         "available": available,
         "debt": max(0, -available),
-        "held": by_kind.get(Account.Kind.WITHDRAWAL_HOLD, 0),
+        # Commission held under an open fraud flag: not settled, not withdrawable.
+        "held": by_kind.get(Account.Kind.HELD, 0),
+        "withdrawal_requested": by_kind.get(Account.Kind.WITHDRAWAL_HOLD, 0),
         "paid_out": by_kind.get(Account.Kind.PAYOUT, 0),
         "currency": currency,
     }

@@ -25,6 +25,7 @@ from kinshop.core.statemachine import record_creation, transition
 from kinshop.ledger import queries, rules
 from kinshop.ledger.models import (
     Account,
+    CommissionHold,
     JournalEntry,
     LineSettlement,
     Posting,
@@ -247,6 +248,7 @@ def record_refund(*, refund, allocations: dict[int, int]) -> JournalEntry:
     settled = set(
         LineSettlement.objects.filter(line_id__in=lines).values_list("line_id", flat=True)
     )
+    holds = dict(CommissionHold.objects.filter(line_id__in=lines).values_list("line_id", "status"))
     builder = _EntryBuilder(refund.order.currency)
     for line_id, amount in sorted(allocations.items()):
         line = lines[line_id]
@@ -259,7 +261,15 @@ def record_refund(*, refund, allocations: dict[int, int]) -> JournalEntry:
         builder.add(owners["supplier"], party_kind, reversal.supplier, line_id)
         builder.add(PLATFORM, Kind.PLATFORM_FEE, reversal.fee, line_id)
         if owners["commission"] is not None:
-            builder.add(owners["commission"], party_kind, reversal.commission, line_id)
+            # The commission is reversed from where it now is: still held under
+            # an open flag, or in the shop's margin when the hold was voided.
+            hold = holds.get(line_id)
+            if hold == CommissionHold.Status.HELD:
+                builder.add(owners["commission"], Kind.HELD, reversal.commission, line_id)
+            elif hold == CommissionHold.Status.VOIDED:
+                builder.add(owners["margin"], party_kind, reversal.commission, line_id)
+            else:
+                builder.add(owners["commission"], party_kind, reversal.commission, line_id)
         builder.add(owners["margin"], party_kind, reversal.margin, line_id)
     entry = JournalEntry(
         kind=JournalEntry.Kind.REFUND,
@@ -318,6 +328,98 @@ def record_late_payment_refund(*, payment) -> JournalEntry:
         created_at=clock.now(),
     )
     return _write_entry(entry, builder)
+
+
+# -- commission holds (fraud review) --
+
+
+def _line_balance(line_id: int, owner: Owner, kind: str) -> int:
+    """What `owner`'s `kind` account holds for one line (credit counted positive)."""
+    total = Posting.objects.filter(
+        line_id=line_id, account__owner_key=owner.key, account__kind=kind
+    ).aggregate(total=Sum("amount"))["total"]
+    return -(total or 0)
+
+
+def hold_commission(*, line, reason: str) -> CommissionHold | None:
+    """Hold a line's sharer commission while a fraud flag on it is open: what is
+    still pending for the sharer on the line moves to their `held` account, which
+    settlement never moves and a withdrawal never reaches. Only an unsettled line
+    with a beneficiary can be held (settled money is the sharer's already); a
+    line is held once, and a repeat returns the first hold. The order row is
+    locked first, as settlement and refunds lock it."""
+    if line.is_wholesale or not line.commission_beneficiary_id:
+        return None
+    queries.lock_orders([line.order_id])
+    existing = CommissionHold.objects.filter(line_id=line.pk).first()
+    if existing is not None:
+        return existing
+    if LineSettlement.objects.filter(line_id=line.pk).exists():
+        return None
+    sharer = queries.sharer_owner(line.commission_beneficiary_id)
+    amount = _line_balance(line.pk, sharer, Kind.PENDING)
+    now = clock.now()
+    hold = CommissionHold.objects.create(
+        line_id=line.pk, order_id=line.order_id, reason=reason[:120], created_at=now
+    )
+    record_creation(hold, reason=reason, at=now)
+    if amount > 0:
+        builder = _EntryBuilder(line.order.currency)
+        builder.add(sharer, Kind.PENDING, amount, line.pk)
+        builder.add(sharer, Kind.HELD, -amount, line.pk)
+        _write_entry(
+            JournalEntry(
+                kind=JournalEntry.Kind.HOLD,
+                order_id=line.order_id,
+                memo=f"commission of line #{line.pk} held: {reason}"[:200],
+                created_at=now,
+            ),
+            builder,
+        )
+    return hold
+
+
+def release_commission(*, line, actor=None, reason: str = "") -> CommissionHold:
+    """The flag was a false positive: the held commission goes back to the sharer,
+    to pending (settled with the line as usual) or, when the line has settled
+    meanwhile, to available."""
+    return _resolve_hold(line, CommissionHold.Status.RELEASED, actor=actor, reason=reason)
+
+
+def void_commission(*, line, actor=None, reason: str = "") -> CommissionHold:
+    """The flag was right: the held commission goes to the shop's margin, as if
+    no sharer had brought the purchase."""
+    return _resolve_hold(line, CommissionHold.Status.VOIDED, actor=actor, reason=reason)
+
+
+def _resolve_hold(line, to: str, *, actor, reason: str) -> CommissionHold:
+    queries.lock_orders([line.order_id])
+    hold = CommissionHold.objects.select_for_update().filter(line_id=line.pk).first()
+    if hold is None:
+        raise Conflict("This line's commission is not held.", code="not_held")
+    transition(hold, to, actor=actor, reason=reason)
+    sharer = queries.sharer_owner(line.commission_beneficiary_id)
+    amount = _line_balance(line.pk, sharer, Kind.HELD)
+    if amount:
+        settled = LineSettlement.objects.filter(line_id=line.pk).exists()
+        kind = Kind.AVAILABLE if settled else Kind.PENDING
+        to_owner = (
+            sharer if to == CommissionHold.Status.RELEASED else queries.shop_owner(line.shop_id)
+        )
+        builder = _EntryBuilder(line.order.currency)
+        builder.add(sharer, Kind.HELD, amount, line.pk)
+        builder.add(to_owner, kind, -amount, line.pk)
+        released = to == CommissionHold.Status.RELEASED
+        _write_entry(
+            JournalEntry(
+                kind=JournalEntry.Kind.HOLD_RELEASED if released else JournalEntry.Kind.HOLD_VOIDED,
+                order_id=line.order_id,
+                memo=f"held commission of line #{line.pk} {'released' if released else 'voided'}",
+                created_at=clock.now(),
+            ),
+            builder,
+        )
+    return hold
 
 
 # -- settlement --

@@ -1,6 +1,7 @@
 """Every time-driven job, in the order they must run: orders whose deadline
-passed are closed before anything is settled; auto-confirmation comes before
-settlement so that a long-shipped order settles in the same run when due; money
+passed are closed before anything is settled; paid orders are screened by the
+fraud rules before settlement (a flagged line is held first); auto-confirmation
+comes before settlement so that a long-shipped order settles in the same run when due; money
 calls at a provider that are due again go back to the task worker. After the
 jobs, the ready tasks of the outbox run once, outside any transaction."""
 
@@ -19,6 +20,7 @@ from kinshop.insight import jobs as insight_jobs
 from kinshop.ledger import jobs as ledger_jobs
 from kinshop.orders import jobs as order_jobs
 from kinshop.payments import jobs as payment_jobs
+from kinshop.trust import jobs as trust_jobs
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +31,13 @@ JOBS: list[tuple[str, Job]] = [
     ("decide_groups", campaign_jobs.decide_groups),
     ("unwind_failed_groups", campaign_jobs.unwind_failed_groups),
     ("auto_confirm_orders", order_jobs.auto_confirm_orders),
+    # Fraud screens before settlement: a flagged line's commission is held
+    # before it could settle.
+    ("screen_paid_orders", trust_jobs.screen_paid_orders),
+    ("screen_refund_patterns", trust_jobs.screen_refund_patterns),
     ("settle", ledger_jobs.settle),
     ("retry_refunds", payment_jobs.retry_refunds),
+    ("escalate_complaints", trust_jobs.escalate_complaints),
     ("delete_old_insight_events", insight_jobs.delete_old_events),
 ]
 

@@ -131,6 +131,8 @@ def _place(
         raise InvalidInput("The delivery address is incomplete.", code=problem)
     if not shop.is_active:
         raise NotFound("No such shop.", code="shop_not_found")
+    if shop.is_suspended:
+        raise Conflict("This shop is closed to new orders.", code="suspended")
 
     # One read of the SKUs, their products, suppliers and this shop's prices,
     # which also locks the SKU rows in primary-key order for taking stock.

@@ -20,6 +20,10 @@ class Shop(models.Model):
     bio = models.TextField(_("bio"), blank=True, default="")
     avatar = models.ImageField(upload_to="shops/", blank=True)
     is_active = models.BooleanField(default=True)
+    # Closed to new orders by the operator (penalty points reached the limit,
+    # see trust): a fact the trust app sets through shops.services and
+    # checkout reads. Reversible; the storefront stays visible.
+    is_suspended = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     # Bumped by shops.services when the shop's selection or prices change: the
     # storefront's rendered product grid is cached under keys that include it.

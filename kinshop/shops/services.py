@@ -30,6 +30,18 @@ def open_shop(*, user, handle: str, name: str, bio: str = "") -> Shop:
     return Shop.objects.create(owner=user, handle=handle, name=name, bio=bio.strip())
 
 
+def set_shop_suspended(*, shop: Shop, is_suspended: bool, actor) -> Shop:
+    """The operator closes a shop to new orders (penalty points reached the limit)
+    or opens it again. Orders already placed go on as usual."""
+    if not (actor and actor.is_staff):
+        raise Forbidden("Only an operator can suspend a shop.", code="not_operator")
+    Shop.objects.filter(pk=shop.pk).update(
+        is_suspended=is_suspended, storefront_version=F("storefront_version") + 1
+    )
+    shop.refresh_from_db(fields=["is_suspended", "storefront_version"])
+    return shop
+
+
 def update_shop(*, user, shop: Shop, name: str | None = None, bio: str | None = None) -> Shop:
     if shop.owner_id != user.id:
         raise Forbidden("Only the shopkeeper can edit this shop.", code="not_shopkeeper")

@@ -9,6 +9,7 @@ urlpatterns = [
     path("", include("kinshop.web.orders.payment_urls")),  # paying an order
     path("", include("kinshop.web.sharing.urls")),  # share sheet, /s/<code> landing, poster
     path("", include("kinshop.web.orders.urls")),  # cart, checkout, my orders, refunds
+    path("", include("kinshop.web.trust.urls")),  # reviews, complaints, replies
     path("", include("kinshop.web.insight.urls")),  # insight: shop console, sharer centre, operator
     path("", include("kinshop.web.sharer.urls")),  # sharer centre /me/: links, wallet, withdrawals
     path("", include("kinshop.web.supplier_console.urls")),  # supplier console /console/supplier/

@@ -64,6 +64,9 @@ def test_the_walk_finds_every_lifecycle():
         "Supplier",
         "GroupBuy",
         "Group",
+        "CommissionHold",
+        "Complaint",
+        "FraudFlag",
     } == names
 
 

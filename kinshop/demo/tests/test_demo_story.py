@@ -177,7 +177,7 @@ def test_the_demo_story_is_deterministic_in_money():
         username: ledger_queries.wallet(User.objects.get(username=username))
         for username in ("xiaomei", "laozhang", "amy-li")
     }
-    fields = ("pending", "available", "held", "paid_out", "debt")
+    fields = ("pending", "available", "withdrawal_requested", "paid_out", "debt")
     assert {name: tuple(wallet[f] for f in fields) for name, wallet in wallets.items()} == {
         "xiaomei": (5866, 1142, 1500, 2000, 0),
         "laozhang": (6596, 2502, 0, 0, 0),

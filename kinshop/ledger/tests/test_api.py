@@ -47,6 +47,7 @@ def test_wallet_shows_pending_available_and_debt(shop, product, sharer, settings
         "available": 990,
         "debt": 0,
         "held": 0,
+        "withdrawal_requested": 0,
         "paid_out": 0,
         "currency": "CNY",
     }
@@ -137,7 +138,7 @@ def test_withdrawal_is_idempotent_by_key(shop, product, sharer, settings):
     assert other.status_code == 409
     assert other.json()["code"] == "idempotency_key_reused"
     assert Withdrawal.objects.count() == 1
-    assert queries.wallet(sharer)["held"] == 600
+    assert queries.wallet(sharer)["withdrawal_requested"] == 600
 
 
 def test_only_operators_decide_and_see_the_ledger(shop, product, sharer, settings):
@@ -231,7 +232,7 @@ def test_concurrent_withdrawals_never_take_more_than_is_available(settings):
     assert outcomes.count("ok") == 4  # 4 × 700 = 2800 ≤ 2970 < 5 × 700
     assert outcomes.count("insufficient_funds") == 6
     wallet = queries.wallet(sharer)
-    assert wallet["held"] == 2800
+    assert wallet["withdrawal_requested"] == 2800
     assert wallet["available"] == 170
     assert Withdrawal.objects.count() == 4
     assert queries.health()["balanced"] is True

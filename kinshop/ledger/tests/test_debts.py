@@ -48,7 +48,7 @@ def test_a_withdrawal_from_the_shop_wallet_repays_the_sharer_debt_first(keeper_i
     assert queries.wallet(keeper, "sharer")["debt"] == 0
     assert queries.wallet(keeper, "sharer")["available"] == 0
     shop_wallet = queries.wallet(keeper, "shop")
-    assert (shop_wallet["available"], shop_wallet["held"]) == (1702, 1670)
+    assert (shop_wallet["available"], shop_wallet["withdrawal_requested"]) == (1702, 1670)
     entries = JournalEntry.objects.filter(withdrawal=withdrawal)
     assert entries.count() == 1
     assert sorted(entries.get().postings.values_list("amount", flat=True)) == [-1670, -330, 2000]

@@ -235,7 +235,7 @@ def test_worked_example_end_to_end_debt_after_settlement(shop, product, sharer, 
     # and the sharer withdrew everything
     withdrawal = services.request_withdrawal(user=sharer, amount=990, wallet="sharer")
     assert queries.wallet(sharer)["available"] == 0
-    assert queries.wallet(sharer)["held"] == 990
+    assert queries.wallet(sharer)["withdrawal_requested"] == 990
     services.approve_withdrawal(withdrawal=withdrawal, actor=operator)
     withdrawal.refresh_from_db()
     assert withdrawal.status == Withdrawal.Status.PAID_OUT
@@ -252,6 +252,7 @@ def test_worked_example_end_to_end_debt_after_settlement(shop, product, sharer, 
         "available": -330,
         "debt": 330,
         "held": 0,
+        "withdrawal_requested": 0,
         "paid_out": 990,
         "currency": "CNY",
     }
@@ -302,7 +303,7 @@ def test_withdrawal_rules(shop, product, sharer, operator, settings, supplier_pa
     services.request_withdrawal(user=keeper, amount=2712 * 2, wallet="shop")
     _, staff = supplier_pair
     services.request_withdrawal(user=verified(staff), amount=12000, wallet="supplier")
-    assert queries.wallet(staff, "supplier")["held"] == 12000
+    assert queries.wallet(staff, "supplier")["withdrawal_requested"] == 12000
     assert queries.wallet(keeper, "shop")["available"] == 0
 
 

@@ -147,7 +147,7 @@ def test_request_a_withdrawal_of_settled_commission(client, shop, product):
         "sharer",
     )
     assert queries.wallet(sharer)["available"] == 0
-    assert queries.wallet(sharer)["held"] == 1980
+    assert queries.wallet(sharer)["withdrawal_requested"] == 1980
     assert f'data-testid="withdrawal-status-{withdrawal.id}"' in response.content.decode()
 
 
