@@ -17,6 +17,8 @@ from kinshop.catalog.api import router as catalog
 from kinshop.core.api import install_error_handlers
 from kinshop.insight.api import router as insight
 from kinshop.ledger.api import router as ledger
+from kinshop.live.api import OPENAPI_PATHS as LIVE_STREAM_PATHS
+from kinshop.live.api import router as live
 from kinshop.orders.api import router as orders
 from kinshop.payments.api import router as payments
 from kinshop.sharing.api import router as sharing
@@ -24,7 +26,17 @@ from kinshop.shops.api import router as shops
 from kinshop.trust.api import router as trust
 from kinshop.wholesale.api import router as wholesale
 
-api = NinjaAPI(
+
+class KinshopAPI(NinjaAPI):
+    def get_openapi_schema(self, *args, **kwargs):
+        """The document of every router, plus the live rooms' event stream: an
+        async view of its own (kinshop/live/streams.py) at its path."""
+        schema = super().get_openapi_schema(*args, **kwargs)
+        schema["paths"].update(LIVE_STREAM_PATHS)
+        return schema
+
+
+api = KinshopAPI(
     title="Kinshop API",
     version="1",
     description="Distributed social commerce: micro-shops, one-level sharing commission, "
@@ -46,6 +58,7 @@ for router in (
     ledger,
     campaigns,
     trust,
+    live,
     insight,
 ):
     api.add_router("", router)

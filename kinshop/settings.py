@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "kinshop.campaigns",
     "kinshop.trust",
     "kinshop.idempotency",
+    "kinshop.live",
     "kinshop.insight",
     "kinshop.ops",
     "kinshop.demo",
@@ -225,6 +226,24 @@ if KINSHOP_HTTPS:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = env_int("KINSHOP_HSTS_SECONDS", 365 * 24 * 3600)
 
+# Live rooms embed a stream (video is not Kinshop's) only from these https hosts.
+KINSHOP_LIVE_STREAM_HOSTS = [
+    host.strip().lower()
+    for host in os.environ.get(
+        "KINSHOP_LIVE_STREAM_HOSTS", "player.bilibili.com,live.bilibili.com,www.youtube.com"
+    ).split(",")
+    if host.strip()
+]
+# A viewer's event stream is closed after this many seconds (the browser comes
+# back at once with Last-Event-ID and misses nothing), so that proxies and
+# process restarts never leave a stream half-open; a comment line keeps it alive.
+KINSHOP_LIVE_STREAM_SECONDS = env_int("KINSHOP_LIVE_STREAM_SECONDS", 300)
+KINSHOP_LIVE_PING_SECONDS = env_int("KINSHOP_LIVE_PING_SECONDS", 15)
+# Viewer counts go out at most once per this many seconds per room.
+KINSHOP_LIVE_VIEWERS_INTERVAL = float(os.environ.get("KINSHOP_LIVE_VIEWERS_INTERVAL", "1"))
+# Tests that stream in-process read through the test's own connection.
+KINSHOP_LIVE_STREAM_SHARED_CONNECTION = False
+
 # Content-Security-Policy (django-csp): scripts, styles, fonts and images come
 # from Kinshop itself; no inline script, inline style or event handler runs, so
 # injected markup cannot. Nothing may frame the pages or post forms elsewhere.
@@ -240,6 +259,8 @@ CONTENT_SECURITY_POLICY = {
         "base-uri": [SELF],
         "form-action": [SELF],
         "frame-ancestors": [NONE],
+        # A live room embeds its stream from the allowed hosts only (below).
+        "frame-src": [f"https://{host}" for host in KINSHOP_LIVE_STREAM_HOSTS] or [NONE],
     }
 }
 

@@ -506,6 +506,23 @@ CONSUMERS: tuple[Person, ...] = (
 )
 
 
+# The live rooms (裂变式直播) of the demo: one on air with pins, shares and a
+# chat, one scheduled for later; said by (username, minutes ago, text).
+LIVE_SHOP = "hangzhou-mama"
+LIVE_PINS = ("hickory-cracked", "pecans", "honey")
+LIVE_TITLE = "临安山核桃开箱直播 · Hickory harvest, live"
+LIVE_LATER_TITLE = "周五茶点之夜 · Friday tea-snack evening"
+LIVE_CHAT: tuple[tuple[str, float, str], ...] = (
+    ("mama-lin", 20, "大家好！今天开箱今年的临安山核桃 Hello everyone, this year's hickory nuts!"),
+    ("xiaomei", 18, "来啦～上次买的孩子超爱 Here! My kids loved the last bag"),
+    ("laozhang", 15, "手剥的好剥吗？Are they easy to crack by hand?"),
+    ("mama-lin", 14, "开口的，手一捏就开 Pre-cracked: a pinch opens them"),
+    ("amy-li", 9, "蜂蜜是哪里的？Where is the honey from?"),
+    ("mama-lin", 8, "安吉的百花蜜，置顶了 Anji wildflower honey, pinned above"),
+    ("laozhang", 3, "下单了两袋 Ordered two bags"),
+)
+
+
 @dataclass(frozen=True)
 class Login:
     role: str

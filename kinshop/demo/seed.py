@@ -19,6 +19,7 @@ from kinshop.core.errors import InvalidInput
 from kinshop.demo import data, images
 from kinshop.insight import services as insight
 from kinshop.ledger import services as ledger
+from kinshop.live import services as live
 from kinshop.ops import jobs
 from kinshop.orders import services as orders
 from kinshop.orders.models import Order
@@ -144,6 +145,7 @@ def _story(operator: User) -> None:
         _order(story, operator=operator, people=people, shops=shops_by_handle, links=links)
     _wholesale(shops_by_handle)
     _browsing(shops_by_handle)
+    _live_rooms(people, shops_by_handle, products)
     jobs.run_due()  # ... and the insight rollup, so the charts have data
     for plan in data.WITHDRAWALS:
         user = people[plan.username]
@@ -155,6 +157,52 @@ def _story(operator: User) -> None:
             )
         for amount in plan.requested:
             ledger.request_withdrawal(user=user, amount=amount)
+
+
+def _live_rooms(people: dict[str, User], shops_by_handle: dict[str, Shop], products) -> None:
+    """A room on air for half an hour: pinned products, Xiaomei's share of it
+    that brought Lao Zhang, a chat, and Lao Zhang's paid order in the room
+    (Xiaomei's commission, channel live); and a room scheduled for Friday."""
+    shop = shops_by_handle[data.LIVE_SHOP]
+    keeper = shop.owner
+    live.create_room(
+        user=keeper,
+        shop=shop,
+        title=data.LIVE_LATER_TITLE,
+        scheduled_at=clock.now() + dt.timedelta(days=3),
+    )
+    with _at(35 / 1440):
+        room = live.create_room(
+            user=keeper, shop=shop, title=data.LIVE_TITLE, scheduled_at=clock.now()
+        )
+    with _at(30 / 1440):
+        live.start_room(user=keeper, room_id=room.pk)
+        for key in data.LIVE_PINS:
+            live.pin_product(user=keeper, room_id=room.pk, product_id=products[key].id)
+        link = live.share_room(sharer=people["xiaomei"], room_id=room.pk)
+    with _at(19 / 1440):
+        sharing.record_click(code=link.code, viewer=people["laozhang"])
+    for username, minutes_ago, text in data.LIVE_CHAT:
+        with _at(minutes_ago / 1440):
+            live.post_message(user=people[username], room_id=room.pk, text=text)
+    for viewer in ("xiaomei", "laozhang", "amy-li"):
+        live.record_visit(room_id=room.pk, visitor_key="", user=people[viewer])
+    live.record_peak(room.pk, 3)
+    address = data.ADDRESSES["laozhang"]
+    sku = products[data.LIVE_PINS[0]].skus.order_by("id").first()
+    with _at(3 / 1440):
+        placed = live.place_room_order(
+            buyer=people["laozhang"],
+            room_id=room.pk,
+            lines=[orders.LineRequest(sku_id=sku.id, quantity=2)],
+            address=orders.Address(
+                name=address.name, phone=address.phone, region=address.region, detail=address.detail
+            ),
+        )
+        payment = payments.start_payment(
+            user=people["laozhang"], order_id=placed.order_id, provider="sandbox"
+        )
+        payments.sandbox_confirm(user=people["laozhang"], payment_id=payment.id)
 
 
 def _wholesale(shops_by_handle: dict[str, Shop]) -> None:

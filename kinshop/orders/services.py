@@ -49,6 +49,7 @@ def place_order(
     address: Address,
     share_code: str = "",
     device_id: str = "",
+    channel: str = "link",
 ) -> Order:
     """A consumer orders SKUs a shop sells, at the shop's prices. Stock is taken
     now (never oversold) and comes back if the order is not paid in time; a
@@ -158,7 +159,7 @@ def _place(
     recipient_phone = normalise_phone(address.phone)
     accounts.note_identifiers(user=buyer, phones=[recipient_phone], devices=[device_id], at=now)
     decision = sharing.resolve_attribution(
-        buyer=buyer, shop=shop, share_code=share_code or "", at=now
+        buyer=buyer, shop=shop, share_code=share_code or "", at=now, channel=channel
     )
     attribution = decision.attribution
     fee_bp = settings.KINSHOP_PLATFORM_FEE_BP

@@ -23,6 +23,7 @@ router = Router(tags=["sharing"])
 class ShareLinkIn(Schema):
     shop: str = Field(..., min_length=1, max_length=30, description="the shop's handle")
     product_id: int | None = None
+    live_room_id: int | None = Field(None, ge=1, le=2**63 - 1)
 
 
 class ShareLinkOut(Schema):
@@ -35,6 +36,7 @@ class ShareLinkInfoOut(ShareLinkOut):
     shop: str
     shop_name: str
     product_id: int | None
+    live_room_id: int | None
     target: str
     sharer: str
 
@@ -75,6 +77,7 @@ def create_share_link(request, payload: ShareLinkIn):
             sharer=request.auth,
             shop=shop,
             product=payload.product_id,
+            live_room_id=payload.live_room_id,
             device_id=device_of(request),
         )
     return Status(201, link_out(link))
@@ -93,6 +96,7 @@ def get_share_link(request, code: str):
         "shop": link.shop.handle,
         "shop_name": link.shop.name,
         "product_id": link.product_id,
+        "live_room_id": link.live_room_id,
         "target": link.target,
         "sharer": link.sharer.public_name,
     }

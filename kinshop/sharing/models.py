@@ -6,13 +6,16 @@ from django.utils.translation import gettext_lazy as _
 
 
 class ShareLink(models.Model):
-    """A share (分享) by one sharer of one target: a shop or a product in a shop.
+    """A share (分享) by one sharer of one target: a shop, a product in a shop, or
+    a live room of a shop (the room's id is kept as a fact: the live app, above
+    sharing, owns rooms and reads it).
     The code is short and unguessable; whoever opens it is attributed to the
     sharer under the operator's attribution policy — one level, never more."""
 
     class Target(models.TextChoices):
         SHOP = "shop", _("shop")
         PRODUCT = "product", _("product")
+        LIVE = "live", _("live room")
 
     code = models.CharField(max_length=16, unique=True)
     sharer = models.ForeignKey(
@@ -23,6 +26,9 @@ class ShareLink(models.Model):
         "catalog.Product", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
     target = models.CharField(max_length=12, choices=Target.choices)
+    # The live room shared (live.LiveRoom's id), for target "live"; no foreign
+    # key, as sharing sits below the live app.
+    live_room_id = models.BigIntegerField(null=True, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -32,8 +38,13 @@ class ShareLink(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["sharer", "shop"],
-                condition=models.Q(product__isnull=True),
+                condition=models.Q(product__isnull=True, live_room_id__isnull=True),
                 name="one_shop_link_per_sharer",
+            ),
+            models.UniqueConstraint(
+                fields=["sharer", "live_room_id"],
+                condition=models.Q(live_room_id__isnull=False),
+                name="one_live_link_per_sharer_room",
             ),
         ]
 

@@ -42,6 +42,12 @@ def is_valid_channel(channel: str) -> bool:
     return channel in CHANNELS
 
 
+def channel_of_opening(channel: str, *, is_live_room: bool) -> str:
+    """A plain opening of a live room's link is a `live` click: the viewer came
+    into the room. A poster's QR code or an offline hand-out keeps its channel."""
+    return "live" if is_live_room and channel == "link" else channel
+
+
 def click_window(at: dt.datetime, *, minutes: int) -> int:
     """The number of the window of `minutes` that `at` falls in, counted from
     the Unix epoch: one visitor's clicks on one link count once per window."""

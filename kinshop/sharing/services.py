@@ -6,6 +6,7 @@ purchase — the one whose share brought it — and never anyone above them."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -60,22 +61,50 @@ def _signed_in(user) -> bool:
 
 # Share links ---------------------------------------------------------------
 
+# Which shop a live room belongs to (None: no such room, or it is over). The
+# live app, above sharing, registers its lookup when Django starts; sharing
+# keeps only the room's id on the link.
+_live_rooms: dict[str, Callable[[int], int | None]] = {}
 
-def create_share_link(*, sharer, shop: Shop, product=None, device_id: str = "") -> ShareLink:
-    """Any signed-in user may share any shop, or a product that shop sells.
-    Sharing the same target twice returns the same link. The device shared from
-    is kept as one of the sharer's identifiers (linked identities)."""
+
+def register_live_rooms(shop_of_room: Callable[[int], int | None]) -> None:
+    _live_rooms["shop_of_room"] = shop_of_room
+
+
+def _live_room_shop(room_id: int) -> int | None:
+    shop_of_room = _live_rooms.get("shop_of_room")
+    return None if shop_of_room is None else shop_of_room(room_id)
+
+
+def create_share_link(
+    *, sharer, shop: Shop, product=None, live_room_id: int | None = None, device_id: str = ""
+) -> ShareLink:
+    """Any signed-in user may share any shop, a product that shop sells, or a
+    live room of that shop not yet over. Sharing the same target twice returns
+    the same link. The device shared from is kept as one of the sharer's
+    identifiers (linked identities)."""
     product_id = getattr(product, "pk", product)
+    if product_id is not None and live_room_id is not None:
+        raise InvalidInput("Share a product or a live room, not both.", code="one_target")
     if (
         product_id is not None
         and not Selection.objects.filter(shop=shop, product_id=product_id).exists()
     ):
         raise InvalidInput("This shop does not sell that product.", code="product_not_in_shop")
+    if live_room_id is not None and _live_room_shop(live_room_id) != shop.pk:
+        raise NotFound("This shop has no such live room.", code="live_room_not_found")
     accounts.note_identifiers(user=sharer, devices=[device_id], at=clock.now())
-    existing = ShareLink.objects.filter(sharer=sharer, shop=shop, product_id=product_id).first()
+    same_target = {"sharer": sharer, "shop": shop, "product_id": product_id}
+    if live_room_id is not None:
+        same_target = {"sharer": sharer, "live_room_id": live_room_id}
+    else:
+        same_target["live_room_id"] = None
+    existing = ShareLink.objects.filter(**same_target).first()
     if existing is not None:
         return existing
     target = ShareLink.Target.PRODUCT if product_id is not None else ShareLink.Target.SHOP
+    if live_room_id is not None:
+        target = ShareLink.Target.LIVE
     for _attempt in range(5):
         try:
             with transaction.atomic():
@@ -84,14 +113,13 @@ def create_share_link(*, sharer, shop: Shop, product=None, device_id: str = "") 
                     sharer=sharer,
                     shop=shop,
                     product_id=product_id,
+                    live_room_id=live_room_id,
                     target=target,
                 )
         except IntegrityError:
             # Either the same sharer shared the same target concurrently, or
             # (astronomically rarely) the code was taken: look, then retry.
-            existing = ShareLink.objects.filter(
-                sharer=sharer, shop=shop, product_id=product_id
-            ).first()
+            existing = ShareLink.objects.filter(**same_target).first()
             if existing is not None:
                 return existing
     raise RuntimeError("could not allocate a share code")  # pragma: no cover
@@ -118,9 +146,12 @@ class LandingTarget:
     shop_handle: str
     sharer_id: int
     product_id: int | None
+    live_room_id: int | None = None
 
     @property
     def path(self) -> str:
+        if self.live_room_id is not None:
+            return f"/live/{self.live_room_id}/"
         if self.product_id is not None:
             return f"/shop/{self.shop_handle}/p/{self.product_id}/"
         return f"/shop/{self.shop_handle}/"
@@ -129,7 +160,7 @@ class LandingTarget:
 def landing_target(code: str) -> LandingTarget:
     """A link's landing target, kept in the cache (a link and its shop's handle
     never change), so that a viral link's landing reads nothing."""
-    key = f"share-link:{code}"
+    key = f"share-link:v2:{code}"
     target = cache.get(key) if rules.is_well_formed_code(code) else None
     if target is None:
         link = link_by_code(code)
@@ -140,6 +171,7 @@ def landing_target(code: str) -> LandingTarget:
             shop_handle=link.shop.handle,
             sharer_id=link.sharer_id,
             product_id=link.product_id,
+            live_room_id=link.live_room_id,
         )
         cache.set(key, target, timeout=24 * 3600)
     return target
@@ -154,6 +186,7 @@ def land(*, code: str, visitor_key: str, channel: str = "link") -> LandingTarget
             f"A channel is one of {', '.join(rules.CHANNELS)}.", code="invalid_channel"
         )
     target = landing_target(code)
+    channel = rules.channel_of_opening(channel, is_live_room=target.live_room_id is not None)
     at = clock.now()
     Click.objects.bulk_create(
         [
@@ -201,6 +234,7 @@ def record_click(
 
 
 def _record(*, link: ShareLink, viewer, visitor_key: str, channel: str, at) -> Click:
+    channel = rules.channel_of_opening(channel, is_live_room=link.live_room_id is not None)
     click = Click(
         link=link,
         shop_id=link.shop_id,
@@ -334,10 +368,13 @@ def attribute(*, buyer, shop: Shop, share_code: str = "", at: dt.datetime) -> At
     return resolve_attribution(buyer=buyer, shop=shop, share_code=share_code, at=at).attribution
 
 
-def resolve_attribution(*, buyer, shop: Shop, share_code: str = "", at: dt.datetime) -> Decision:
+def resolve_attribution(
+    *, buyer, shop: Shop, share_code: str = "", at: dt.datetime, channel: str = "link"
+) -> Decision:
     """The attribution rule. `last_click`: the buyer's latest click on this
     shop's links within the window wins; a share code given at checkout counts
-    as a click made now. `binding`: the buyer's live binding for the shop wins;
+    as a click made now (through `channel`: "live" for a purchase in a live
+    room). `binding`: the buyer's live binding for the shop wins;
     without one, the click rule finds the sharer and binds the buyer to them."""
     current = policy()
     click = None
@@ -353,7 +390,7 @@ def resolve_attribution(*, buyer, shop: Shop, share_code: str = "", at: dt.datet
                 shop=shop,
                 sharer=link.sharer,
                 viewer=buyer,
-                channel=Click.Channel.LINK,
+                channel=channel if rules.is_valid_channel(channel) else Click.Channel.LINK,
                 at=at,
             )
     if current == rules.BINDING:

@@ -120,6 +120,18 @@ ERROR_TEXT = {
     "exceeds_line": _("Only %(returnable)s units of this order line can still be returned."),
     "not_shipped": _("Only units that were shipped to you can be returned."),
     "line_not_found": _("No such wholesale order line."),
+    # live rooms
+    "live_room_not_found": _("This live room does not exist or is over."),
+    "room_not_live": _("This live room is not on air."),
+    "room_ended": _("This live room is over."),
+    "slow_down": _("One message a second, please."),
+    "muted": _("The shopkeeper has muted you in this room."),
+    "message_length": _("A message has 1 to 300 characters."),
+    "stream_not_allowed": _("The stream must be an https address on an allowed host."),
+    "invalid_title": _("A title has 1 to 100 characters."),
+    "pin_not_found": _("This product is not pinned."),
+    "cannot_mute_keeper": _("The shopkeeper cannot be muted."),
+    "one_target": _("Share a product or a live room, not both."),
     # insight
     "invalid_date": _("Enter dates like 2026-12-01."),
     "invalid_period": _("Choose a period whose start comes before its end, at most three years."),

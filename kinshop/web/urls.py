@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("kinshop.web.insight.urls")),  # insight: shop console, sharer centre, operator
     path("", include("kinshop.web.sharer.urls")),  # sharer centre /me/: links, wallet, withdrawals
     path("", include("kinshop.web.supplier_console.urls")),  # supplier console /console/supplier/
+    path("", include("kinshop.web.live.urls")),  # live rooms /live/<id>/, /console/shop/live/
     path("", include("kinshop.web.shop_console.urls")),  # shop console /console/shop/
     path("", include("kinshop.web.storefront.urls")),  # storefronts last: /shop/<handle>/
 ]

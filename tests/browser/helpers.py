@@ -151,7 +151,7 @@ def start_server(var_dir: Path) -> Server:
             "KINSHOP_AUTO_CONFIRM_DAYS": "0",
             "KINSHOP_PUBLIC_URL": base_url,
             "DEBUG": "0",
-            "KINSHOP_HTTPS": "0",  # runserver speaks plain HTTP
+            "KINSHOP_HTTPS": "0",  # the test server speaks plain HTTP
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "PYTHONUNBUFFERED": "1",
         }
@@ -166,7 +166,8 @@ def start_server(var_dir: Path) -> Server:
     server.manage("demo", "--no-serve")
     log = server.log_path.open("a")
     server.process = subprocess.Popen(
-        [sys.executable, "-m", "kinshop", "runserver", f"127.0.0.1:{port}", "--noreload"],
+        # the production server (uvicorn, ASGI), so live rooms stream as they do in production
+        [sys.executable, "-m", "kinshop", "serve", "--bind", f"127.0.0.1:{port}"],
         env=env,
         cwd=ROOT,
         stdout=log,

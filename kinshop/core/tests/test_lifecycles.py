@@ -67,6 +67,7 @@ def test_the_walk_finds_every_lifecycle():
         "CommissionHold",
         "Complaint",
         "FraudFlag",
+        "LiveRoom",
     } == names
 
 

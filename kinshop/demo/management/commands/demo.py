@@ -40,14 +40,13 @@ class Command(BaseCommand):
         )
         if no_serve:
             return
-        from kinshop.ops import jobs
-
-        jobs.start_worker(interval_seconds=30)
         self.stdout.write(
             "A worker runs every 30 s: the jobs (payment deadlines, auto-confirm, settlement, "
             "refunds to retry), then the recorded money calls that are due."
         )
-        call_command("runserver", addrport, use_reloader=False)
+        # The production server (uvicorn, ASGI: live rooms stream), one process,
+        # with the worker in it.
+        call_command("serve", bind=addrport, workers=1, with_jobs=True)
 
 
 def login_table(base_url: str) -> str:

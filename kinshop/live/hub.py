@@ -1,0 +1,213 @@
+"""Fan-out of room events to the viewers connected to this process.
+
+Each process keeps one Redis pattern subscription (`kinshop:live:*`) in a
+thread of its own when `REDIS_URL` is set, and hands each event to the event
+loops of its local viewers; without Redis, a publish goes straight to the local
+viewers. Delivery here is best effort: an event lost or reordered between
+processes is fetched from the table by the viewer's stream (streams.py), which
+never sends a gap or a duplicate.
+
+Viewer counts are batched: once a second this process writes its own count per
+room into a Redis hash (field: this process, value: count and time); one
+process per room and second (whoever takes a short Redis key) adds up the
+fresh counts and, when the total changed, publishes one `viewers` event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import threading
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.conf import settings
+
+log = logging.getLogger(__name__)
+
+CHANNEL_PREFIX = "kinshop:live:"
+QUEUE_SIZE = 1000
+COUNT_FRESH_SECONDS = 5
+
+
+@dataclass(eq=False)
+class Subscriber:
+    """One connected viewer: its loop and queue. A full queue drops what comes
+    next; the stream refetches the gap from the table."""
+
+    room_id: int
+    loop: asyncio.AbstractEventLoop
+    queue: asyncio.Queue = field(default_factory=lambda: asyncio.Queue(QUEUE_SIZE))
+
+    def offer(self, event: dict) -> None:
+        with contextlib.suppress(asyncio.QueueFull):
+            self.queue.put_nowait(event)
+
+
+class Hub:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._rooms: dict[int, set[Subscriber]] = defaultdict(set)
+        self._reported: dict[int, int] = {}  # room -> count last written/published
+        self._peak_writer: Callable[[int, int], None] | None = None
+        self._started = False
+        self.process_id = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+    # ---- viewers ------------------------------------------------------------
+
+    def subscribe(self, room_id: int) -> Subscriber:
+        subscriber = Subscriber(room_id=room_id, loop=asyncio.get_running_loop())
+        with self._lock:
+            self._rooms[room_id].add(subscriber)
+        self._start()
+        return subscriber
+
+    def unsubscribe(self, subscriber: Subscriber) -> None:
+        with self._lock:
+            viewers = self._rooms.get(subscriber.room_id)
+            if viewers is not None:
+                viewers.discard(subscriber)
+
+    def local_count(self, room_id: int) -> int:
+        with self._lock:
+            return len(self._rooms.get(room_id, ()))
+
+    def viewers_now(self, room_id: int) -> int:
+        """Viewers connected to any process (this one's alone without Redis)."""
+        client = redis_client()
+        if client is None:
+            return self.local_count(room_id)
+        return _fresh_total(client.hgetall(_count_key(room_id)))
+
+    def set_peak_writer(self, writer: Callable[[int, int], None]) -> None:
+        """What records a room's peak concurrent viewers (a conditional UPDATE)."""
+        self._peak_writer = writer
+
+    # ---- events -------------------------------------------------------------
+
+    def publish(self, room_id: int, event: dict) -> None:
+        """Send an event (already committed, or ephemeral) to every viewer of
+        the room on any process. Called after commit."""
+        client = redis_client()
+        if client is None:
+            self.deliver(room_id, event)
+            return
+        try:
+            client.publish(f"{CHANNEL_PREFIX}{room_id}", json.dumps(event))
+        except Exception:  # the event is kept; viewers fetch it on the next one
+            log.exception("could not publish a live event to Redis")
+
+    def deliver(self, room_id: int, event: dict) -> None:
+        with self._lock:
+            viewers = list(self._rooms.get(room_id, ()))
+        for subscriber in viewers:
+            with contextlib.suppress(RuntimeError):  # its loop has closed
+                subscriber.loop.call_soon_threadsafe(subscriber.offer, event)
+
+    # ---- the threads ----------------------------------------------------------
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._started:
+                return
+            self._started = True
+        threading.Thread(target=self._count_viewers, name="live-viewers", daemon=True).start()
+        if redis_client() is not None:
+            threading.Thread(target=self._listen, name="live-redis", daemon=True).start()
+
+    def _listen(self) -> None:
+        """The process's one Redis subscription, kept up across Redis restarts."""
+        while True:
+            try:
+                client = redis_client(fresh=True)
+                assert client is not None
+                pubsub = client.pubsub(ignore_subscribe_messages=True)
+                pubsub.psubscribe(f"{CHANNEL_PREFIX}*")
+                for message in pubsub.listen():
+                    channel = message["channel"]
+                    channel = channel.decode() if isinstance(channel, bytes) else channel
+                    room = channel.removeprefix(CHANNEL_PREFIX)
+                    if room.isdigit():
+                        self.deliver(int(room), json.loads(message["data"]))
+            except Exception:
+                log.exception("live Redis subscription lost; reconnecting")
+                time.sleep(1)
+
+    def _count_viewers(self) -> None:
+        while True:
+            time.sleep(settings.KINSHOP_LIVE_VIEWERS_INTERVAL)
+            try:
+                self.report_counts()
+            except Exception:
+                log.exception("could not count live viewers")
+
+    def report_counts(self) -> None:
+        """One round of the batched viewer count (the thread runs it every second)."""
+        with self._lock:
+            counts = {room: len(viewers) for room, viewers in self._rooms.items()}
+            for room, count in counts.items():
+                if count == 0:
+                    del self._rooms[room]
+        client = redis_client()
+        for room_id, count in counts.items():
+            if client is None:
+                if self._reported.get(room_id) != count:
+                    self._reported[room_id] = count
+                    self._announce(room_id, count)
+                continue
+            key = _count_key(room_id)
+            client.hset(key, self.process_id, f"{count}:{time.time():.3f}")
+            client.expire(key, 60)
+            # One process per room and interval adds the counts up and tells everyone.
+            if client.set(f"{key}:tick", self.process_id, nx=True, px=900):
+                total = _fresh_total(client.hgetall(key))
+                last = client.getset(f"{key}:last", total)
+                if last is None or int(last) != total:
+                    self._announce(room_id, total)
+
+    def _announce(self, room_id: int, total: int) -> None:
+        self.publish(room_id, {"kind": "viewers", "data": {"viewers": total}})
+        if self._peak_writer is not None:
+            self._peak_writer(room_id, total)
+
+
+def _count_key(room_id: int) -> str:
+    return f"{CHANNEL_PREFIX}viewers:{room_id}"
+
+
+def _fresh_total(counts: dict) -> int:
+    now = time.time()
+    total = 0
+    for value in counts.values():
+        text = value.decode() if isinstance(value, bytes) else value
+        count, _, at = text.partition(":")
+        if count.isdigit() and now - float(at or 0) < COUNT_FRESH_SECONDS:
+            total += int(count)
+    return total
+
+
+_clients: dict[str, object] = {}
+
+
+def redis_client(*, fresh: bool = False):
+    """The process's Redis client (None without REDIS_URL)."""
+    url = settings.KINSHOP_REDIS_URL
+    if not url:
+        return None
+    import redis
+
+    if fresh:
+        return redis.Redis.from_url(url, health_check_interval=30)
+    client = _clients.get(url)
+    if client is None:
+        client = _clients[url] = redis.Redis.from_url(url)
+    return client
+
+
+hub = Hub()

@@ -1,0 +1,295 @@
+"""Use cases of live rooms. Every event a room sends is kept in the same
+transaction as the change it reports and published after commit."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Q
+
+from kinshop.accounts.models import User
+from kinshop.core import clock, statemachine
+from kinshop.core.errors import Conflict, Forbidden, InvalidInput, NotFound, TooManyRequests
+from kinshop.live import queries, rules
+from kinshop.live.hub import hub
+from kinshop.live.models import Event, LiveRoom, Message, Participant, Pin, RoomOrder, Visit
+from kinshop.orders import services as orders
+from kinshop.sharing import services as sharing
+from kinshop.sharing.models import ShareLink
+from kinshop.shops.models import Selection, Shop
+
+# ---- rooms ----------------------------------------------------------------------
+
+
+def _room(room_id: int, *, lock: bool = False) -> LiveRoom:
+    room = queries.lock_room(room_id) if lock else queries.room(room_id)
+    if room is None:
+        raise NotFound("No such live room.", code="live_room_not_found")
+    return room
+
+
+def _keepers_room(user, room_id: int, *, lock: bool = False) -> LiveRoom:
+    room = _room(room_id, lock=lock)
+    if room.shop.owner_id != getattr(user, "pk", None):
+        raise Forbidden("Only the shop's keeper runs its live rooms.", code="not_shopkeeper")
+    return room
+
+
+def create_room(
+    *, user, shop: Shop, title: str, scheduled_at: dt.datetime, stream_url: str = ""
+) -> LiveRoom:
+    """A shopkeeper schedules a room of their shop. A stream is embedded only
+    from a host the operator allows (KINSHOP_LIVE_STREAM_HOSTS)."""
+    if shop.owner_id != getattr(user, "pk", None):
+        raise Forbidden("Only the shop's keeper runs its live rooms.", code="not_shopkeeper")
+    title = (title or "").strip()
+    if not 1 <= len(title) <= 100:
+        raise InvalidInput("A title has 1 to 100 characters.", code="invalid_title")
+    stream_url = (stream_url or "").strip()
+    if not rules.stream_host_allowed(stream_url, settings.KINSHOP_LIVE_STREAM_HOSTS):
+        raise InvalidInput(
+            "The stream must be an https address on an allowed host.", code="stream_not_allowed"
+        )
+    room = LiveRoom.objects.create(
+        shop=shop, title=title, stream_url=stream_url, scheduled_at=scheduled_at
+    )
+    statemachine.record_creation(room, actor=user)
+    return room
+
+
+def start_room(*, user, room_id: int) -> LiveRoom:
+    """scheduled → live; anything else 409 invalid_transition."""
+    return _move(user=user, room_id=room_id, to=LiveRoom.Status.LIVE)
+
+
+def end_room(*, user, room_id: int) -> LiveRoom:
+    """live → ended; viewers' streams close after the `status` event."""
+    return _move(user=user, room_id=room_id, to=LiveRoom.Status.ENDED)
+
+
+def _move(*, user, room_id: int, to: str) -> LiveRoom:
+    room = _keepers_room(user, room_id, lock=True)
+    statemachine.transition(room, to, actor=user)
+    _record_event(room, "status", {"status": room.status})
+    return room
+
+
+# ---- pins -----------------------------------------------------------------------
+
+
+def pin_product(*, user, room_id: int, product_id: int) -> dict:
+    """Show a product the shop sells under the stream; pinning it again is a no-op."""
+    room = _keepers_room(user, room_id, lock=True)
+    if room.status == LiveRoom.Status.ENDED:
+        raise Conflict("This live room is over.", code="room_ended")
+    if not Selection.objects.filter(shop_id=room.shop_id, product_id=product_id).exists():
+        raise InvalidInput("This shop does not sell that product.", code="product_not_in_shop")
+    pin, created = Pin.objects.get_or_create(
+        room=room, product_id=product_id, defaults={"pinned_at": clock.now()}
+    )
+    card = next(
+        c for c in queries.pinned_cards(room.pk, room.shop_id) if c["product_id"] == pin.product_id
+    )
+    if created:
+        _record_event(room, "pin", {"pinned": True, **card})
+    return card
+
+
+def unpin_product(*, user, room_id: int, product_id: int) -> None:
+    room = _keepers_room(user, room_id, lock=True)
+    if not Pin.objects.filter(room=room, product_id=product_id).delete()[0]:
+        raise NotFound("This product is not pinned.", code="pin_not_found")
+    _record_event(room, "pin", {"pinned": False, "product_id": product_id})
+
+
+# ---- chat -----------------------------------------------------------------------
+
+
+def post_message(*, user, room_id: int, text: str) -> Message:
+    """A signed-in viewer speaks in a live room: 1–300 characters, one message a
+    second (429 slow_down), not when muted (403 muted). The second is taken with
+    a conditional UPDATE, so two messages at once cannot both pass."""
+    try:
+        text = rules.clean_message(text)
+    except ValueError:
+        raise InvalidInput("A message has 1 to 300 characters.", code="message_length") from None
+    room = _room(room_id)
+    if room.status != LiveRoom.Status.LIVE:
+        raise Conflict("This live room is not on air.", code="room_not_live")
+    participant = _participant(room, user)
+    if participant.is_muted:
+        raise Forbidden("The shopkeeper has muted you in this room.", code="muted")
+    now = clock.now()
+    # rules.may_speak, as one conditional UPDATE
+    spoke = (
+        Participant.objects.filter(pk=participant.pk, is_muted=False)
+        .filter(_may_speak_at(now))
+        .update(last_message_at=now)
+    )
+    if not spoke:
+        if Participant.objects.filter(pk=participant.pk, is_muted=True).exists():
+            raise Forbidden("The shopkeeper has muted you in this room.", code="muted")
+        raise TooManyRequests("One message a second, please.", code="slow_down")
+    message = Message.objects.create(room=room, author=user, text=text, at=now)
+    room = _room(room_id, lock=True)
+    if room.status != LiveRoom.Status.LIVE:  # ended meanwhile: nothing is kept
+        raise Conflict("This live room is not on air.", code="room_not_live")
+    _record_event(
+        room,
+        "message",
+        {
+            "id": message.pk,
+            "author": user.public_name,
+            "author_id": user.pk,
+            "text": text,
+            "at": now.isoformat(),
+        },
+    )
+    return message
+
+
+def _may_speak_at(now: dt.datetime) -> Q:
+    return Q(last_message_at__isnull=True) | Q(last_message_at__lte=now - rules.MESSAGE_INTERVAL)
+
+
+def _participant(room: LiveRoom, user) -> Participant:
+    participant = Participant.objects.filter(room=room, user=user).first()
+    if participant is None:
+        try:
+            with transaction.atomic():
+                participant = Participant.objects.create(room=room, user=user)
+        except IntegrityError:  # created at the same moment by another request
+            participant = Participant.objects.get(room=room, user=user)
+    return participant
+
+
+def mute_viewer(*, user, room_id: int, user_id: int) -> Participant:
+    """The shopkeeper mutes a viewer in the room; they can still watch."""
+    room = _keepers_room(user, room_id)
+    viewer = User.objects.filter(pk=user_id).first()
+    if viewer is None:
+        raise NotFound("No such user.", code="user_not_found")
+    if viewer.pk == room.shop.owner_id:
+        raise InvalidInput("The shopkeeper cannot be muted.", code="cannot_mute_keeper")
+    participant = _participant(room, viewer)
+    Participant.objects.filter(pk=participant.pk).update(is_muted=True)
+    participant.is_muted = True
+    return participant
+
+
+# ---- viewers --------------------------------------------------------------------
+
+
+def record_visit(*, room_id: int, visitor_key: str, user=None) -> None:
+    """Count a distinct viewer once (an account, else a device)."""
+    key = f"u{user.pk}" if user is not None and user.is_authenticated else visitor_key[:64]
+    if not key:
+        return
+    Visit.objects.bulk_create(
+        [
+            Visit(
+                room_id=room_id,
+                visitor_key=key,
+                user=user if user is not None and user.is_authenticated else None,
+                first_at=clock.now(),
+            )
+        ],
+        ignore_conflicts=True,
+    )
+
+
+def record_peak(room_id: int, viewers: int) -> None:
+    """Raise the room's peak concurrent viewers, never lower it."""
+    LiveRoom.objects.filter(pk=room_id, peak_viewers__lt=viewers).update(peak_viewers=viewers)
+
+
+def record_peak_from_hub(room_id: int, viewers: int) -> None:
+    """`record_peak` from the hub's counting thread: its own short transaction,
+    and the connection back to the pool."""
+    try:
+        with transaction.atomic():
+            record_peak(room_id, viewers)
+    finally:
+        connection.close()
+
+
+# ---- sharing and buying ---------------------------------------------------------
+
+
+def share_room(*, sharer, room_id: int, device_id: str = "") -> ShareLink:
+    """A viewer's own link to the room (the same one every time)."""
+    room = _room(room_id)
+    return sharing.create_share_link(
+        sharer=sharer, shop=room.shop, live_room_id=room.pk, device_id=device_id
+    )
+
+
+def place_room_order(
+    *,
+    buyer,
+    room_id: int,
+    lines: Iterable[orders.LineRequest],
+    address: orders.Address,
+    device_id: str = "",
+) -> RoomOrder:
+    """A viewer buys in a live room: a normal order of the shop, attributed as
+    any order is, with the room link the viewer came in through counted as a
+    `live` click made now. So the sharer who brought this viewer earns; a
+    viewer brought by a viewer who shared on pays that viewer, never the first
+    sharer (one level). The room's viewers see the order, the buyer's name
+    masked."""
+    room = _room(room_id)
+    if room.status != LiveRoom.Status.LIVE:
+        raise Conflict("This live room is not on air.", code="room_not_live")
+    now = clock.now()
+    code = queries.entry_code(room_id=room.pk, viewer=buyer, since=now - sharing.window())
+    order = orders.place_order(
+        buyer=buyer,
+        shop=room.shop,
+        lines=lines,
+        address=address,
+        share_code=code,
+        device_id=device_id,
+        channel="live" if code else "link",
+    )
+    room_order = RoomOrder.objects.create(room=room, order=order, at=now)
+    room = _room(room_id, lock=True)
+    _record_event(
+        room,
+        "order",
+        {
+            "buyer": rules.mask_name(buyer.public_name),
+            "items": sum(line.quantity for line in order.lines.all()),
+            "titles": sorted({line.title for line in order.lines.all()}),
+        },
+    )
+    return room_order
+
+
+def report(*, user, room_id: int) -> dict:
+    """The room's numbers, for its shopkeeper or an operator."""
+    room = _room(room_id)
+    if not (getattr(user, "is_staff", False) or room.shop.owner_id == getattr(user, "pk", None)):
+        raise Forbidden(
+            "Only the shopkeeper or an operator sees a room's report.", code="forbidden"
+        )
+    numbers = queries.report(room.pk)
+    numbers["conversion"] = rules.conversion(buyers=numbers["buyers"], viewers=numbers["viewers"])
+    return numbers
+
+
+# ---- events -------------------------------------------------------------------
+
+
+def _record_event(room: LiveRoom, kind: str, data: dict) -> Event:
+    """Keep one event of the locked room under the next id and publish it after
+    commit. The room's row stays locked until commit, so ids commit in order."""
+    LiveRoom.objects.filter(pk=room.pk).update(last_event_id=F("last_event_id") + 1)
+    number = LiveRoom.objects.filter(pk=room.pk).values_list("last_event_id", flat=True).get()
+    event = Event.objects.create(room=room, number=number, kind=kind, data=data, at=clock.now())
+    payload = {"id": number, "kind": kind, "data": data}
+    transaction.on_commit(lambda: hub.publish(room.pk, payload))
+    return event
