@@ -67,6 +67,7 @@ def place_order(
         address=address,
         share_code=share_code,
         device_id=device_id,
+        channel=channel,
     )
 
 
@@ -95,6 +96,7 @@ def place_campaign_order(
     terms: CampaignTerms,
     share_code: str = "",
     device_id: str = "",
+    channel: str = "link",
 ) -> Order:
     """An order at a campaign's price, through the same path as any order
     (stock, the unpaid-units cap, attribution and commission), that also takes
@@ -111,6 +113,7 @@ def place_campaign_order(
         share_code=share_code,
         device_id=device_id,
         terms=terms,
+        channel=channel,
     )
 
 
@@ -123,6 +126,7 @@ def _place(
     share_code: str = "",
     device_id: str = "",
     terms: CampaignTerms | None = None,
+    channel: str = "link",
 ) -> Order:
     try:
         quantities = rules.merge_lines(lines)
