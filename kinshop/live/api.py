@@ -10,7 +10,6 @@ from django.db import transaction
 from ninja import Field, Router, Schema, Status
 
 from kinshop.campaigns.api import BuyIn, FlashSaleIn, FlashSaleOut, flash_sale_out
-from kinshop.campaigns.queries import flash_sale as campaign_flash_sale
 from kinshop.core.api import ErrorOut, error_responses
 from kinshop.core.device import device_of
 from kinshop.core.errors import NotFound
@@ -287,7 +286,7 @@ def create_flash_sale(request, handle: str, payload: FlashSaleIn):
             payment_minutes=payload.payment_minutes,
             live_room_id=payload.live_room_id,
         )
-    return Status(201, flash_sale_out(campaign_flash_sale(sale.pk)))
+    return Status(201, flash_sale_out(sale))
 
 
 @router.post(

@@ -342,7 +342,7 @@ def buy_flash_sale(
     report counts the order, and its viewers see the order and the units left.
     Any other flash sale is bought as campaigns sells it."""
     sale = campaign_queries.flash_sale(sale_id)
-    room = _room(sale.live_room_id) if sale.live_room_id is not None else None
+    room = queries.room(sale.live_room_id) if sale.live_room_id is not None else None
     if room is None or room.status != LiveRoom.Status.LIVE:
         return campaigns.buy_flash_sale(
             user=user,
