@@ -77,6 +77,7 @@ class FlashSaleIn(Schema):
     starts_at: dt.datetime
     ends_at: dt.datetime
     payment_minutes: int = Field(..., ge=1, le=rules.MAX_PAYMENT_MINUTES)
+    live_room_id: int | None = Field(None, ge=1, le=2**63 - 1)
 
 
 class FlashSaleOut(Schema):
@@ -93,6 +94,7 @@ class FlashSaleOut(Schema):
     starts_at: dt.datetime
     ends_at: dt.datetime
     currency: str
+    live_room_id: int | None = None
 
 
 def group_buy_out(group_buy: GroupBuy) -> dict:
@@ -143,6 +145,7 @@ def flash_sale_out(sale: FlashSale) -> dict:
         "starts_at": sale.starts_at,
         "ends_at": sale.ends_at,
         "currency": settings.KINSHOP_CURRENCY,
+        "live_room_id": sale.live_room_id,
     }
 
 
@@ -249,27 +252,6 @@ def get_group(request, group_id: int):
     return group_out(queries.group(group_id))
 
 
-@router.post(
-    "/shops/{handle}/flash-sales",
-    operation_id="create_flash_sale",
-    response={201: FlashSaleOut, **error_responses(401, 403, 404, 409, 422)},
-)
-def create_flash_sale(request, handle: str, payload: FlashSaleIn):
-    with transaction.atomic():
-        sale = services.create_flash_sale(
-            user=request.auth,
-            shop=_shop(handle),
-            sku_id=payload.sku_id,
-            price=payload.price,
-            units=payload.units,
-            per_buyer_limit=payload.per_buyer_limit,
-            starts_at=payload.starts_at,
-            ends_at=payload.ends_at,
-            payment_minutes=payload.payment_minutes,
-        )
-    return Status(201, flash_sale_out(sale))
-
-
 @router.get(
     "/flash-sales/{sale_id}",
     operation_id="get_flash_sale",
@@ -286,28 +268,6 @@ class BuyIn(Schema):
     share_code: str | None = Field(None, max_length=16)
 
 
-@router.post(
-    "/flash-sales/{sale_id}/orders",
-    operation_id="buy_flash_sale",
-    response={201: OrderOut, 200: OrderOut, **error_responses(400, 401, 404, 409, 422)},
-)
-def buy_flash_sale(request, sale_id: int, payload: BuyIn):
-    def place():
-        order = services.buy_flash_sale(
-            user=request.auth,
-            sale_id=sale_id,
-            quantity=payload.quantity,
-            address=services.Address(**payload.address.dict()),
-            share_code=payload.share_code or share_code_of(request),
-            device_id=device_of(request),
-        )
-        return order_out(order)
-
-    return idempotent(
-        request,
-        operation=f"buy_flash_sale:{sale_id}",
-        payload=payload,
-        schema=OrderOut,
-        status=201,
-        action=place,
-    )
+# create_flash_sale and buy_flash_sale are served by the live app's router
+# (kinshop/live/api.py), which may check a deal's live room and attribute a
+# purchase made in it; campaigns never imports live.

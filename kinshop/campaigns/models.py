@@ -111,9 +111,13 @@ class FlashSale(models.Model):
     ends_at = models.DateTimeField()
     payment_minutes = models.PositiveSmallIntegerField()
     created_at = models.DateTimeField()
+    # The live room the deal runs in, as its caller (the live app, above
+    # campaigns) checked and recorded it; campaigns never looks at rooms.
+    live_room_id = models.PositiveBigIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["-id"]
+        indexes = [models.Index(fields=["live_room_id"], name="flash_sale_live_room")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(ends_at__gt=models.F("starts_at")), name="flash_sale_window"

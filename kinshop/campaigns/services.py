@@ -275,10 +275,12 @@ def create_flash_sale(
     starts_at: dt.datetime,
     ends_at: dt.datetime,
     payment_minutes: int,
+    live_room_id: int | None = None,
 ) -> FlashSale:
     """The shopkeeper offers `units` of a SKU at a price inside the band and
     covering the costs, in a window, with a per-buyer limit and a short payment
-    deadline. The units still come out of the SKU's own stock when ordered."""
+    deadline. The units still come out of the SKU's own stock when ordered.
+    `live_room_id` is recorded as the caller (the live app) checked it."""
     sku = _sku_for_campaign(user=user, shop=shop, sku_id=sku_id)
     now = clock.now()
     _problem(
@@ -306,6 +308,7 @@ def create_flash_sale(
         ends_at=ends_at,
         payment_minutes=payment_minutes,
         created_at=now,
+        live_room_id=live_room_id,
     )
 
 
@@ -317,6 +320,7 @@ def buy_flash_sale(
     address: Address,
     share_code: str = "",
     device_id: str = "",
+    channel: str = "link",
 ) -> Order:
     """An order at the flash price while the sale is live: 409 `not_started`,
     `ended`, `sold_out` (never more than `units`, counted with one conditional
@@ -343,4 +347,5 @@ def buy_flash_sale(
         ),
         share_code=share_code,
         device_id=device_id,
+        channel=channel,
     )

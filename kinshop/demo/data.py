@@ -511,6 +511,8 @@ CONSUMERS: tuple[Person, ...] = (
 LIVE_SHOP = "hangzhou-mama"
 LIVE_PINS = ("hickory-cracked", "pecans", "honey")
 LIVE_TITLE = "临安山核桃开箱直播 · Hickory harvest, live"
+LIVE_DEAL_PRODUCT = "pecans"  # the flash deal running in the room
+LIVE_DEAL_UNITS = 20
 LIVE_LATER_TITLE = "周五茶点之夜 · Friday tea-snack evening"
 LIVE_CHAT: tuple[tuple[str, float, str], ...] = (
     ("mama-lin", 20, "大家好！今天开箱今年的临安山核桃 Hello everyone, this year's hickory nuts!"),

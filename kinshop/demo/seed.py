@@ -7,11 +7,13 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
+from django.conf import settings
 from django.db import transaction
 from django.test import override_settings
 
 from kinshop.accounts import services as accounts
 from kinshop.accounts.models import User
+from kinshop.campaigns import rules as campaign_rules
 from kinshop.catalog import services as catalog
 from kinshop.catalog.models import SKU
 from kinshop.core import clock, tasks
@@ -27,7 +29,7 @@ from kinshop.payments import services as payments
 from kinshop.sharing import services as sharing
 from kinshop.sharing.models import ShareLink
 from kinshop.shops import services as shops
-from kinshop.shops.models import Shop
+from kinshop.shops.models import SelectionPrice, Shop
 from kinshop.wholesale import services as wholesale
 
 # The story is told with the default windows, whatever the environment says, so
@@ -203,6 +205,39 @@ def _live_rooms(people: dict[str, User], shops_by_handle: dict[str, Shop], produ
             user=people["laozhang"], order_id=placed.order_id, provider="sandbox"
         )
         payments.sandbox_confirm(user=people["laozhang"], payment_id=payment.id)
+    _live_deal(keeper, shop, room, products[data.LIVE_DEAL_PRODUCT])
+
+
+def _live_deal(keeper: User, shop: Shop, room, product) -> None:
+    """A flash deal running in the room for the next two hours: 10% off the
+    shop's price where the SKU's band and costs allow it, else the shop's price."""
+    sku = product.skus.order_by("id").first()
+    retail = SelectionPrice.objects.get(shop=shop, sku=sku).retail_price
+    terms = campaign_rules.SkuTerms(
+        supply_price=sku.supply_price,
+        retail_min=sku.retail_min,
+        retail_max=sku.retail_max,
+        commission_bp=product.commission_rate_bp,
+        fee_bp=settings.KINSHOP_PLATFORM_FEE_BP,
+    )
+    price = next(
+        candidate
+        for candidate in (retail * 9 // 10, sku.retail_min, retail)
+        if campaign_rules.price_problem(candidate, terms) is None
+    )
+    with _at(2 / 1440):
+        live.create_flash_sale(
+            user=keeper,
+            shop=shop,
+            sku_id=sku.id,
+            price=price,
+            units=data.LIVE_DEAL_UNITS,
+            per_buyer_limit=2,
+            starts_at=clock.now(),
+            ends_at=clock.now() + dt.timedelta(hours=2),
+            payment_minutes=15,
+            live_room_id=room.pk,
+        )
 
 
 def _wholesale(shops_by_handle: dict[str, Shop]) -> None:

@@ -6,7 +6,10 @@ import datetime as dt
 
 from django.db.models import Count, Sum
 
+from kinshop.campaigns.models import FlashSale
+from kinshop.campaigns.rules import flash_phase
 from kinshop.catalog.models import SKU
+from kinshop.core import clock
 from kinshop.live import rules
 from kinshop.live.models import Event, LiveRoom, Message, Pin, RoomOrder, Visit
 from kinshop.orders.models import Order, OrderLine
@@ -169,3 +172,46 @@ def report(room_id: int) -> dict:
         "buyers": totals["buyers"] or 0,
         "top_sharers": top[:20],
     }
+
+
+def deal_card(sale: FlashSale, *, title: str, now: dt.datetime | None = None) -> dict:
+    """A flash deal of the room as its viewers see it (and its `deal` events
+    carry): price, units left, its window and phase; pages count down to
+    `ends_at` (or `starts_at`) from the phase and times it shows."""
+    allotment = sale.allotment
+    return {
+        "id": sale.pk,
+        "sku_id": sale.sku_id,
+        "title": title,
+        "price": sale.price,
+        "units": sale.units,
+        "left": max(allotment.limit - allotment.taken, 0),
+        "per_buyer_limit": sale.per_buyer_limit,
+        "status": flash_phase(
+            starts_at=sale.starts_at, ends_at=sale.ends_at, now=now or clock.now()
+        ),
+        "starts_at": sale.starts_at.isoformat(),
+        "ends_at": sale.ends_at.isoformat(),
+    }
+
+
+def room_deals(room_id: int, *, running_only: bool = False) -> list[dict]:
+    """The room's flash deals, newest first (at most 20): one query."""
+    now = clock.now()
+    sales = FlashSale.objects.filter(live_room_id=room_id).select_related(
+        "allotment", "sku__product"
+    )
+    if running_only:
+        sales = sales.filter(ends_at__gt=now)
+    return [
+        deal_card(sale, title=_deal_title(sale), now=now) for sale in sales.order_by("-id")[:20]
+    ]
+
+
+def _deal_title(sale: FlashSale) -> str:
+    return f"{sale.sku.product.title} · {sale.sku.name}"
+
+
+def deal(sale_id: int) -> dict | None:
+    sale = FlashSale.objects.select_related("allotment", "sku__product").filter(pk=sale_id).first()
+    return None if sale is None else deal_card(sale, title=_deal_title(sale))

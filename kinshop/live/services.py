@@ -11,12 +11,16 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 
 from kinshop.accounts.models import User
+from kinshop.campaigns import queries as campaign_queries
+from kinshop.campaigns import services as campaigns
+from kinshop.campaigns.models import FlashSale
 from kinshop.core import clock, statemachine
 from kinshop.core.errors import Conflict, Forbidden, InvalidInput, NotFound, TooManyRequests
 from kinshop.live import queries, rules
 from kinshop.live.hub import hub
 from kinshop.live.models import Event, LiveRoom, Message, Participant, Pin, RoomOrder, Visit
 from kinshop.orders import services as orders
+from kinshop.orders.models import Order
 from kinshop.sharing import services as sharing
 from kinshop.sharing.models import ShareLink
 from kinshop.shops.models import Selection, Shop
@@ -267,6 +271,111 @@ def place_room_order(
         },
     )
     return room_order
+
+
+# ---- in-room flash deals ----------------------------------------------------------
+
+
+def create_flash_sale(
+    *,
+    user,
+    shop: Shop,
+    sku_id: int,
+    price: int,
+    units: int,
+    per_buyer_limit: int,
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+    payment_minutes: int,
+    live_room_id: int | None = None,
+) -> FlashSale:
+    """A flash sale of the shop; with `live_room_id`, a deal in that room of
+    the same shop (422 `live_room_not_in_shop`), not over (409 `room_ended`).
+    The room is locked first, the deal recorded and a `deal` event sent to
+    every viewer of the room after commit, so the countdown starts for all."""
+    room = None
+    if live_room_id is not None:
+        room = queries.lock_room(live_room_id)
+        if room is None:
+            raise NotFound("No such live room.", code="live_room_not_found")
+        if room.shop_id != shop.pk:
+            raise InvalidInput(
+                "That live room is not one of this shop's.", code="live_room_not_in_shop"
+            )
+        if room.status == LiveRoom.Status.ENDED:
+            raise Conflict("This live room is over.", code="room_ended")
+    sale = campaigns.create_flash_sale(
+        user=user,
+        shop=shop,
+        sku_id=sku_id,
+        price=price,
+        units=units,
+        per_buyer_limit=per_buyer_limit,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        payment_minutes=payment_minutes,
+        live_room_id=room.pk if room is not None else None,
+    )
+    if room is not None:
+        _record_event(room, "deal", _deal_data(sale.pk))
+    return sale
+
+
+def _deal_data(sale_id: int) -> dict:
+    data = queries.deal(sale_id)
+    assert data is not None
+    return data
+
+
+def buy_flash_sale(
+    *,
+    user,
+    sale_id: int,
+    quantity: int,
+    address: orders.Address,
+    share_code: str = "",
+    device_id: str = "",
+) -> Order:
+    """Buy a flash sale. A deal of a room that is on air is bought in the room:
+    the room link the buyer came in through (if any) is the attribution, with
+    channel `live` (one level, as for any order in the room), the room's
+    report counts the order, and its viewers see the order and the units left.
+    Any other flash sale is bought as campaigns sells it."""
+    sale = campaign_queries.flash_sale(sale_id)
+    room = queries.room(sale.live_room_id) if sale.live_room_id is not None else None
+    if room is None or room.status != LiveRoom.Status.LIVE:
+        return campaigns.buy_flash_sale(
+            user=user,
+            sale_id=sale_id,
+            quantity=quantity,
+            address=address,
+            share_code=share_code,
+            device_id=device_id,
+        )
+    now = clock.now()
+    code = queries.entry_code(room_id=room.pk, viewer=user, since=now - sharing.window())
+    order = campaigns.buy_flash_sale(
+        user=user,
+        sale_id=sale_id,
+        quantity=quantity,
+        address=address,
+        share_code=code or share_code,
+        device_id=device_id,
+        channel="live" if code else "link",
+    )
+    RoomOrder.objects.create(room=room, order=order, at=now)
+    room = _room(room.pk, lock=True)
+    _record_event(
+        room,
+        "order",
+        {
+            "buyer": rules.mask_name(user.public_name),
+            "items": quantity,
+            "titles": sorted({line.title for line in order.lines.all()}),
+        },
+    )
+    _record_event(room, "deal", _deal_data(sale_id))
+    return order
 
 
 def report(*, user, room_id: int) -> dict:

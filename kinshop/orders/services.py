@@ -114,6 +114,7 @@ def place_campaign_order(
         device_id=device_id,
         channel=channel,
         terms=terms,
+        channel=channel,
     )
 
 
@@ -127,6 +128,7 @@ def _place(
     device_id: str = "",
     channel: str = "link",
     terms: CampaignTerms | None = None,
+    channel: str = "link",
 ) -> Order:
     try:
         quantities = rules.merge_lines(lines)

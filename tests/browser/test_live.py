@@ -52,3 +52,68 @@ def test_a_message_from_one_viewer_appears_in_the_other_without_reloading(new_co
     assert sender.input_value("[data-testid=live-text]") == ""  # sent, the field cleared
     assert helpers.horizontal_overflow(watcher) == 0
     helpers.keep_screenshot(watcher, "live-room-360")
+
+
+def test_a_deal_the_keeper_starts_appears_in_every_viewer_and_counts_down(new_context, server):
+    url = _room_url(new_context, server)
+    room_id = int(url.rstrip("/").rsplit("/", 1)[1])
+    keeper = new_context("desktop").new_page()
+    helpers.sign_in(keeper, server, "mama-lin", f"/console/shop/live/{room_id}/")
+    watchers = [new_context("phone").new_page(), new_context("phone").new_page()]
+    helpers.sign_in(watchers[0], server, "xiaomei", url)
+    helpers.sign_in(watchers[1], server, "laozhang", url)
+    for page in watchers:
+        response = page.goto(url)
+        helpers.assert_clean(page, response, what="live room")
+        page.wait_for_function(
+            "() => Number(document.querySelector('[data-live-viewers]').textContent) >= 1"
+        )
+        # the demo's running deal is on the page, counting down
+        page.wait_for_function(
+            "() => /\\d\\d:\\d\\d/.test("
+            "document.querySelector('[data-testid=live-deal-clock]').textContent)"
+        )
+        page.evaluate("window.kinshopNotReloaded = true")
+
+    # the shopkeeper starts another deal in the room through the API (create_flash_sale)
+    made = keeper.evaluate(
+        """async (roomId) => {
+          const room = await (await fetch(`/api/v1/live-rooms/${roomId}`)).json();
+          const demo = room.deals[0];
+          const now = Date.now();
+          const answer = await fetch(`/api/v1/shops/${room.shop}/flash-sales`, {
+            method: "POST",
+            credentials: "same-origin",
+            headers: {
+              "Content-Type": "application/json",
+              "X-CSRFToken": document.querySelector("[name=csrfmiddlewaretoken]").value,
+            },
+            body: JSON.stringify({
+              sku_id: demo.sku_id, price: demo.price, units: 3, per_buyer_limit: 1,
+              starts_at: new Date(now - 60000).toISOString(),
+              ends_at: new Date(now + 600000).toISOString(),
+              payment_minutes: 10, live_room_id: roomId,
+            }),
+          });
+          return {status: answer.status, body: await answer.json()};
+        }""",
+        room_id,
+    )
+    assert made["status"] == 201, made
+    sale_id = made["body"]["id"]
+
+    for page in watchers:
+        item = page.locator(f"[data-live-deals] [data-deal='{sale_id}']")
+        item.wait_for(timeout=5_000)
+        assert "3" in item.locator("[data-deal-left]").inner_text()
+        first = item.locator("[data-testid=live-deal-clock]").inner_text()
+        page.wait_for_function(
+            "([id, first]) => { const c = document.querySelector("
+            "`[data-deal='${id}'] [data-deal-clock]`); return c && c.textContent !== first; }",
+            arg=[sale_id, first],
+            timeout=5_000,
+        )  # it counts down
+        assert page.locator("[data-live-deal-select]").input_value() == str(sale_id)
+        assert page.evaluate("window.kinshopNotReloaded") is True
+        assert helpers.horizontal_overflow(page) == 0
+    helpers.keep_screenshot(watchers[1], "live-room-deal-360")

@@ -84,6 +84,80 @@
       if (order && orders) orders.textContent = order.buyer + " " + orders.dataset.textBought + " " + order.titles.join(", ") + " ×" + order.items;
     });
 
+    // Flash deals: a `deal` event shows a new deal or updates the units left;
+    // every deal counts down to its start, then to its end, once a second.
+    var deals = root.querySelector("[data-live-deals]");
+    var dealList = deals && deals.querySelector("[data-live-deal-list]");
+    var dealSelect = deals && deals.querySelector("[data-live-deal-select]");
+
+    function leftText(deal) {
+      return deal.left > 0 ? deal.left + " " + deals.dataset.textLeft : deals.dataset.textSoldOut;
+    }
+
+    function clockText(ms) {
+      var seconds = Math.max(0, Math.floor(ms / 1000));
+      var hours = Math.floor(seconds / 3600);
+      var minutes = Math.floor((seconds % 3600) / 60);
+      var rest = seconds % 60;
+      var pad = function (n) { return (n < 10 ? "0" : "") + n; };
+      return (hours ? hours + ":" : "") + pad(minutes) + ":" + pad(rest);
+    }
+
+    function tick() {
+      if (!dealList) return;
+      var now = Date.now();
+      dealList.querySelectorAll("[data-deal]").forEach(function (item) {
+        var clock = item.querySelector("[data-deal-clock]");
+        var starts = Date.parse(item.dataset.startsAt);
+        var ends = Date.parse(item.dataset.endsAt);
+        if (!clock || isNaN(starts) || isNaN(ends)) return;
+        if (now < starts) clock.textContent = deals.dataset.textStartsIn + " " + clockText(starts - now);
+        else if (now < ends) clock.textContent = deals.dataset.textEndsIn + " " + clockText(ends - now);
+        else {
+          clock.textContent = deals.dataset.textEnded;
+          item.classList.add("live-deal-over");
+        }
+      });
+    }
+
+    source.addEventListener("deal", function (event) {
+      var deal = data(event);
+      if (!deal || !dealList) return;
+      var id = String(Number(deal.id));
+      var item = dealList.querySelector('[data-deal="' + id + '"]');
+      if (!item) {
+        item = element("li", undefined, "live-deal");
+        item.dataset.deal = id;
+        item.appendChild(element("b", deal.title, "live-deal-title"));
+        item.appendChild(document.createTextNode(" "));
+        item.appendChild(element("span", yuan(deal.price), "amount"));
+        item.appendChild(document.createTextNode(" "));
+        var left = element("span", "", "muted");
+        left.dataset.dealLeft = "";
+        item.appendChild(left);
+        item.appendChild(document.createTextNode(" "));
+        var clock = element("span", "", "live-deal-clock");
+        clock.dataset.dealClock = "";
+        clock.dataset.testid = "live-deal-clock";
+        item.appendChild(clock);
+        dealList.insertBefore(item, dealList.firstChild);
+        if (dealSelect) {
+          var option = element("option", deal.title + " — " + yuan(deal.price));
+          option.value = id;
+          dealSelect.insertBefore(option, dealSelect.firstChild);
+          dealSelect.value = id;
+        }
+      }
+      item.dataset.startsAt = deal.starts_at;
+      item.dataset.endsAt = deal.ends_at;
+      item.querySelector("[data-deal-left]").textContent = leftText(deal);
+      deals.hidden = false;
+      tick();
+    });
+
+    tick();
+    window.setInterval(tick, 1000);
+
     // Chat without leaving the page; the message comes back through the stream.
     var form = root.querySelector("[data-live-say]");
     if (form) {

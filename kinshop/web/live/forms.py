@@ -40,3 +40,18 @@ class BuyForm(forms.Form):
     )
     region = forms.CharField(label=_("Province / city / district"), max_length=120)
     detail = forms.CharField(label=_("Street and number"), max_length=255)
+
+
+class DealBuyForm(forms.Form):
+    """Buy one of the room's flash deals: which one, how many, where to."""
+
+    sale = IdField(label=_("Deal"))
+    quantity = forms.IntegerField(label=_("Quantity"), min_value=1, max_value=99, initial=1)
+    name = forms.CharField(label=_("Recipient"), max_length=60)
+    phone = forms.CharField(
+        label=_("Phone"),
+        max_length=30,
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
+    )
+    region = forms.CharField(label=_("Province / city / district"), max_length=120)
+    detail = forms.CharField(label=_("Street and number"), max_length=255)

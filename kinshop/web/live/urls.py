@@ -8,6 +8,7 @@ urlpatterns = [
     path("live/<id:room_id>/say/", views.say, name="say"),
     path("live/<id:room_id>/share/", views.share, name="share"),
     path("live/<id:room_id>/buy/", views.buy, name="buy"),
+    path("live/<id:room_id>/deal/", views.buy_deal, name="buy_deal"),
     path("console/shop/live/", views.console_rooms, name="console_rooms"),
     path("console/shop/live/<id:room_id>/", views.console_room, name="console_room"),
     path("console/shop/live/<id:room_id>/start/", views.console_start, name="console_start"),

@@ -26,7 +26,14 @@ from kinshop.sharing.models import ShareLink
 from kinshop.shops.models import Selection, SelectionPrice, Shop
 from kinshop.web.errors import error_text
 from kinshop.web.forms import refusal, submit
-from kinshop.web.live.forms import BuyForm, ChatForm, MuteForm, PinForm, ScheduleForm
+from kinshop.web.live.forms import (
+    BuyForm,
+    ChatForm,
+    DealBuyForm,
+    MuteForm,
+    PinForm,
+    ScheduleForm,
+)
 
 
 def _room_or_404(room_id: int) -> LiveRoom:
@@ -82,6 +89,8 @@ def room(request, room_id: int):
         "chat_form": ChatForm(),
         "buy_form": BuyForm(),
         "buy_choices": _buy_choices(live_room, cards),
+        "deals": queries.room_deals(live_room.pk, running_only=True),
+        "deal_form": DealBuyForm(auto_id="deal_%s"),
     }
     return render(request, "web/live/room.html", context)
 
@@ -163,6 +172,36 @@ def buy(request, room_id: int):
         messages.error(request, refusal(form))
         return redirect(f"/live/{live_room.pk}/#buy")
     return redirect("payments:choose", order_id=room_order.order_id)
+
+
+@login_required
+@require_POST
+def buy_deal(request, room_id: int):
+    """Buy one of the room's flash deals (buy_flash_sale, attributed to the
+    room link the viewer came in through); then pay as for any order."""
+    live_room = _room_or_404(room_id)
+    form = DealBuyForm(request.POST)
+    if form.is_valid() and form.cleaned_data["sale"] not in {
+        deal["id"] for deal in queries.room_deals(live_room.pk)
+    }:
+        raise Http404  # not a deal of this room
+
+    def place(data):
+        return services.buy_flash_sale(
+            user=request.user,
+            sale_id=data["sale"],
+            quantity=data["quantity"],
+            address=order_services.Address(
+                name=data["name"], phone=data["phone"], region=data["region"], detail=data["detail"]
+            ),
+            device_id=device_of(request),
+        )
+
+    order = submit(form, place)
+    if order is None:
+        messages.error(request, refusal(form))
+        return redirect(f"/live/{live_room.pk}/#deal")
+    return redirect("payments:choose", order_id=order.pk)
 
 
 # ---- the shop console's rooms ---------------------------------------------------

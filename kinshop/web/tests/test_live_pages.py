@@ -128,3 +128,65 @@ def test_another_keeper_cannot_run_the_room(room):
     assert client.post(f"/console/shop/live/{room.pk}/end/").status_code == 404
     room.refresh_from_db()
     assert room.status == "live"
+
+
+def _room_deal(room, shop, product):
+    import datetime as dt
+
+    now = clock.now()
+    return services.create_flash_sale(
+        user=shop.owner,
+        shop=shop,
+        sku_id=product.skus.get().id,
+        price=8000,
+        units=5,
+        per_buyer_limit=2,
+        starts_at=now - dt.timedelta(minutes=1),
+        ends_at=now + dt.timedelta(minutes=30),
+        payment_minutes=10,
+        live_room_id=room.pk,
+    )
+
+
+def test_the_room_page_shows_its_running_deal_and_buys_it(room, product, shop):
+    sale = _room_deal(room, shop, product)
+    buyer = testing.make_user("buyer")
+    client = browser(buyer)
+
+    html = client.get(f"/live/{room.pk}/").content.decode()
+    assert f'data-deal="{sale.pk}"' in html
+    assert f'data-ends-at="{sale.ends_at.isoformat()}"' in html
+    assert "data-deal-left>5 " in html
+    assert 'data-testid="live-deal-buy"' in html
+
+    address = {
+        "name": "王芳",
+        "phone": "13800138000",
+        "region": "浙江省杭州市",
+        "detail": "西湖路 1 号",
+    }
+    answer = client.post(f"/live/{room.pk}/deal/", {"sale": sale.pk, "quantity": 1, **address})
+    order = RoomOrder.objects.get(room=room).order
+    assert (answer.status_code, answer["Location"]) == (302, f"/orders/{order.id}/pay/")
+    assert order.total == 8000
+
+
+def test_a_deal_of_another_room_is_not_bought_through_this_one(room, product, shop):
+    other = services.start_room(
+        user=shop.owner,
+        room_id=services.create_room(
+            user=shop.owner, shop=shop, title="Other", scheduled_at=clock.now()
+        ).pk,
+    )
+    sale = _room_deal(other, shop, product)
+    address = {
+        "name": "王芳",
+        "phone": "13800138000",
+        "region": "浙江省杭州市",
+        "detail": "西湖路 1 号",
+    }
+    answer = browser(testing.make_user("buyer")).post(
+        f"/live/{room.pk}/deal/", {"sale": sale.pk, "quantity": 1, **address}
+    )
+    assert answer.status_code == 404
+    assert not RoomOrder.objects.exists()
