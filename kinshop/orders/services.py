@@ -114,7 +114,6 @@ def place_campaign_order(
         device_id=device_id,
         channel=channel,
         terms=terms,
-        channel=channel,
     )
 
 
@@ -128,7 +127,6 @@ def _place(
     device_id: str = "",
     channel: str = "link",
     terms: CampaignTerms | None = None,
-    channel: str = "link",
 ) -> Order:
     try:
         quantities = rules.merge_lines(lines)
