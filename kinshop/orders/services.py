@@ -67,6 +67,7 @@ def place_order(
         address=address,
         share_code=share_code,
         device_id=device_id,
+        channel=channel,
     )
 
 
@@ -123,6 +124,7 @@ def _place(
     share_code: str = "",
     device_id: str = "",
     terms: CampaignTerms | None = None,
+    channel: str = "link",
 ) -> Order:
     try:
         quantities = rules.merge_lines(lines)
