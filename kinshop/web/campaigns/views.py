@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from kinshop.campaigns import queries, rules, services
-from kinshop.campaigns.models import FlashSale, Group, GroupBuy
+from kinshop.campaigns.models import Group, GroupBuy
 from kinshop.core import clock
 from kinshop.core.device import device_of
 from kinshop.core.errors import DomainError, NotFound
@@ -173,7 +173,7 @@ def console(request):
     group_buy_form = GroupBuyForm(request.POST if "group_buy" in request.POST else None)
     flash_sale_form = FlashSaleForm(request.POST if "flash_sale" in request.POST else None)
     if request.method == "POST":
-        created = None
+        created: object | None = None
         if group_buy_form.is_bound:
             created = submit(
                 group_buy_form,
@@ -214,7 +214,7 @@ def console(request):
     for group_buy in found["group_buys"]:
         group_buy.gmv = gmv_by_group_buy.get(group_buy.pk, 0)
         group_buy.is_open = group_buy.status == GroupBuy.Status.ACTIVE and group_buy.ends_at > now
-    sales: list[FlashSale] = found["flash_sales"]
+    sales = found["flash_sales"]
     for sale in sales:
         sale.gmv = gmv_by_sale.get(sale.allotment_id, 0)
         sale.phase = rules.flash_phase(starts_at=sale.starts_at, ends_at=sale.ends_at, now=now)
