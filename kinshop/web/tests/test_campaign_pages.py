@@ -257,3 +257,26 @@ def test_only_the_keeper_sees_and_ends_the_shops_campaigns(shop, group_buy):
     )
     group_buy.refresh_from_db()
     assert group_buy.status == GroupBuy.Status.ACTIVE
+
+
+# ---- the supplier console -------------------------------------------------------------------
+
+
+def test_the_supplier_sees_a_paid_order_waiting_for_its_group_without_a_ship_form(
+    shop, group_buy, supplier_pair
+):
+    _, staff = supplier_pair
+    leader = testing.make_user("leader")
+    group_id = _start(group_buy, leader)
+    order = Order.objects.get(allotment_id=group_id)
+    client = testing.ApiClient(leader)
+    payment = client.post(f"/orders/{order.pk}/payments", {"provider": "sandbox"})
+    assert payment.status_code == 201, payment.json()
+    client.post(f"/payments/{payment.json()['id']}/sandbox-confirm")
+    order.refresh_from_db()
+    assert order.status == Order.Status.PAID and order.awaiting_group
+
+    page = browser(staff).get("/console/supplier/orders/").content.decode()
+
+    assert f'data-testid="awaiting-group-{order.pk}"' in page
+    assert f'data-testid="ship-{order.pk}"' not in page
