@@ -22,6 +22,7 @@ def _bulk_buyers(count: int) -> list[str]:
     0.1 s each by design). Load-test buyers never sign in with a password, so
     they get an unusable one and a bearer token built exactly as
     `accounts.create_token` builds it (SHA-256 of a `new_token()`)."""
+    from django.conf import settings
     from django.contrib.auth.hashers import make_password
 
     from kinshop.accounts import rules
@@ -36,7 +37,14 @@ def _bulk_buyers(count: int) -> list[str]:
     tokens = [rules.new_token() for _ in users]
     ApiToken.objects.bulk_create(
         [
-            ApiToken(user=user, key_hash=rules.hash_token(token), prefix=token[:10], name="bench")
+            ApiToken(
+                user=user,
+                key_hash=rules.hash_token(token),
+                prefix=token[:10],
+                name="bench",
+                # as create_token: a token holds only under the password it was issued with
+                password_fingerprint=rules.password_fingerprint(user.password, settings.SECRET_KEY),
+            )
             for user, token in zip(users, tokens, strict=True)
         ]
     )
