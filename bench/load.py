@@ -7,6 +7,12 @@ the 2 cores with the server).
     python -m bench.load crowd NAME --clients 32 --hot | --spread --target 300
     python -m bench.load get NAME --clients 8 --seconds 20 --path /shop/x/
     python -m bench.load get NAME --clients 64 --path /s/CODE --expect 302 --watch-connections
+    python -m bench.load flashsale NAME --clients 64
+
+A `flashsale` client is one buyer who tries once to buy 1 unit of the seeded
+campaigns flash sale (POST /flash-sales/{id}/orders, then pays as a checkout
+does) and leaves; the result adds the units offered, the sale's own count of
+units taken afterwards, and the oversell (taken or paid beyond the units).
 
 A `get` client sends no cookies: every request is a new visitor (for a share
 link, a new device whose click counts). `--watch-connections` samples how many
@@ -94,6 +100,30 @@ def checkout(client: Http, shop: str, sku_id: int, address: dict = ADDRESS) -> t
     return "ok", time.perf_counter() - started
 
 
+def flash_checkout(client: Http, sale_id: int, address: dict) -> tuple[str, float]:
+    """One buyer's flash-sale purchase and payment; returns (outcome, seconds)."""
+    started = time.perf_counter()
+    status, data = client.call(
+        "POST",
+        f"/api/v1/flash-sales/{sale_id}/orders",
+        {"quantity": 1, "address": address},
+        key=uuid.uuid4().hex,
+    )
+    if status != 201:
+        return f"order:{status}:{_code(data)}", time.perf_counter() - started
+    order_id = json.loads(data)["id"]
+    status, data = client.call(
+        "POST", f"/api/v1/orders/{order_id}/payments", {"provider": "sandbox"}, key=uuid.uuid4().hex
+    )
+    if status != 201:
+        return f"pay:{status}:{_code(data)}", time.perf_counter() - started
+    payment_id = json.loads(data)["id"]
+    status, data = client.call("POST", f"/api/v1/payments/{payment_id}/sandbox-confirm", {})
+    if status != 200 or json.loads(data).get("status") != "captured":
+        return f"confirm:{status}:{_code(data)}", time.perf_counter() - started
+    return "ok", time.perf_counter() - started
+
+
 def run(args) -> dict:
     seed = load("seed")
     lock = threading.Lock()
@@ -129,6 +159,8 @@ def run(args) -> dict:
                     ("ok" if status == args.expect else f"get:{status}"),
                     (time.perf_counter() - started),
                 )
+            elif args.mode == "flashsale":
+                outcome, seconds = flash_checkout(client, seed["flash_sale"], address)
             else:
                 if not take_ticket():
                     return
@@ -145,6 +177,8 @@ def run(args) -> dict:
                     finished_at.append(now)
             if outcome == "order:409:out_of_stock" and args.mode == "crowd":
                 return  # this buyer saw "sold out" and leaves
+            if args.mode == "flashsale":
+                return  # one try each: bought, or told sold out
 
     threads = [threading.Thread(target=worker, args=(n,), daemon=True) for n in range(args.clients)]
     for thread in threads:
@@ -152,7 +186,11 @@ def run(args) -> dict:
     connections: list[int] = []
     if args.watch_connections:
         threading.Thread(target=_watch, args=(connections, times), daemon=True).start()
-    limit = args.seconds if args.mode != "crowd" else min(args.limit, HARD_LIMIT_SECONDS)
+    limit = (
+        args.seconds
+        if args.mode not in ("crowd", "flashsale")
+        else min(args.limit, HARD_LIMIT_SECONDS)
+    )
     times["start"] = time.perf_counter()
     times["deadline"] = times["start"] + limit
     barrier.wait()
@@ -161,7 +199,7 @@ def run(args) -> dict:
     end = time.perf_counter()
     # Throughput over the measured window: for a timed run, the run itself;
     # for a crowd, start to the last completed checkout.
-    if args.mode == "crowd":
+    if args.mode in ("crowd", "flashsale"):
         window = (max(finished_at) - times["start"]) if finished_at else end - times["start"]
     else:
         window = end - times["start"]
@@ -177,6 +215,16 @@ def run(args) -> dict:
         "outcomes": dict(outcomes),
         "timed_out_threads": sum(thread.is_alive() for thread in threads),
     }
+    if args.mode == "flashsale":
+        status, data = Http(args.port, None).call(
+            "GET", f"/api/v1/flash-sales/{seed['flash_sale']}"
+        )
+        sale = json.loads(data) if status == 200 else {"sold": -1, "units": -1}
+        units = seed["flash_sale_units"]
+        result["units"] = units
+        result["taken"] = sale["sold"]
+        result["sold_ratio"] = done / units if units else 0.0
+        result["oversell"] = max(0, sale["sold"] - units) + max(0, done - units)
     if args.watch_connections:
         result["server_errors"] = sum(
             count for outcome, count in outcomes.items() if outcome.startswith("get:5")
@@ -205,7 +253,7 @@ def _watch(samples: list[int], times: dict) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("mode", choices=["checkout", "crowd", "get"])
+    parser.add_argument("mode", choices=["checkout", "crowd", "get", "flashsale"])
     parser.add_argument("name")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--clients", type=int, default=8)
@@ -226,6 +274,12 @@ def main() -> None:
         + (
             f", at most {result['max_connections']} connections to the database"
             if "max_connections" in result
+            else ""
+        )
+        + (
+            f", sold {result['ok']} of {result['units']} units (ratio "
+            f"{result['sold_ratio']:.2f}), oversell {result['oversell']}"
+            if "units" in result
             else ""
         )
     )

@@ -66,7 +66,7 @@ def _failed(run: dict) -> str:
     failed = sum(
         count
         for outcome, count in run["outcomes"].items()
-        if outcome not in ("ok", "order:409:out_of_stock")
+        if outcome not in ("ok", "order:409:out_of_stock", "order:409:sold_out")
     )
     return f", {failed} FAILED" if failed else ""
 
@@ -115,6 +115,24 @@ def build_rows() -> list[tuple[str, str, str, str]]:
                 "ok"
                 if checks["oversell"] == checks["mismatch"] == checks["undersell"] == 0
                 else "FAIL",
+            )
+        )
+    sale, plain = _maybe("flash_sale"), _maybe("checkout_32")
+    if sale:
+        rows.append(
+            (
+                f"8. flash sale, {sale['clients']} buyers for {sale['units']} units: sold ÷ offered, oversell",
+                f"{sale['sold_ratio']:.2f}, oversell {sale['oversell']}{_failed(sale)}",
+                "must be 1.00, oversell 0",
+                "ok" if sale["sold_ratio"] == 1.0 and sale["oversell"] == 0 else "FAIL",
+            )
+        )
+        rows.append(
+            (
+                "8. flash sale: paid orders/s",
+                f"{sale['per_second']:.1f} (p99 {sale['p99_ms']:.0f} ms)",
+                f"plain checkout, 32 clients: {plain['per_second']:.1f}" if plain else "n/a",
+                _ratio(sale["per_second"], plain["per_second"], 2) if plain else "n/a",
             )
         )
     build, run, reference = _maybe("settle_build"), _maybe("settle_run"), _maybe("settle_reference")
@@ -246,6 +264,7 @@ def main() -> None:
             "get_trivial_share",
             "flood_64",
             "checks",
+            "flash_sale",
             "settle_build",
             "settle_run",
             "settle_reference",
@@ -311,6 +330,13 @@ How each figure is made:
 7. 64 clients open the share link at once for the phase's length; 5xx answers
    are counted, and the bench database's open connections
    (`pg_stat_activity`) sampled every 0.1 s.
+8. Flash sale (campaigns): 64 buyers, each with their own phone, try once at
+   the same moment to buy 1 unit of a flash sale of fewer units
+   (`POST /api/v1/flash-sales/{{id}}/orders`, then pay as in 1.). Sold ÷
+   offered = paid units ÷ units (must be 1.00: no unit lost to a race);
+   oversell = units the sale counts as taken beyond its units, plus paid ones
+   beyond them (must be 0). Orders/s from the start to the last paid one,
+   beside the plain checkout's at 32 clients.
 
 Outcomes of each phase (status:code counts):
 

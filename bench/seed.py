@@ -13,6 +13,7 @@ PRODUCTS = 100  # the main shop sells this many products, one SKU each
 SMALL_SHOP_PRODUCTS = 10
 BIG_STOCK = 10_000_000
 FLASH_STOCK = int(sys.argv[1]) if len(sys.argv) > 1 else 300
+FLASH_SALE_UNITS = int(sys.argv[2]) if len(sys.argv) > 2 else 40  # a campaigns flash sale
 BUYERS = 64
 
 
@@ -21,6 +22,7 @@ def _bulk_buyers(count: int) -> list[str]:
     0.1 s each by design). Load-test buyers never sign in with a password, so
     they get an unusable one and a bearer token built exactly as
     `accounts.create_token` builds it (SHA-256 of a `new_token()`)."""
+    from django.conf import settings
     from django.contrib.auth.hashers import make_password
 
     from kinshop.accounts import rules
@@ -35,7 +37,14 @@ def _bulk_buyers(count: int) -> list[str]:
     tokens = [rules.new_token() for _ in users]
     ApiToken.objects.bulk_create(
         [
-            ApiToken(user=user, key_hash=rules.hash_token(token), prefix=token[:10], name="bench")
+            ApiToken(
+                user=user,
+                key_hash=rules.hash_token(token),
+                prefix=token[:10],
+                name="bench",
+                # as create_token: a token holds only under the password it was issued with
+                password_fingerprint=rules.password_fingerprint(user.password, settings.SECRET_KEY),
+            )
             for user, token in zip(users, tokens, strict=True)
         ]
     )
@@ -77,6 +86,27 @@ def main() -> None:
         flash_product = product(PRODUCTS, FLASH_STOCK)
         flash_shop = testing.make_shop(handle="bench-flash", products=[flash_product])
         tokens = _bulk_buyers(BUYERS)
+        # A flash sale (campaigns) of FLASH_SALE_UNITS units of a SKU with ample
+        # stock: the sale's own count, not the stock, is what buyers race for.
+        import datetime as dt
+
+        from kinshop.campaigns import services as campaigns
+        from kinshop.core import clock
+
+        sale_product = product(PRODUCTS + 1, BIG_STOCK)
+        sale_shop = testing.make_shop(handle="bench-sale", products=[sale_product])
+        now = clock.now()
+        sale = campaigns.create_flash_sale(
+            user=sale_shop.owner,
+            shop=sale_shop,
+            sku_id=sale_product.skus.get().id,
+            price=8800,
+            units=FLASH_SALE_UNITS,
+            per_buyer_limit=1,
+            starts_at=now - dt.timedelta(minutes=1),
+            ends_at=now + dt.timedelta(hours=2),
+            payment_minutes=30,
+        )
         # The link a viral post spreads: a sharer's link to a product of the main shop.
         from kinshop.sharing import services as sharing
 
@@ -100,9 +130,11 @@ def main() -> None:
             "tokens": tokens,
             "supplier_id": supplier.id,
             "share_code": link.code,
+            "flash_sale": sale.pk,
+            "flash_sale_units": FLASH_SALE_UNITS,
         },
     )
-    print(f"seeded {PRODUCTS + 1} products, 3 shops, {BUYERS} buyers")
+    print(f"seeded {PRODUCTS + 2} products, 4 shops, a flash sale, {BUYERS} buyers")
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
 
 from kinshop.campaigns.models import FlashSale, Group, GroupBuy
 from kinshop.core.errors import NotFound
@@ -72,4 +72,95 @@ def orders_to_unwind() -> QuerySet[Order]:
             | Q(status=Order.Status.PAID, awaiting_group=True)
         )
         .exclude(has_refund)
+    )
+
+
+def live_campaigns(shop_id: int, sku_ids: list[int], now: dt.datetime) -> dict:
+    """What a product page shows: the active group buys and their forming
+    groups with seats left, and flash sales not ended, of these SKUs in this
+    shop. Two queries, three when a group buy is on."""
+    group_buys = list(
+        GroupBuy.objects.filter(
+            shop_id=shop_id, sku_id__in=sku_ids, status=GroupBuy.Status.ACTIVE, ends_at__gt=now
+        ).order_by("id")
+    )
+    groups: list[Group] = []
+    if group_buys:
+        groups = list(
+            Group.objects.select_related("allotment")
+            .filter(
+                group_buy__in=group_buys,
+                status=Group.Status.FORMING,
+                expires_at__gt=now,
+                allotment__taken__lt=F("allotment__limit"),
+                allotment__failed_at__isnull=True,
+            )
+            .order_by("expires_at")[:20]
+        )
+    sales = list(
+        FlashSale.objects.select_related("allotment")
+        .filter(shop_id=shop_id, sku_id__in=sku_ids, ends_at__gt=now)
+        .order_by("starts_at")
+    )
+    return {"group_buys": group_buys, "groups": groups, "flash_sales": sales}
+
+
+def open_groups(group_buy_id: int, now: dt.datetime) -> list[Group]:
+    """The forming groups of a group buy that still have a seat, soonest to close first."""
+    return list(
+        Group.objects.select_related("allotment")
+        .filter(
+            group_buy_id=group_buy_id,
+            status=Group.Status.FORMING,
+            expires_at__gt=now,
+            allotment__taken__lt=F("allotment__limit"),
+            allotment__failed_at__isnull=True,
+        )
+        .order_by("expires_at")[:20]
+    )
+
+
+def shop_campaigns(shop_id: int) -> dict:
+    """The shop console's results: each group buy with its groups formed,
+    succeeded and failed, and each flash sale with its units taken and paid."""
+    group_buys = list(
+        GroupBuy.objects.filter(shop_id=shop_id)
+        .select_related("sku", "sku__product")
+        .annotate(
+            formed=Count("groups"),
+            succeeded=Count("groups", filter=Q(groups__status=Group.Status.SUCCEEDED)),
+            failed=Count("groups", filter=Q(groups__status=Group.Status.FAILED)),
+        )
+        .order_by("-id")[:50]
+    )
+    sales = list(
+        FlashSale.objects.filter(shop_id=shop_id)
+        .select_related("allotment", "sku", "sku__product")
+        .order_by("-id")[:50]
+    )
+    return {"group_buys": group_buys, "flash_sales": sales}
+
+
+def campaign_gmv(shop_id: int) -> tuple[dict[int, int], dict[int, int]]:
+    """The paid value (order totals, refunds not taken off) of the shop's
+    campaign orders: by group buy, and by flash sale's allotment."""
+    paid = Order.objects.filter(shop_id=shop_id, paid_at__isnull=False, allotment__isnull=False)
+    by_group_buy = (
+        paid.filter(allotment__kind=Allotment.Kind.GROUP)
+        .annotate(
+            group_buy_id=Subquery(
+                Group.objects.filter(pk=OuterRef("allotment_id")).values("group_buy_id")[:1]
+            )
+        )
+        .values("group_buy_id")
+        .annotate(gmv=Sum("total"))
+    )
+    by_sale = (
+        paid.filter(allotment__kind=Allotment.Kind.FLASH)
+        .values("allotment_id")
+        .annotate(gmv=Sum("total"))
+    )
+    return (
+        {row["group_buy_id"]: row["gmv"] or 0 for row in by_group_buy},
+        {row["allotment_id"]: row["gmv"] or 0 for row in by_sale},
     )

@@ -1,6 +1,6 @@
 """Every page's URLs, in one place so the order of patterns is visible. Each
 part has its own namespace: accounts, payments, sharing, orders, sharer,
-supplier_console, shop_console, storefront."""
+supplier_console, shop_console, campaigns, storefront."""
 
 from django.urls import include, path
 
@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("kinshop.web.sharer.urls")),  # sharer centre /me/: links, wallet, withdrawals
     path("", include("kinshop.web.supplier_console.urls")),  # supplier console /console/supplier/
     path("", include("kinshop.web.live.urls")),  # live rooms /live/<id>/, /console/shop/live/
+    path("", include("kinshop.web.campaigns.urls")),  # group buys, groups, flash sales
     path("", include("kinshop.web.shop_console.urls")),  # shop console /console/shop/
     path("", include("kinshop.web.storefront.urls")),  # storefronts last: /shop/<handle>/
 ]

@@ -25,6 +25,7 @@ from kinshop.sharing.cookie import share_code_of
 from kinshop.shops import queries
 from kinshop.shops.models import Shop
 from kinshop.web import traffic
+from kinshop.web.campaign_cards import product_campaigns
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -149,10 +150,17 @@ def product_page(request, handle: str, product_id: int):
     if not details:
         raise Http404
     traffic.record(request, "view", shop_id=shop.pk, product_id=product_id)
+    # Group buys and flash sales of its SKUs, read per request: seats and units move.
+    campaigns = product_campaigns(shop.pk, [row["sku"].id for row in details["skus"]])
     return render(
         request,
         "web/storefront/product.html",
-        {"shop": shop, **details, "shared_by": _shared_by(request, shop)},
+        {
+            "shop": shop,
+            **details,
+            "shared_by": _shared_by(request, shop),
+            "campaigns": campaigns,
+        },
     )
 
 

@@ -1,0 +1,245 @@
+"""Campaign pages. For buyers: a group buy (/group-buys/<id>/: its price, the
+groups with seats left, start a group), a group (/groups/<id>/: seats left and
+its countdown, join it, share it with friends) and a flash sale
+(/flash-sales/<id>/: units left, countdown, buy). For the shop console
+(/console/shop/campaigns/): create and end group buys and flash sales, and
+their results. Countdowns run in kinshop/static/kinshop/campaigns.js.
+
+Every write is one campaigns service call through `submit`; the share code the
+visitor arrived with (a friend's /s/<code> link) goes with the order, as at
+checkout, so attribution is kept on campaign orders.
+
+Pre-sales (定金预售) are built separately: their place on these pages is the
+`presale` block of the product page's campaign box and a section of the console."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.db import transaction
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from kinshop.campaigns import queries, rules, services
+from kinshop.campaigns.models import Group, GroupBuy
+from kinshop.core import clock
+from kinshop.core.device import device_of
+from kinshop.core.errors import DomainError, NotFound
+from kinshop.sharing.cookie import share_code_of
+from kinshop.shops.models import SelectionPrice, Shop
+from kinshop.web.campaigns.forms import FlashSaleForm, GroupBuyForm, MemberForm
+from kinshop.web.errors import error_text
+from kinshop.web.forms import submit
+
+
+def _found(lookup, key: int):
+    try:
+        return lookup(key)
+    except NotFound:
+        raise Http404 from None
+
+
+def _address(data) -> services.Address:
+    return services.Address(
+        name=data["name"], phone=data["phone"], region=data["region"], detail=data["detail"]
+    )
+
+
+def _member_kwargs(request, data) -> dict:
+    return {
+        "user": request.user,
+        "quantity": data["quantity"],
+        "address": _address(data),
+        "share_code": share_code_of(request),
+        "device_id": device_of(request),
+    }
+
+
+# ---- buyers ------------------------------------------------------------------------
+
+
+def group_buy_page(request, group_buy_id: int):
+    """The offer, its groups that still have seats (join one) and starting a new group."""
+    group_buy = _found(queries.group_buy, group_buy_id)
+    form = MemberForm(request.POST or None)
+    if request.method == "POST":
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.path)
+        placed = submit(
+            form,
+            lambda data: services.start_group(
+                group_buy_id=group_buy.pk, **_member_kwargs(request, data)
+            ),
+        )
+        if placed is not None:
+            return redirect("payments:choose", order_id=placed[1].pk)
+    now = clock.now()
+    groups = queries.open_groups(group_buy.pk, now)
+    for group in groups:
+        group.seats_left = group.allotment.limit - group.allotment.taken  # type: ignore[attr-defined]
+    context = {
+        "group_buy": group_buy,
+        "shop": group_buy.shop,
+        "product": group_buy.sku.product,
+        "open": group_buy.status == GroupBuy.Status.ACTIVE and group_buy.ends_at > now,
+        "groups": groups,
+        "form": form,
+    }
+    return render(request, "web/campaigns/group_buy.html", context)
+
+
+def group_page(request, group_id: int):
+    """A group, reached from its leader's or a member's share: who is in, seats
+    left, time left, join it; a member shares the page's address with friends."""
+    group = _found(queries.group, group_id)
+    form = MemberForm(request.POST or None)
+    if request.method == "POST":
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.path)
+        placed = submit(
+            form,
+            lambda data: services.join_group(group_id=group.pk, **_member_kwargs(request, data)),
+        )
+        if placed is not None:
+            return redirect("payments:choose", order_id=placed[1].pk)
+    status = services.group_status(group)
+    allotment = group.allotment
+    group_buy = group.group_buy
+    context = {
+        "group": group,
+        "group_buy": group_buy,
+        "shop": group.shop,
+        "product": group_buy.sku.product,
+        "sku": group_buy.sku,
+        "status": status,
+        "seats_left": allotment.limit - allotment.taken,
+        "paid_members": allotment.paid,
+        "can_join": status == Group.Status.FORMING and allotment.taken < allotment.limit,
+        "share_url": request.build_absolute_uri(f"/groups/{group.pk}/"),
+        "form": form,
+    }
+    return render(request, "web/campaigns/group.html", context)
+
+
+def flash_sale_page(request, sale_id: int):
+    sale = _found(queries.flash_sale, sale_id)
+    form = MemberForm(request.POST or None)
+    if request.method == "POST":
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.path)
+        order = submit(
+            form,
+            lambda data: services.buy_flash_sale(sale_id=sale.pk, **_member_kwargs(request, data)),
+        )
+        if order is not None:
+            return redirect("payments:choose", order_id=order.pk)
+    context = {
+        "sale": sale,
+        "shop": sale.shop,
+        "product": sale.sku.product,
+        "sku": sale.sku,
+        "phase": rules.flash_phase(starts_at=sale.starts_at, ends_at=sale.ends_at, now=clock.now()),
+        "left": sale.allotment.limit - sale.allotment.taken,
+        "form": form,
+    }
+    return render(request, "web/campaigns/flash_sale.html", context)
+
+
+# ---- the shop console ------------------------------------------------------------------
+
+
+def _own_shop(user) -> Shop | None:
+    return Shop.objects.filter(owner=user).first()
+
+
+def _sku_choices(shop: Shop) -> list[tuple[int, str]]:
+    prices = SelectionPrice.objects.filter(shop=shop).select_related("sku", "sku__product")
+    return [
+        (price.sku_id, f"{price.sku.product.title} · {price.sku.name}")
+        for price in prices.order_by("sku_id")
+    ]
+
+
+@login_required
+def console(request):
+    """The shop's group buys and flash sales with their results, and the forms to create them."""
+    shop = _own_shop(request.user)
+    if shop is None:
+        return redirect("shop_console:overview")
+    group_buy_form = GroupBuyForm(request.POST if "group_buy" in request.POST else None)
+    flash_sale_form = FlashSaleForm(request.POST if "flash_sale" in request.POST else None)
+    if request.method == "POST":
+        created: object | None = None
+        if group_buy_form.is_bound:
+            created = submit(
+                group_buy_form,
+                lambda data: services.create_group_buy(
+                    user=request.user,
+                    shop=shop,
+                    sku_id=data["sku"],
+                    group_price=data["group_price"],
+                    leader_price=data["leader_price"],
+                    group_size=data["group_size"],
+                    hours=data["hours"],
+                    ends_at=data["ends_at"],
+                ),
+            )
+        elif flash_sale_form.is_bound:
+            created = submit(
+                flash_sale_form,
+                lambda data: services.create_flash_sale(
+                    user=request.user,
+                    shop=shop,
+                    sku_id=data["sku"],
+                    price=data["price"],
+                    units=data["units"],
+                    per_buyer_limit=data["per_buyer_limit"],
+                    starts_at=data["starts_at"],
+                    ends_at=data["ends_at"],
+                    payment_minutes=data["payment_minutes"],
+                ),
+            )
+        if created is not None:
+            return redirect("campaigns:console")
+    if not flash_sale_form.is_bound:
+        start = timezone.localtime().replace(second=0, microsecond=0)
+        flash_sale_form = FlashSaleForm(initial={"starts_at": start, "payment_minutes": 15})
+    found = queries.shop_campaigns(shop.pk)
+    gmv_by_group_buy, gmv_by_sale = queries.campaign_gmv(shop.pk)
+    now = clock.now()
+    for group_buy in found["group_buys"]:
+        group_buy.gmv = gmv_by_group_buy.get(group_buy.pk, 0)
+        group_buy.is_open = group_buy.status == GroupBuy.Status.ACTIVE and group_buy.ends_at > now
+    sales = found["flash_sales"]
+    for sale in sales:
+        sale.gmv = gmv_by_sale.get(sale.allotment_id, 0)
+        sale.phase = rules.flash_phase(starts_at=sale.starts_at, ends_at=sale.ends_at, now=now)
+    context = {
+        "shop": shop,
+        "tab": "campaigns",
+        "sku_choices": _sku_choices(shop),
+        "group_buy_form": group_buy_form,
+        "flash_sale_form": flash_sale_form,
+        "group_buys": found["group_buys"],
+        "flash_sales": sales,
+        "currency": settings.KINSHOP_CURRENCY,
+    }
+    return render(request, "web/campaigns/console.html", context)
+
+
+@login_required
+@require_POST
+def console_end_group_buy(request, group_buy_id: int):
+    group_buy = _found(queries.group_buy, group_buy_id)
+    if group_buy.shop.owner_id != request.user.pk:
+        raise Http404  # another shop's group buy is not the keeper's to see here
+    try:
+        with transaction.atomic():
+            services.end_group_buy(user=request.user, group_buy_id=group_buy.pk)
+    except DomainError as error:
+        messages.error(request, error_text(error))
+    return redirect("campaigns:console")
