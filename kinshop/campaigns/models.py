@@ -156,6 +156,14 @@ class Presale(models.Model):
         return f"pre-sale #{self.pk}"
 
 
+class PresaleOrder(models.Model):
+    """Which pre-sale an order was bought in (orders, below campaigns, does not
+    know the pre-sale: the order carries its terms instead)."""
+
+    presale = models.ForeignKey(Presale, on_delete=models.PROTECT, related_name="orders")
+    order = models.OneToOneField("orders.Order", on_delete=models.PROTECT, related_name="+")
+
+
 class GroupBuyStatusChange(StatusChange):
     group_buy = models.ForeignKey(GroupBuy, on_delete=models.CASCADE, related_name="history")
 

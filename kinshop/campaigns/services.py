@@ -20,7 +20,7 @@ import datetime as dt
 from django.conf import settings
 
 from kinshop.campaigns import queries, rules
-from kinshop.campaigns.models import FlashSale, Group, GroupBuy, Presale
+from kinshop.campaigns.models import FlashSale, Group, GroupBuy, Presale, PresaleOrder
 from kinshop.catalog.models import SKU
 from kinshop.core import clock
 from kinshop.core.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -409,7 +409,7 @@ def buy_presale(
     now = clock.now()
     if presale.balance_ends_at <= now:
         raise Conflict("This pre-sale has ended.", code="ended")
-    return orders.place_campaign_order(
+    order = orders.place_campaign_order(
         buyer=user,
         shop=presale.shop,
         sku_id=presale.sku_id,
@@ -426,3 +426,5 @@ def buy_presale(
         share_code=share_code,
         device_id=device_id,
     )
+    PresaleOrder.objects.create(presale=presale, order=order)
+    return order

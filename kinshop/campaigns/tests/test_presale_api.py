@@ -256,3 +256,18 @@ def test_buy_presale_error_codes_and_idempotency(presale, keeper, shop, sku, set
     with clock.travel(2 * DAY + dt.timedelta(minutes=1)):
         ended = buy(client, presale["id"], quantity=1)
     assert (ended.status_code, ended.json()["code"]) == (409, "ended")
+
+
+def test_the_operator_sees_each_presale_with_its_orders_by_stage(client, presale):
+    paid_deposit, unpaid = buyer(), buyer()
+    pay(paid_deposit, buy(paid_deposit, presale["id"], quantity=1).json()["id"])
+    buy(unpaid, presale["id"], quantity=1)
+    client.force_login(testing.make_user("presale_operator", is_staff=True, is_superuser=True))
+    listing = client.get("/admin/campaigns/presale/")
+    assert listing.status_code == 200
+    html = listing.content.decode()
+    assert 'class="field-awaiting_deposit">1<' in html
+    assert 'class="field-awaiting_balance">1<' in html
+    assert 'class="field-fully_paid">0<' in html
+    detail = client.get(f"/admin/campaigns/presale/{presale['id']}/change/")
+    assert detail.status_code == 200
