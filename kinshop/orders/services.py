@@ -451,6 +451,15 @@ def _release(order: Order, *, actor=None, reason: str, at: dt.datetime | None = 
 def cancel_order(*, user, order_id: int, reason: str = "") -> Order:
     """The buyer cancels before paying; the stock goes back at once."""
     order = queries.order_for(user, order_id, as_="buyer", lock=True)
+    if order.status != Order.Status.PENDING_PAYMENT:
+        # A pre-sale whose deposit is paid is not cancelled by hand: its
+        # deposit goes back only if the balance is not paid in its window.
+        raise Conflict(
+            f"An order cannot go from '{order.status}' to 'cancelled'.",
+            code="invalid_transition",
+            current=order.status,
+            target=Order.Status.CANCELLED,
+        )
     reason = reason or "cancelled by buyer"
     transition(order, Order.Status.CANCELLED, actor=user, reason=reason)
     _release(order, actor=user, reason=reason)

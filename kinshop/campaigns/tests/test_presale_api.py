@@ -100,6 +100,10 @@ def test_a_deposit_then_the_balance_in_its_window_pays_the_order(presale, suppli
     refund = client.post(f"/orders/{order['id']}/refunds", {"amount": 100, "reason": "x"})
     assert (refund.status_code, refund.json()["code"]) == (409, "invalid_transition")
 
+    # nor cancelled by hand, which would keep the deposit without a refund
+    cancelled = client.post(f"/orders/{order['id']}/cancel")
+    assert (cancelled.status_code, cancelled.json()["code"]) == (409, "invalid_transition")
+
     # the balance cannot be paid before its window opens
     early = start_payment(client, order["id"])
     assert (early.status_code, early.json()["code"]) == (409, "balance_not_open")
