@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 from django.contrib import admin
+from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
 
 from kinshop.campaigns.models import (
@@ -15,6 +16,7 @@ from kinshop.campaigns.models import (
     GroupBuy,
     GroupBuyStatusChange,
     GroupStatusChange,
+    Presale,
 )
 from kinshop.core.admin_columns import ReadOnlyAdminMixin, StatusHistoryInline, money_column
 from kinshop.core.converters import MAX_ID
@@ -89,3 +91,59 @@ class FlashSaleAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("sold"))
     def sold(self, sale: FlashSale) -> int:
         return sale.allotment.taken
+
+
+@admin.register(Presale)
+class PresaleAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Pre-sales with their orders by stage: deposit unpaid, awaiting the
+    balance, fully paid (or beyond), cancelled."""
+
+    list_display = (
+        "id",
+        "shop",
+        "sku",
+        money_column("price", _("price"), currency_field=None),
+        money_column("deposit", _("deposit"), currency_field=None),
+        "balance_starts_at",
+        "balance_ends_at",
+        "ships_on",
+        "awaiting_deposit",
+        "awaiting_balance",
+        "fully_paid",
+        "cancelled",
+    )
+    list_select_related = ("shop", "sku", "sku__product")
+    search_fields = ("shop__handle", "sku__code")
+    date_hierarchy = "balance_ends_at"
+
+    def get_queryset(self, request):
+        status = "orders__order__status"
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                n_awaiting_deposit=Count("orders", filter=Q(**{status: "pending_payment"})),
+                n_awaiting_balance=Count("orders", filter=Q(**{status: "awaiting_balance"})),
+                n_fully_paid=Count(
+                    "orders",
+                    filter=Q(**{f"{status}__in": ["paid", "shipped", "completed", "refunded"]}),
+                ),
+                n_cancelled=Count("orders", filter=Q(**{status: "cancelled"})),
+            )
+        )
+
+    @admin.display(description=_("awaiting deposit"))
+    def awaiting_deposit(self, presale) -> int:
+        return presale.n_awaiting_deposit
+
+    @admin.display(description=_("awaiting balance"))
+    def awaiting_balance(self, presale) -> int:
+        return presale.n_awaiting_balance
+
+    @admin.display(description=_("fully paid"))
+    def fully_paid(self, presale) -> int:
+        return presale.n_fully_paid
+
+    @admin.display(description=_("cancelled"))
+    def cancelled(self, presale) -> int:
+        return presale.n_cancelled

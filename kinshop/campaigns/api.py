@@ -271,3 +271,63 @@ class BuyIn(Schema):
 # create_flash_sale and buy_flash_sale are served by the live app's router
 # (kinshop/live/api.py), which may check a deal's live room and attribute a
 # purchase made in it; campaigns never imports live.
+
+
+class PresaleIn(Schema):
+    sku_id: int = Field(..., ge=1, le=2**62)
+    price: int = Field(..., ge=1, le=MAX_FEN)
+    deposit: int = Field(..., ge=1, le=MAX_FEN)
+    balance_starts_at: dt.datetime
+    balance_ends_at: dt.datetime
+    ships_on: dt.date
+
+
+class PresaleCreated(Schema):
+    id: int
+
+
+@router.post(
+    "/shops/{handle}/presales",
+    operation_id="create_presale",
+    response={201: PresaleCreated, **error_responses(401, 403, 404, 409, 422)},
+)
+def create_presale(request, handle: str, payload: PresaleIn):
+    with transaction.atomic():
+        presale = services.create_presale(
+            user=request.auth,
+            shop=_shop(handle),
+            sku_id=payload.sku_id,
+            price=payload.price,
+            deposit=payload.deposit,
+            balance_starts_at=payload.balance_starts_at,
+            balance_ends_at=payload.balance_ends_at,
+            ships_on=payload.ships_on,
+        )
+    return Status(201, {"id": presale.id})
+
+
+@router.post(
+    "/presales/{presale_id}/orders",
+    operation_id="buy_presale",
+    response={201: OrderOut, 200: OrderOut, **error_responses(400, 401, 404, 409, 422)},
+)
+def buy_presale(request, presale_id: int, payload: BuyIn):
+    def place():
+        order = services.buy_presale(
+            user=request.auth,
+            presale_id=presale_id,
+            quantity=payload.quantity,
+            address=services.Address(**payload.address.dict()),
+            share_code=payload.share_code or share_code_of(request),
+            device_id=device_of(request),
+        )
+        return order_out(order)
+
+    return idempotent(
+        request,
+        operation=f"buy_presale:{presale_id}",
+        payload=payload,
+        schema=OrderOut,
+        status=201,
+        action=place,
+    )

@@ -128,6 +128,46 @@ class FlashSale(models.Model):
         return f"flash sale #{self.pk}"
 
 
+class Presale(models.Model):
+    """A pre-sale (预售): the SKU at `price`, bought now for a `deposit` per
+    unit, the rest paid between `balance_starts_at` and `balance_ends_at`,
+    shipped on `ships_on`. Its orders carry these facts themselves, so that
+    payments can tell deposit from balance without reading this row."""
+
+    shop = models.ForeignKey("shops.Shop", on_delete=models.PROTECT, related_name="presales")
+    sku = models.ForeignKey("catalog.SKU", on_delete=models.PROTECT, related_name="+")
+    price = models.PositiveBigIntegerField()
+    deposit = models.PositiveBigIntegerField()
+    balance_starts_at = models.DateTimeField()
+    balance_ends_at = models.DateTimeField()
+    ships_on = models.DateField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(deposit__gte=1, deposit__lte=models.F("price")),
+                name="presale_deposit_within_price",
+            ),
+            models.CheckConstraint(
+                condition=Q(balance_ends_at__gt=models.F("balance_starts_at")),
+                name="presale_balance_window",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"pre-sale #{self.pk}"
+
+
+class PresaleOrder(models.Model):
+    """Which pre-sale an order was bought in (orders, below campaigns, does not
+    know the pre-sale: the order carries its terms instead)."""
+
+    presale = models.ForeignKey(Presale, on_delete=models.PROTECT, related_name="orders")
+    order = models.OneToOneField("orders.Order", on_delete=models.PROTECT, related_name="+")
+
+
 class GroupBuyStatusChange(StatusChange):
     group_buy = models.ForeignKey(GroupBuy, on_delete=models.CASCADE, related_name="history")
 

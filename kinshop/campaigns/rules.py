@@ -101,3 +101,30 @@ def group_outcome(*, size: int, paid: int, expired: bool) -> str:
     if paid >= size:
         return "succeeded"
     return "failed" if expired else "forming"
+
+
+def presale_problem(
+    *,
+    price: int,
+    deposit: int,
+    balance_starts_at: dt.datetime,
+    balance_ends_at: dt.datetime,
+    ships_on: dt.date,
+    now: dt.datetime,
+) -> str | None:
+    """A deposit of 1 fen up to the price; a balance window that ends after it
+    opens, in the future; shipping no earlier than the window opens."""
+    if not 1 <= deposit <= price:
+        return "invalid_deposit"
+    if balance_ends_at <= balance_starts_at:
+        return "invalid_balance_window"
+    if balance_ends_at <= now:
+        return "ends_in_the_past"
+    if ships_on < balance_starts_at.date():
+        return "ships_before_balance"
+    return None
+
+
+def presale_amounts(*, price: int, deposit: int, quantity: int) -> tuple[int, int]:
+    """(deposit due, balance due) of `quantity` units: together the whole price."""
+    return deposit * quantity, (price - deposit) * quantity

@@ -20,7 +20,7 @@ import datetime as dt
 from django.conf import settings
 
 from kinshop.campaigns import queries, rules
-from kinshop.campaigns.models import FlashSale, Group, GroupBuy
+from kinshop.campaigns.models import FlashSale, Group, GroupBuy, Presale, PresaleOrder
 from kinshop.catalog.models import SKU
 from kinshop.core import clock
 from kinshop.core.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -44,6 +44,9 @@ PROBLEMS = {
     "invalid_per_buyer_limit": "The per-buyer limit is 1 to the units offered.",
     "invalid_window": "A flash sale ends after it starts.",
     "invalid_payment_minutes": "The payment deadline is 1 minute to 24 hours.",
+    "invalid_deposit": "The deposit is 1 fen up to the price.",
+    "invalid_balance_window": "The balance window ends after it opens.",
+    "ships_before_balance": "The ship date cannot be before the balance window opens.",
 }
 
 
@@ -349,3 +352,84 @@ def buy_flash_sale(
         device_id=device_id,
         channel=channel,
     )
+
+
+# ---- pre-sales -----------------------------------------------------------------
+
+
+def create_presale(
+    *,
+    user,
+    shop: Shop,
+    sku_id: int,
+    price: int,
+    deposit: int,
+    balance_starts_at: dt.datetime,
+    balance_ends_at: dt.datetime,
+    ships_on: dt.date,
+) -> Presale:
+    """The shopkeeper pre-sells a SKU at a price inside the band and covering
+    the costs, for a deposit of 1 fen up to the price, the balance paid in a
+    window, shipped on a date."""
+    sku = _sku_for_campaign(user=user, shop=shop, sku_id=sku_id)
+    now = clock.now()
+    _problem(
+        rules.presale_problem(
+            price=price,
+            deposit=deposit,
+            balance_starts_at=balance_starts_at,
+            balance_ends_at=balance_ends_at,
+            ships_on=ships_on,
+            now=now,
+        )
+    )
+    _check_price(price, sku)
+    return Presale.objects.create(
+        shop=shop,
+        sku=sku,
+        price=price,
+        deposit=deposit,
+        balance_starts_at=balance_starts_at,
+        balance_ends_at=balance_ends_at,
+        ships_on=ships_on,
+        created_at=now,
+    )
+
+
+def buy_presale(
+    *,
+    user,
+    presale_id: int,
+    quantity: int,
+    address: Address,
+    share_code: str = "",
+    device_id: str = "",
+) -> Order:
+    """An order at the pre-sale price through the usual path (stock, the
+    unpaid-units cap, attribution, commission), awaiting payment of the
+    deposit alone; 409 `ended` once the balance window has closed."""
+    presale = Presale.objects.select_related("shop").filter(pk=presale_id).first()
+    if presale is None:
+        raise NotFound("No such pre-sale.", code="presale_not_found")
+    now = clock.now()
+    if presale.balance_ends_at <= now:
+        raise Conflict("This pre-sale has ended.", code="ended")
+    order = orders.place_campaign_order(
+        buyer=user,
+        shop=presale.shop,
+        sku_id=presale.sku_id,
+        quantity=quantity,
+        address=address,
+        terms=orders.CampaignTerms(
+            allotment_id=0,
+            unit_price=presale.price,
+            deposit_per_unit=presale.deposit,
+            balance_starts_at=presale.balance_starts_at,
+            balance_ends_at=presale.balance_ends_at,
+            ships_on=presale.ships_on,
+        ),
+        share_code=share_code,
+        device_id=device_id,
+    )
+    PresaleOrder.objects.create(presale=presale, order=order)
+    return order

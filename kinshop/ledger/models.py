@@ -80,6 +80,7 @@ class Account(models.Model):
         CLEARING = "clearing", _("clearing: money held at the payment provider")
         PLATFORM_FEE = "platform_fee", _("platform fee")
         LATE_PAYMENT_REFUND = "late_payment_refund", _("late payments owed back to payers")
+        DEPOSITS = "deposits", _("pre-sale deposits held until the balance is paid")
         # parties
         PENDING = "pending", _("pending: earned, not yet settled")
         AVAILABLE = "available", _("available: settled, may be withdrawn")
@@ -167,6 +168,9 @@ class JournalEntry(AppendOnlyModel):
         HOLD = "hold", _("commission held for review")
         HOLD_RELEASED = "hold_released", _("held commission released")
         HOLD_VOIDED = "hold_voided", _("held commission voided to the margin")
+        DEPOSIT = "deposit", _("pre-sale deposit received")
+        DEPOSIT_APPLIED = "deposit_applied", _("pre-sale deposit applied to the payment")
+        DEPOSIT_REFUND = "deposit_refund", _("pre-sale deposit refunded")
 
     kind = models.CharField(max_length=24, choices=Kind.choices)
     memo = models.CharField(max_length=200, blank=True, default="")
@@ -214,7 +218,15 @@ class JournalEntry(AppendOnlyModel):
             ),
             models.UniqueConstraint(
                 fields=["payment", "kind"],
-                condition=Q(kind__in=["late_payment", "late_payment_refund"]),
+                condition=Q(
+                    kind__in=[
+                        "late_payment",
+                        "late_payment_refund",
+                        "deposit",
+                        "deposit_applied",
+                        "deposit_refund",
+                    ]
+                ),
                 name="ledger_one_late_payment_entry",
             ),
         ]

@@ -330,6 +330,68 @@ def record_late_payment_refund(*, payment) -> JournalEntry:
     return _write_entry(entry, builder)
 
 
+# -- pre-sale deposits --
+
+
+def _payment_entry(*, kind: str, payment, postings: list[tuple[str, int]], memo: str):
+    existing = JournalEntry.objects.filter(kind=kind, payment=payment).first()
+    if existing is not None:
+        return existing
+    builder = _EntryBuilder(payment.currency)
+    for account_kind, amount in postings:
+        builder.add(PLATFORM, account_kind, amount)
+    entry = JournalEntry(
+        kind=kind, payment=payment, order_id=payment.order_id, memo=memo, created_at=clock.now()
+    )
+    return _write_entry(entry, builder)
+
+
+def record_deposit(*, payment) -> JournalEntry:
+    """A pre-sale's deposit was captured: the money is in clearing and the
+    platform holds it for the buyer (no split yet: the price is not paid).
+    Once per payment."""
+    return _payment_entry(
+        kind=JournalEntry.Kind.DEPOSIT,
+        payment=payment,
+        postings=[(Kind.CLEARING, payment.amount), (Kind.DEPOSITS, -payment.amount)],
+        memo=f"deposit {payment.reference} of order #{payment.order_id}",
+    )
+
+
+def record_deposit_applied(*, payment) -> JournalEntry:
+    """The balance came in: the deposit held leaves `deposits` and clearing,
+    so that `record_capture` then splits the whole price once. Once per
+    deposit payment, and only after `record_deposit`."""
+    _require_deposit(payment)
+    return _payment_entry(
+        kind=JournalEntry.Kind.DEPOSIT_APPLIED,
+        payment=payment,
+        postings=[(Kind.DEPOSITS, payment.amount), (Kind.CLEARING, -payment.amount)],
+        memo=f"deposit {payment.reference} applied to order #{payment.order_id}",
+    )
+
+
+def record_deposit_refund(*, payment) -> JournalEntry:
+    """The deposit went back to the payer: what `record_deposit` wrote is
+    reversed exactly. Once per deposit payment."""
+    _require_deposit(payment)
+    if JournalEntry.objects.filter(
+        kind=JournalEntry.Kind.DEPOSIT_APPLIED, payment=payment
+    ).exists():
+        raise Conflict("This deposit was applied to a payment.", code="deposit_applied")
+    return _payment_entry(
+        kind=JournalEntry.Kind.DEPOSIT_REFUND,
+        payment=payment,
+        postings=[(Kind.DEPOSITS, payment.amount), (Kind.CLEARING, -payment.amount)],
+        memo=f"deposit {payment.reference} refunded",
+    )
+
+
+def _require_deposit(payment) -> None:
+    if not JournalEntry.objects.filter(kind=JournalEntry.Kind.DEPOSIT, payment=payment).exists():
+        raise Conflict("This payment was never recorded as a deposit.", code="deposit_not_recorded")
+
+
 # -- commission holds (fraud review) --
 
 

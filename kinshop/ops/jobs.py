@@ -28,6 +28,7 @@ Job = Callable[[dt.datetime], int]
 
 JOBS: list[tuple[str, Job]] = [
     ("expire_unpaid_orders", order_jobs.expire_unpaid_orders),
+    ("refund_lapsed_deposits", payment_jobs.refund_lapsed_deposits),
     ("decide_groups", campaign_jobs.decide_groups),
     ("unwind_failed_groups", campaign_jobs.unwind_failed_groups),
     ("auto_confirm_orders", order_jobs.auto_confirm_orders),

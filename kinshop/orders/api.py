@@ -89,6 +89,12 @@ class OrderOut(Schema):
     campaign: str = ""
     group_id: int | None = None
     awaiting_group: bool = False
+    amount_due: int = 0
+    deposit: int = 0
+    balance_starts_at: dt.datetime | None = None
+    balance_ends_at: dt.datetime | None = None
+    ships_on: dt.date | None = None
+    deposit_paid_at: dt.datetime | None = None
     address: AddressOut
     payment_deadline: dt.datetime
     created_at: dt.datetime
@@ -153,6 +159,12 @@ def order_out(order: Order, viewer=None) -> dict:
         "campaign": order.campaign,
         "group_id": order.allotment_id if order.campaign == "group" else None,
         "awaiting_group": order.awaiting_group,
+        "amount_due": order.amount_due,
+        "deposit": order.deposit,
+        "balance_starts_at": order.balance_starts_at,
+        "balance_ends_at": order.balance_ends_at,
+        "ships_on": order.ships_on,
+        "deposit_paid_at": order.deposit_paid_at,
         "address": {
             "name": order.recipient_name,
             "phone": order.recipient_phone,

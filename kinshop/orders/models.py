@@ -65,6 +65,7 @@ class Order(models.Model):
 
     class Status(models.TextChoices):
         PENDING_PAYMENT = "pending_payment", _("awaiting payment")
+        AWAITING_BALANCE = "awaiting_balance", _("deposit paid, awaiting the balance")
         PAID = "paid", _("paid")
         SHIPPED = "shipped", _("shipped")
         COMPLETED = "completed", _("completed")
@@ -72,7 +73,11 @@ class Order(models.Model):
         REFUNDED = "refunded", _("refunded")
 
     TRANSITIONS: ClassVar[Transitions] = {
-        Status.PENDING_PAYMENT: {Status.PAID, Status.CANCELLED},
+        # A pre-sale order (预售) pays its deposit first, then its balance
+        # inside the balance window; a balance not paid in time cancels it and
+        # its deposit goes back.
+        Status.PENDING_PAYMENT: {Status.PAID, Status.AWAITING_BALANCE, Status.CANCELLED},
+        Status.AWAITING_BALANCE: {Status.PAID, Status.CANCELLED},
         Status.PAID: {Status.SHIPPED, Status.REFUNDED},
         Status.SHIPPED: {Status.COMPLETED, Status.REFUNDED},
         Status.COMPLETED: {Status.REFUNDED},
@@ -80,6 +85,7 @@ class Order(models.Model):
         Status.REFUNDED: set(),
     }
     STATUS_TIMESTAMPS: ClassVar[StatusTimestamps] = {
+        Status.AWAITING_BALANCE: "deposit_paid_at",
         Status.PAID: "paid_at",
         Status.SHIPPED: "shipped_at",
         Status.COMPLETED: "completed_at",
@@ -110,6 +116,15 @@ class Order(models.Model):
     allotment_units = models.PositiveIntegerField(default=0)
     campaign = models.CharField(max_length=8, blank=True, default="")  # "", flash or group
     awaiting_group = models.BooleanField(default=False)
+    # A pre-sale order (campaign "presale") owes `deposit` (for all its units)
+    # first, then the rest of `total` between `balance_starts_at` and
+    # `balance_ends_at`; it ships on `ships_on`. Payments decide deposit or
+    # balance from these facts alone.
+    deposit = models.PositiveBigIntegerField(default=0)
+    balance_starts_at = models.DateTimeField(null=True, blank=True)
+    balance_ends_at = models.DateTimeField(null=True, blank=True)
+    ships_on = models.DateField(null=True, blank=True)
+    deposit_paid_at = models.DateTimeField(null=True, blank=True)
     payment_deadline = models.DateTimeField()
     created_at = models.DateTimeField(db_index=True)
     paid_at = models.DateTimeField(null=True, blank=True)
@@ -129,7 +144,10 @@ class Order(models.Model):
             models.CheckConstraint(
                 condition=Q(refunded_amount__lte=models.F("total")),
                 name="order_refund_at_most_total",
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(deposit__lte=models.F("total")), name="order_deposit_at_most_total"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -138,6 +156,21 @@ class Order(models.Model):
     @property
     def refundable_amount(self) -> int:
         return self.total - self.refunded_amount
+
+    @property
+    def is_presale(self) -> bool:
+        return self.deposit > 0
+
+    @property
+    def amount_due(self) -> int:
+        """What the next payment must bring: the deposit of an unpaid pre-sale
+        order, its balance once the deposit is in, the total of any other
+        unpaid order; nothing once paid or closed."""
+        if self.status == self.Status.PENDING_PAYMENT:
+            return self.deposit if self.is_presale else self.total
+        if self.status == self.Status.AWAITING_BALANCE:
+            return self.total - self.deposit
+        return 0
 
 
 class Fulfilment(models.Model):

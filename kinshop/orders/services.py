@@ -78,12 +78,18 @@ class CampaignTerms:
     lock. `per_buyer_limit` (flash) counts the units on the buyer's and their
     linked identities' orders of this allotment that are not cancelled;
     `payment_minutes` replaces the usual payment window; a group order's
-    deadline never passes the group's own."""
+    deadline never passes the group's own. A pre-sale (预售, no allotment:
+    `allotment_id` 0) sets `deposit_per_unit` and its balance window and ship
+    date, recorded on the order for payments to read."""
 
     allotment_id: int
     unit_price: int
     per_buyer_limit: int = 0
     payment_minutes: int | None = None
+    deposit_per_unit: int = 0
+    balance_starts_at: dt.datetime | None = None
+    balance_ends_at: dt.datetime | None = None
+    ships_on: dt.date | None = None
 
 
 def place_campaign_order(
@@ -180,7 +186,7 @@ def _place(
             )
 
     allotment = None
-    if terms is not None:
+    if terms is not None and terms.allotment_id:
         # Under the SKU's lock: every order of this campaign queues here.
         allotment = _take_allotment(buyer=buyer, terms=terms, quantities=quantities, at=now)
     catalog.take_locked_stock(
@@ -212,6 +218,7 @@ def _place(
         payment_deadline=deadline,
         allotment=allotment,
         allotment_units=_units_taken(allotment, quantities),
+        presale=terms if terms is not None and terms.deposit_per_unit else None,
     )
 
 
@@ -312,6 +319,7 @@ def _create_order(
     payment_deadline: dt.datetime | None = None,
     allotment: Allotment | None = None,
     allotment_units: int = 0,
+    presale: CampaignTerms | None = None,
 ) -> Order:
     """Write an order, one fulfilment per supplier and its lines, with prices,
     rates and the beneficiary (or why the would-be sharer earns nothing, with
@@ -338,8 +346,12 @@ def _create_order(
         created_at=at,
         allotment=allotment,
         allotment_units=allotment_units,
-        campaign=allotment.kind if allotment is not None else "",
+        campaign=allotment.kind if allotment is not None else ("presale" if presale else ""),
         awaiting_group=allotment is not None and allotment.kind == Allotment.Kind.GROUP,
+        deposit=presale.deposit_per_unit * sum(quantities.values()) if presale else 0,
+        balance_starts_at=presale.balance_starts_at if presale else None,
+        balance_ends_at=presale.balance_ends_at if presale else None,
+        ships_on=presale.ships_on if presale else None,
     )
     supplier_ids = sorted({sku.supplier_id for sku in skus.values()})
     fulfilments = Fulfilment.objects.bulk_create(
@@ -441,6 +453,15 @@ def _release(order: Order, *, actor=None, reason: str, at: dt.datetime | None = 
 def cancel_order(*, user, order_id: int, reason: str = "") -> Order:
     """The buyer cancels before paying; the stock goes back at once."""
     order = queries.order_for(user, order_id, as_="buyer", lock=True)
+    if order.status != Order.Status.PENDING_PAYMENT:
+        # A pre-sale whose deposit is paid is not cancelled by hand: its
+        # deposit goes back only if the balance is not paid in its window.
+        raise Conflict(
+            f"An order cannot go from '{order.status}' to 'cancelled'.",
+            code="invalid_transition",
+            current=order.status,
+            target=Order.Status.CANCELLED,
+        )
     reason = reason or "cancelled by buyer"
     transition(order, Order.Status.CANCELLED, actor=user, reason=reason)
     _release(order, actor=user, reason=reason)
@@ -475,8 +496,15 @@ def mark_paid(*, order: Order, at: dt.datetime, payer: str = "") -> bool:
     the provider reported (`accounts.rules.payer_identifier`): it joins the
     buyer's identifiers, and a sharer found linked to the buyer now is not paid
     (the margin keeps the commission). Returns False when the order can no
-    longer take the money (cancelled, or already paid): the caller refunds it."""
-    if order.status != Order.Status.PENDING_PAYMENT:
+    longer take the money (cancelled, or already paid): the caller refunds it.
+    A pre-sale order is paid by its balance: only once its deposit is in, and
+    before the balance window closes."""
+    if order.is_presale:
+        if order.status != Order.Status.AWAITING_BALANCE or not (
+            order.balance_ends_at and at < order.balance_ends_at
+        ):
+            return False
+    elif order.status != Order.Status.PENDING_PAYMENT:
         return False
     if order.awaiting_group and not _count_group_payment(order, at=at):
         return False  # the group failed or its time is up: the caller refunds
@@ -489,6 +517,39 @@ def mark_paid(*, order: Order, at: dt.datetime, payer: str = "") -> bool:
     accounts.note_identifiers(user=order.buyer_id, payers=[payer], at=at)
     _refuse_linked_commissions(order)
     return True
+
+
+def mark_deposit_paid(*, order: Order, at: dt.datetime, payer: str = "") -> bool:
+    """Called by payments with the order locked, when a pre-sale order's deposit
+    is captured: the order awaits its balance (its parts are not shipped yet).
+    False when it can no longer take a deposit: the caller refunds it."""
+    if not order.is_presale or order.status != Order.Status.PENDING_PAYMENT:
+        return False
+    transition(order, Order.Status.AWAITING_BALANCE, reason="deposit captured", at=at)
+    accounts.note_identifiers(user=order.buyer_id, payers=[payer], at=at)
+    return True
+
+
+def lapse_unpaid_balance(*, order_id: int, at: dt.datetime) -> bool:
+    """A pre-sale order whose balance was not paid by the window's end is
+    cancelled (stock back); payments then refunds its deposit. False, changing
+    nothing, when the order was paid, closed or is not due: idempotent."""
+    order = queries.lock_order(order_id)
+    if order.status != Order.Status.AWAITING_BALANCE or not (
+        order.balance_ends_at and order.balance_ends_at <= at
+    ):
+        return False
+    transition(order, Order.Status.CANCELLED, reason="balance not paid in time", at=at)
+    _release(order, reason="balance not paid in time", at=at)
+    return True
+
+
+def unpaid_balances_due(*, now: dt.datetime, limit: int = 500) -> list[int]:
+    return list(
+        Order.objects.filter(status=Order.Status.AWAITING_BALANCE, balance_ends_at__lte=now)
+        .order_by("id")
+        .values_list("id", flat=True)[:limit]
+    )
 
 
 def _count_group_payment(order: Order, *, at: dt.datetime) -> bool:

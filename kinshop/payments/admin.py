@@ -35,12 +35,13 @@ class PaymentAdmin(ReadOnlyAdmin):
         "reference",
         "order",
         "provider",
+        "purpose",
         money_column("amount", _("amount")),
         "status",
         "created_at",
         "captured_at",
     )
-    list_filter = ("provider", "status")
+    list_filter = ("provider", "purpose", "status")
     search_fields = ("reference", "provider_transaction_id", "order__id")
     inlines = [PaymentStatusChangeInline]
 

@@ -13,8 +13,14 @@ if TYPE_CHECKING:
 
 
 class Payment(models.Model):
-    """One attempt to pay an order through a provider. At most one payment of an
-    order is ever captured: the database refuses a second."""
+    """One attempt to pay an order (or a pre-sale's deposit or balance) through
+    a provider. At most one payment of an order is ever captured for each
+    purpose: the database refuses a second."""
+
+    class Purpose(models.TextChoices):
+        FULL = "full", _("the whole order")
+        DEPOSIT = "deposit", _("a pre-sale's deposit")
+        BALANCE = "balance", _("a pre-sale's balance")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("waiting for the payer")
@@ -38,6 +44,8 @@ class Payment(models.Model):
     order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="payments")
     provider = models.CharField(max_length=20)
     amount = models.PositiveBigIntegerField()
+    # What it pays: a pre-sale order is paid twice, deposit then balance.
+    purpose = models.CharField(max_length=8, choices=Purpose.choices, default=Purpose.FULL)
     currency = models.CharField(max_length=3, default="CNY")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     reference = models.CharField(max_length=64, unique=True)
@@ -50,7 +58,7 @@ class Payment(models.Model):
         ordering = ["-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["order"],
+                fields=["order", "purpose"],
                 condition=Q(status="captured"),
                 name="one_captured_payment_per_order",
             )

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet, Subquery
+from django.db.models import Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 
 from kinshop.accounts import rules as accounts_rules
 from kinshop.core import clock
@@ -47,16 +48,14 @@ def start_payment(*, user, order_id: int, provider: str) -> Payment:
     `open_payment`, after commit, with no row locked (or here, from a provider
     that answers without a call out: the sandbox)."""
     order = order_queries.order_for(user, order_id, as_="buyer", lock=True)
-    if order.status != Order.Status.PENDING_PAYMENT:
-        raise Conflict(f"This order is {order.status}: nothing to pay.", code="invalid_transition")
     now = clock.now()
-    if order.payment_deadline <= now:
-        raise Conflict("The payment deadline has passed.", code="payment_deadline_passed")
+    purpose = _purpose_now(order, now)
     gateway = get_provider(provider)  # refuses a provider that is unknown or switched off
     payment = Payment(
         order=order,
         provider=provider,
-        amount=order.total,
+        amount=order.amount_due,
+        purpose=purpose,
         currency=order.currency,
         reference=_new_reference("P"),
         created_at=now,
@@ -73,6 +72,26 @@ def start_payment(*, user, order_id: int, provider: str) -> Payment:
     payment.save(force_insert=True)
     record_creation(payment, actor=user, reason="started", at=now)
     return payment
+
+
+def _purpose_now(order: Order, now: dt.datetime) -> str:
+    """What a payment started now pays: the whole order, or a pre-sale's
+    deposit (before the payment deadline) or balance (inside its window)."""
+    if order.status == Order.Status.AWAITING_BALANCE:
+        if order.balance_starts_at and now < order.balance_starts_at:
+            raise Conflict(
+                "The balance cannot be paid yet.",
+                code="balance_not_open",
+                opens_at=order.balance_starts_at.isoformat(),
+            )
+        if not order.balance_ends_at or order.balance_ends_at <= now:
+            raise Conflict("The time to pay the balance has passed.", code="balance_closed")
+        return Payment.Purpose.BALANCE
+    if order.status != Order.Status.PENDING_PAYMENT:
+        raise Conflict(f"This order is {order.status}: nothing to pay.", code="invalid_transition")
+    if order.payment_deadline <= now:
+        raise Conflict("The payment deadline has passed.", code="payment_deadline_passed")
+    return Payment.Purpose.DEPOSIT if order.is_presale else Payment.Purpose.FULL
 
 
 def open_payment(*, payment_id: int, payment: Payment | None = None) -> Payment:
@@ -263,7 +282,9 @@ def _capture_locked(
     now = clock.now()
     payment.provider_transaction_id = transaction_id or payment.provider_transaction_id
     payer = accounts_rules.payer_identifier(payment.provider, payer_id)
-    if amount != payment.amount or not orders.mark_paid(order=order, at=now, payer=payer):
+    is_deposit = payment.purpose == Payment.Purpose.DEPOSIT
+    mark = orders.mark_deposit_paid if is_deposit else orders.mark_paid
+    if amount != payment.amount or not mark(order=order, at=now, payer=payer):
         log.warning(
             "payment %s arrived for order %s (%s): refunding it", reference, order.pk, order.status
         )
@@ -279,9 +300,16 @@ def _capture_locked(
         ledger.record_late_payment(payment=payment)
         _record_provider_refund(payment=payment, amount=amount, refund=None, reason="order closed")
         return payment
-    # The order has just left pending_payment under its lock: it has no capture
-    # entry yet (the ledger's unique index stays the last guard).
-    ledger.record_capture(order=order, is_first=True)
+    if is_deposit:
+        # Held for the buyer until the balance completes the price.
+        ledger.record_deposit(payment=payment)
+    else:
+        if payment.purpose == Payment.Purpose.BALANCE:
+            # The deposit held joins the balance: the whole price is split once.
+            ledger.record_deposit_applied(payment=_captured_deposit(payments))
+        # The order has just become paid under its lock: it has no capture
+        # entry yet (the ledger's unique index stays the last guard).
+        ledger.record_capture(order=order, is_first=True)
     transition(
         payment,
         Payment.Status.CAPTURED,
@@ -292,12 +320,26 @@ def _capture_locked(
     payment.order = order  # as captured, for the layers above that look at it
     # The order's other attempts can no longer be paid (the order's lock covers them).
     transition_all(
-        [p for p in payments if p.status == Payment.Status.PENDING and p.pk != payment.pk],
+        [
+            p
+            for p in payments
+            if p.status == Payment.Status.PENDING
+            and p.pk != payment.pk
+            and p.purpose == payment.purpose
+        ],
         Payment.Status.CANCELLED,
         reason=f"order paid by {payment.reference}",
         at=now,
     )
     return payment
+
+
+def _captured_deposit(payments: list[Payment]) -> Payment:
+    return next(
+        p
+        for p in payments
+        if p.purpose == Payment.Purpose.DEPOSIT and p.status == Payment.Status.CAPTURED
+    )
 
 
 def _refund_succeeded(provider: str, notification: base.Notification) -> None:
@@ -351,6 +393,9 @@ def _mark_refund_succeeded(provider_refund_pk: int, *, provider_refund_id: str =
     if provider_refund.refund_id:
         refund, allocations = orders.complete_refund(refund_id=provider_refund.refund_id)
         ledger.record_refund(refund=refund, allocations=allocations)
+    elif provider_refund.payment.status == Payment.Status.CAPTURED:
+        # Only a pre-sale's deposit is refunded without an after-sales refund.
+        ledger.record_deposit_refund(payment=provider_refund.payment)
     else:
         ledger.record_late_payment_refund(payment=provider_refund.payment)
 
@@ -396,11 +441,7 @@ def approve_refund(*, user, refund_id: int, restock: bool = False, note: str = "
     decides it, and the money goes back through the provider that took the
     order's money, sent by the task worker after commit."""
     refund = orders.approve_refund(user=user, refund_id=refund_id, restock=restock, note=note)
-    payment = Payment.objects.filter(
-        order_id=refund.order_id, status=Payment.Status.CAPTURED
-    ).first()
-    if payment is None:
-        raise Conflict("This order has no captured payment to refund.", code="not_paid")
+    payment = _payment_to_refund(refund)
     _record_provider_refund(
         payment=payment, amount=refund.amount, refund=refund, reason=refund.reason
     )
@@ -411,14 +452,56 @@ def send_approved_refund(*, refund: Refund) -> ProviderRefund:
     """A refund that orders approved by itself (a member of a failed group is
     refunded in full): the money goes back through the provider that took it,
     sent by the task worker after commit, like any approved refund."""
-    payment = Payment.objects.filter(
-        order_id=refund.order_id, status=Payment.Status.CAPTURED
-    ).first()
-    if payment is None:
-        raise Conflict("This order has no captured payment to refund.", code="not_paid")
+    payment = _payment_to_refund(refund)
     return _record_provider_refund(
         payment=payment, amount=refund.amount, refund=refund, reason=refund.reason
     )
+
+
+def _payment_to_refund(refund: Refund) -> Payment:
+    """The captured payment that can carry this refund: the order's only one,
+    or, for a pre-sale paid in two, its balance (or else its deposit) if what
+    is left of it covers the refund. A refund larger than either part is not
+    split across the two payments: 409 `refund_spans_payments`."""
+    payments = list(
+        Payment.objects.filter(order_id=refund.order_id, status=Payment.Status.CAPTURED)
+        .annotate(
+            sent=Coalesce(
+                Sum("refunds__amount", filter=~Q(refunds__status=ProviderRefund.Status.FAILED)),
+                0,
+            )
+        )
+        .order_by("-id")
+    )
+    if not payments:
+        raise Conflict("This order has no captured payment to refund.", code="not_paid")
+    for payment in payments:
+        if payment.amount - payment.sent >= refund.amount:  # type: ignore[attr-defined]
+            return payment
+    raise Conflict(
+        "This refund is larger than either payment of the order.", code="refund_spans_payments"
+    )
+
+
+def refund_lapsed_deposits(*, now: dt.datetime, limit: int = 200) -> int:
+    """Job: a pre-sale order whose balance was not paid by the end of its
+    window is cancelled and its deposit goes back through the provider (sent
+    by the worker after commit; the ledger reverses the deposit when the
+    provider confirms). Idempotent: an order is lapsed once, under its lock, so
+    a balance captured first leaves it alone, and a balance arriving after it
+    is refunded as a late payment."""
+    done = 0
+    for order_id in orders.unpaid_balances_due(now=now, limit=limit):
+        if not orders.lapse_unpaid_balance(order_id=order_id, at=now):
+            continue
+        deposit = Payment.objects.get(
+            order_id=order_id, purpose=Payment.Purpose.DEPOSIT, status=Payment.Status.CAPTURED
+        )
+        _record_provider_refund(
+            payment=deposit, amount=deposit.amount, refund=None, reason="balance not paid in time"
+        )
+        done += 1
+    return done
 
 
 def send_provider_refund(*, provider_refund_id: int) -> str:

@@ -157,6 +157,16 @@ ERROR_TEXT = {
     # insight
     "invalid_date": _("Enter dates like 2026-12-01."),
     "invalid_period": _("Choose a period whose start comes before its end, at most three years."),
+    # pre-sales
+    "balance_not_open": _("The balance cannot be paid yet: wait for the balance window to open."),
+    "balance_closed": _("The time to pay the balance has passed."),
+    "presale_not_found": _("This pre-sale does not exist."),
+    "invalid_deposit": _("The deposit is 1 fen up to the price."),
+    "invalid_balance_window": _("The balance window must end after it opens."),
+    "ships_before_balance": _("The ship date cannot be before the balance window opens."),
+    "refund_spans_payments": _(
+        "This refund is larger than either payment of the order: ask for the deposit and the balance separately."
+    ),
 }
 
 # Codes whose message the service already wrote in the person's language:
