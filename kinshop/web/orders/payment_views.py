@@ -36,7 +36,9 @@ def choose(request, order_id: int):
     )
     if order is None:
         raise Http404
-    if order.status != Order.Status.PENDING_PAYMENT:
+    # An unpaid order, or a pre-sale order whose deposit is in (its balance;
+    # payments refuses it outside the balance window with a clear error).
+    if order.status not in (Order.Status.PENDING_PAYMENT, Order.Status.AWAITING_BALANCE):
         return redirect("orders:detail", order_id=order.id)
     enabled = set(enabled_provider_names())
     providers = [name for name in WEB_PROVIDERS if name in enabled]
