@@ -6,7 +6,7 @@ import datetime as dt
 
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
 
-from kinshop.campaigns.models import FlashSale, Group, GroupBuy
+from kinshop.campaigns.models import FlashSale, Group, GroupBuy, Presale
 from kinshop.core.errors import NotFound
 from kinshop.orders.models import Allotment, Order, Refund
 from kinshop.shops.models import SelectionPrice
@@ -77,8 +77,9 @@ def orders_to_unwind() -> QuerySet[Order]:
 
 def live_campaigns(shop_id: int, sku_ids: list[int], now: dt.datetime) -> dict:
     """What a product page shows: the active group buys and their forming
-    groups with seats left, and flash sales not ended, of these SKUs in this
-    shop. Two queries, three when a group buy is on."""
+    groups with seats left, flash sales not ended and pre-sales whose balance
+    window has not closed, of these SKUs in this shop. Three queries, four when
+    a group buy is on."""
     group_buys = list(
         GroupBuy.objects.filter(
             shop_id=shop_id, sku_id__in=sku_ids, status=GroupBuy.Status.ACTIVE, ends_at__gt=now
@@ -102,7 +103,21 @@ def live_campaigns(shop_id: int, sku_ids: list[int], now: dt.datetime) -> dict:
         .filter(shop_id=shop_id, sku_id__in=sku_ids, ends_at__gt=now)
         .order_by("starts_at")
     )
-    return {"group_buys": group_buys, "groups": groups, "flash_sales": sales}
+    presales = list(
+        Presale.objects.filter(
+            shop_id=shop_id, sku_id__in=sku_ids, balance_ends_at__gt=now
+        ).order_by("balance_starts_at", "id")
+    )
+    return {"group_buys": group_buys, "groups": groups, "flash_sales": sales, "presales": presales}
+
+
+def presale(presale_id: int) -> Presale:
+    found = (
+        Presale.objects.select_related("shop", "sku", "sku__product").filter(pk=presale_id).first()
+    )
+    if found is None:
+        raise NotFound("No such pre-sale.", code="presale_not_found")
+    return found
 
 
 def open_groups(group_buy_id: int, now: dt.datetime) -> list[Group]:

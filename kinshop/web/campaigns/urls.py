@@ -7,6 +7,7 @@ urlpatterns = [
     path("group-buys/<id:group_buy_id>/", views.group_buy_page, name="group_buy"),
     path("groups/<id:group_id>/", views.group_page, name="group"),
     path("flash-sales/<id:sale_id>/", views.flash_sale_page, name="flash_sale"),
+    path("presales/<id:presale_id>/", views.presale_page, name="presale"),
     path("console/shop/campaigns/", views.console, name="console"),
     path(
         "console/shop/campaigns/group-buys/<id:group_buy_id>/end/",

@@ -149,6 +149,33 @@ def flash_sale_page(request, sale_id: int):
     return render(request, "web/campaigns/flash_sale.html", context)
 
 
+def presale_page(request, presale_id: int):
+    """A pre-sale: the price, the deposit paid now, the balance window and the
+    ship date; ordering takes the buyer on to pay the deposit."""
+    presale = _found(queries.presale, presale_id)
+    form = MemberForm(request.POST or None)
+    if request.method == "POST":
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.path)
+        order = submit(
+            form,
+            lambda data: services.buy_presale(
+                presale_id=presale.pk, **_member_kwargs(request, data)
+            ),
+        )
+        if order is not None:
+            return redirect("payments:choose", order_id=order.pk)
+    context = {
+        "presale": presale,
+        "shop": presale.shop,
+        "product": presale.sku.product,
+        "sku": presale.sku,
+        "is_open": presale.balance_ends_at > clock.now(),
+        "form": form,
+    }
+    return render(request, "web/campaigns/presale.html", context)
+
+
 # ---- the shop console ------------------------------------------------------------------
 
 

@@ -96,3 +96,51 @@ def test_a_paid_order_has_no_payment_page(order):
 
     response = client.get(f"/orders/{order.pk}/pay/")
     assert response.status_code == 302 and response["Location"].endswith(f"/orders/{order.pk}/")
+
+
+def test_the_product_page_shows_the_presale_and_its_page_takes_the_deposit(shop, product):
+    now = clock.now()
+    presale = campaigns.create_presale(
+        user=shop.owner,
+        shop=shop,
+        sku_id=product.skus.get().id,
+        price=9000,
+        deposit=1000,
+        balance_starts_at=now + DAY,
+        balance_ends_at=now + 2 * DAY,
+        ships_on=(now + 3 * DAY).date(),
+    )
+    buyer = testing.make_user(phone="13600136001")
+    client = Client()
+    client.force_login(buyer)
+
+    page = client.get(f"/shop/{shop.handle}/p/{product.id}/").content.decode()
+    assert f'data-testid="presale-{presale.pk}"' in page and "¥90.00" in page
+    offer = client.get(f"/presales/{presale.pk}/").content.decode()
+    assert 'data-testid="presale-deposit">¥10.00' in offer
+
+    ordered = client.post(
+        f"/presales/{presale.pk}/",
+        {
+            "name": "韩梅梅",
+            "phone": "13600136001",
+            "region": "杭州市",
+            "detail": "西湖路 2 号",
+            "quantity": "3",
+        },
+    )
+
+    order = Order.objects.get(buyer=buyer)
+    assert ordered.status_code == 302 and ordered["Location"].endswith(f"/orders/{order.pk}/pay/")
+    assert (order.total, order.deposit, order.amount_due) == (27000, 3000, 3000)
+
+    # once the balance window has closed, the pre-sale leaves the product page
+    with clock.travel(2 * DAY + dt.timedelta(minutes=1)):
+        page = client.get(f"/shop/{shop.handle}/p/{product.id}/").content.decode()
+        assert f'data-testid="presale-{presale.pk}"' not in page
+        offer = client.get(f"/presales/{presale.pk}/").content.decode()
+        assert 'data-testid="presale-ended"' in offer
+
+
+def test_an_unknown_presale_is_a_404(shop):
+    assert Client().get("/presales/999999/").status_code == 404

@@ -102,10 +102,11 @@ def test_a_cached_storefront_and_product_page_cost_one_query(shop, product):
     _queries("/shop/nutshop/")
     _queries(f"/shop/nutshop/p/{product.id}/")
     # then the next visitors cost one query each: the shop and its versions;
-    # the product page two more, read per request as seats and units move:
-    # its SKUs' group buys on now and flash sales not ended (none here)
+    # the product page three more, read per request as seats and units move:
+    # its SKUs' group buys on now, flash sales not ended and pre-sales still
+    # open (none here)
     assert _queries("/shop/nutshop/") == 1
-    assert _queries(f"/shop/nutshop/p/{product.id}/") == 3
+    assert _queries(f"/shop/nutshop/p/{product.id}/") == 4
 
 
 def test_a_new_price_shows_at_once(shop, product):
