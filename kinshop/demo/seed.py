@@ -14,6 +14,7 @@ from django.test import override_settings
 from kinshop.accounts import services as accounts
 from kinshop.accounts.models import User
 from kinshop.campaigns import rules as campaign_rules
+from kinshop.campaigns import services as campaigns
 from kinshop.catalog import services as catalog
 from kinshop.catalog.models import SKU
 from kinshop.core import clock, tasks
@@ -206,6 +207,73 @@ def _live_rooms(people: dict[str, User], shops_by_handle: dict[str, Shop], produ
         )
         payments.sandbox_confirm(user=people["laozhang"], payment_id=payment.id)
     _live_deal(keeper, shop, room, products[data.LIVE_DEAL_PRODUCT])
+    _campaigns(
+        keeper,
+        shop,
+        exclude_product=products[data.LIVE_DEAL_PRODUCT],
+        buyer=people["laozhang"],
+        address=orders.Address(
+            name=address.name, phone=address.phone, region=address.region, detail=address.detail
+        ),
+    )
+
+
+def _allowed_price(shop: Shop, sku, *candidates: int) -> int:
+    """The first of `candidates` inside the SKU's band that covers its costs,
+    else the shop's own price."""
+    retail = SelectionPrice.objects.get(shop=shop, sku=sku).retail_price
+    terms = campaign_rules.SkuTerms(
+        supply_price=sku.supply_price,
+        retail_min=sku.retail_min,
+        retail_max=sku.retail_max,
+        commission_bp=sku.product.commission_rate_bp,
+        fee_bp=settings.KINSHOP_PLATFORM_FEE_BP,
+    )
+    return next(
+        (price for price in candidates if campaign_rules.price_problem(price, terms) is None),
+        retail,
+    )
+
+
+def _campaigns(
+    keeper: User, shop: Shop, *, exclude_product, buyer: User, address: orders.Address
+) -> None:
+    """A group buy of three at 15% off and a pre-sale (20% deposit now, the
+    balance in three to five days' time) on two more of the shop's products;
+    the buyer has paid the deposit of one unit and awaits the balance."""
+    selection = (
+        SelectionPrice.objects.filter(shop=shop)
+        .exclude(sku__product=exclude_product)
+        .select_related("sku", "sku__product")
+        .order_by("sku_id")
+    )
+    group_price, presale_price = selection[0], selection[1]
+    retail = group_price.retail_price
+    now = clock.now()
+    campaigns.create_group_buy(
+        user=keeper,
+        shop=shop,
+        sku_id=group_price.sku_id,
+        group_price=_allowed_price(shop, group_price.sku, retail * 85 // 100, retail * 9 // 10),
+        leader_price=None,
+        group_size=3,
+        hours=24,
+        ends_at=now + dt.timedelta(days=7),
+    )
+    price = presale_price.retail_price
+    presale = campaigns.create_presale(
+        user=keeper,
+        shop=shop,
+        sku_id=presale_price.sku_id,
+        price=price,
+        deposit=max(1, price // 5),
+        balance_starts_at=now + dt.timedelta(days=3),
+        balance_ends_at=now + dt.timedelta(days=5),
+        ships_on=(now + dt.timedelta(days=6)).date(),
+    )
+    order = campaigns.buy_presale(user=buyer, presale_id=presale.pk, quantity=1, address=address)
+    payment = payments.start_payment(user=buyer, order_id=order.pk, provider="sandbox")
+    payments.sandbox_confirm(user=buyer, payment_id=payment.id)
 
 
 def _live_deal(keeper: User, shop: Shop, room, product) -> None:
