@@ -99,3 +99,47 @@ def test_a_buyer_starts_a_group_and_a_friend_joins_it_from_the_shared_link(serve
 
     friend.goto(share_url)
     assert "还剩 1 个名额" in friend.locator("[data-testid=seats-left]").inner_text()
+
+
+def test_a_buyer_pays_a_presales_deposit_from_the_product_page(server, new_context):
+    """A pre-sale on a phone: the product page shows the deposit and the balance
+    window; ordering takes the buyer to pay the deposit alone."""
+    base = server.base_url
+    products = server.api("GET", "/products", params={"q": "Torreya"}).json()
+    items = products["items"] if isinstance(products, dict) else products
+    product = next(p for p in items if p["title"] == PRODUCT_TITLE)
+    sku = next(s for s in product["skus"] if s["code"] == "LA-TY-250")
+    now = dt.datetime.now(dt.UTC)
+    created = server.api(
+        "POST",
+        f"/shops/{SHOP}/presales",
+        as_=KEEPER,
+        json={
+            "sku_id": sku["id"],
+            "price": 12800,
+            "deposit": 2000,
+            "balance_starts_at": (now + dt.timedelta(days=1)).isoformat(),
+            "balance_ends_at": (now + dt.timedelta(days=2)).isoformat(),
+            "ships_on": (now + dt.timedelta(days=3)).date().isoformat(),
+        },
+    )
+    assert created.status_code == 201, created.text
+    presale_id = created.json()["id"]
+
+    page = new_context("phone").new_page()
+    page.set_viewport_size({"width": 390, "height": 844})
+    helpers.sign_in(page, server, FRIEND, f"/shop/{SHOP}/p/{product['id']}/")
+    response = page.goto(f"{base}/shop/{SHOP}/p/{product['id']}/")
+    helpers.assert_clean(page, response, what="product page")
+    box = page.locator(f"[data-testid=presale-{presale_id}]")
+    assert "¥128.00" in box.inner_text() and "¥20.00" in box.inner_text()
+    with page.expect_navigation() as navigation:
+        box.locator("[data-testid=go-presale]").click()
+    helpers.assert_clean(page, navigation.value, what="pre-sale page")
+    assert "¥20.00" in page.locator("[data-testid=presale-deposit]").inner_text()
+    assert helpers.horizontal_overflow(page) <= 1, helpers.widest_elements(page)
+    helpers.keep_screenshot(page, "presale-390")
+
+    _fill_and_submit(page, "13812340013", "buy-presale")
+    assert re.search(r"/orders/\d+/pay/", page.url), helpers.body_text(page)
+    assert "¥20.00" in page.locator("[data-testid=amount-due]").inner_text()
