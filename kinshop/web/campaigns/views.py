@@ -14,12 +14,16 @@ Pre-sales (定金预售) are built separately: their place on these pages is the
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -59,6 +63,22 @@ def _member_kwargs(request, data) -> dict:
     }
 
 
+def _order_through(request, form: MemberForm, place: Callable[..., Any]) -> HttpResponse | None:
+    """A buyer's order on a campaign page: on POST, a signed-out visitor signs in
+    first; a valid form places the order through `place` (a campaigns service,
+    given the buyer's details) and the buyer goes on to pay. None when the page
+    is to be shown, again with the form's errors if it was posted."""
+    if request.method != "POST":
+        return None
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.path)
+    placed = submit(form, lambda data: place(**_member_kwargs(request, data)))
+    if placed is None:
+        return None
+    order = placed[1] if isinstance(placed, tuple) else placed  # a group answers (group, order)
+    return redirect("payments:choose", order_id=order.pk)
+
+
 # ---- buyers ------------------------------------------------------------------------
 
 
@@ -66,17 +86,10 @@ def group_buy_page(request, group_buy_id: int):
     """The offer, its groups that still have seats (join one) and starting a new group."""
     group_buy = _found(queries.group_buy, group_buy_id)
     form = MemberForm(request.POST or None)
-    if request.method == "POST":
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.path)
-        placed = submit(
-            form,
-            lambda data: services.start_group(
-                group_buy_id=group_buy.pk, **_member_kwargs(request, data)
-            ),
-        )
-        if placed is not None:
-            return redirect("payments:choose", order_id=placed[1].pk)
+    if ordered := _order_through(
+        request, form, partial(services.start_group, group_buy_id=group_buy.pk)
+    ):
+        return ordered
     now = clock.now()
     groups = queries.open_groups(group_buy.pk, now)
     for group in groups:
@@ -97,15 +110,8 @@ def group_page(request, group_id: int):
     left, time left, join it; a member shares the page's address with friends."""
     group = _found(queries.group, group_id)
     form = MemberForm(request.POST or None)
-    if request.method == "POST":
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.path)
-        placed = submit(
-            form,
-            lambda data: services.join_group(group_id=group.pk, **_member_kwargs(request, data)),
-        )
-        if placed is not None:
-            return redirect("payments:choose", order_id=placed[1].pk)
+    if ordered := _order_through(request, form, partial(services.join_group, group_id=group.pk)):
+        return ordered
     status = services.group_status(group)
     allotment = group.allotment
     group_buy = group.group_buy
@@ -128,15 +134,8 @@ def group_page(request, group_id: int):
 def flash_sale_page(request, sale_id: int):
     sale = _found(queries.flash_sale, sale_id)
     form = MemberForm(request.POST or None)
-    if request.method == "POST":
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.path)
-        order = submit(
-            form,
-            lambda data: services.buy_flash_sale(sale_id=sale.pk, **_member_kwargs(request, data)),
-        )
-        if order is not None:
-            return redirect("payments:choose", order_id=order.pk)
+    if ordered := _order_through(request, form, partial(services.buy_flash_sale, sale_id=sale.pk)):
+        return ordered
     context = {
         "sale": sale,
         "shop": sale.shop,
@@ -154,17 +153,10 @@ def presale_page(request, presale_id: int):
     ship date; ordering takes the buyer on to pay the deposit."""
     presale = _found(queries.presale, presale_id)
     form = MemberForm(request.POST or None)
-    if request.method == "POST":
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.path)
-        order = submit(
-            form,
-            lambda data: services.buy_presale(
-                presale_id=presale.pk, **_member_kwargs(request, data)
-            ),
-        )
-        if order is not None:
-            return redirect("payments:choose", order_id=order.pk)
+    if ordered := _order_through(
+        request, form, partial(services.buy_presale, presale_id=presale.pk)
+    ):
+        return ordered
     context = {
         "presale": presale,
         "shop": presale.shop,
