@@ -25,11 +25,11 @@ import time
 import uuid
 from collections import Counter
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
 
+from tests.support import databases
 from tests.support.http import Answer, call
 
 # gunicorn and eight clients: never beside the browser tests' server
@@ -59,13 +59,8 @@ def _server_url() -> str:
     return os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 
 
-def _with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", "", ""))
-
-
 def _admin_connection() -> psycopg.Connection:
-    return psycopg.connect(_with_database(_server_url(), "postgres"), autocommit=True)
+    return psycopg.connect(databases.with_database(_server_url(), "postgres"), autocommit=True)
 
 
 def _free_port() -> int:
@@ -136,14 +131,11 @@ class Kinshop:
 @pytest.fixture
 def crash_database():
     name = f"kinshop_crash_{os.getpid()}"
-    with _admin_connection() as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{name}"')
+    url = databases.migrated_database(_server_url(), name)
     try:
-        yield _with_database(_server_url(), name)
+        yield url
     finally:
-        with _admin_connection() as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        databases.drop_database(_server_url(), name)
 
 
 @pytest.fixture
@@ -158,15 +150,6 @@ def kinshop_server(crash_database, tmp_path):
         "KINSHOP_MEDIA_ROOT": str(tmp_path / "media"),
         "DJANGO_SETTINGS_MODULE": "kinshop.settings",
     }
-    migrate = subprocess.run(
-        [sys.executable, "-m", "kinshop", "migrate", "--no-input", "-v", "0"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert migrate.returncode == 0, migrate.stderr[-3000:]
     server = Kinshop(env, _free_port(), tmp_path)
     try:
         server.start()

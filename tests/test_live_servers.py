@@ -18,11 +18,10 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-import psycopg
 import pytest
 
+from tests.support import databases
 from tests.support.http import call
 
 pytestmark = [pytest.mark.postgres, pytest.mark.xdist_group("servers")]
@@ -30,11 +29,6 @@ pytestmark = [pytest.mark.postgres, pytest.mark.xdist_group("servers")]
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct-horse-battery-9"
 REDIS_URL = os.environ.get("KINSHOP_TEST_REDIS_URL", "redis://127.0.0.1:6379/5")
-
-
-def _with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", "", ""))
 
 
 def _server_url() -> str:
@@ -96,14 +90,11 @@ def servers(tmp_path_factory):
     if not _redis_reachable():
         pytest.skip(f"no Redis at {REDIS_URL}")
     name = f"kinshop_live_{os.getpid()}"
-    admin = _with_database(_server_url(), "postgres")
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{name}"')
+    database_url = databases.migrated_database(_server_url(), name)
     tmp = tmp_path_factory.mktemp("live-servers")
     env = {
         **os.environ,
-        "DATABASE_URL": _with_database(_server_url(), name),
+        "DATABASE_URL": database_url,
         "REDIS_URL": REDIS_URL,
         "SECRET_KEY": "live-test-secret-key-which-is-long-enough-for-hmac-0123456789",
         "DEBUG": "0",
@@ -114,15 +105,6 @@ def servers(tmp_path_factory):
         "DJANGO_SETTINGS_MODULE": "kinshop.settings",
     }
     env.pop("KINSHOP_TEST_DB", None)
-    migrate = subprocess.run(
-        [sys.executable, "-m", "kinshop", "migrate", "--no-input", "-v", "0"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert migrate.returncode == 0, migrate.stderr[-3000:]
     started: list[Server] = []
     try:
         started.append(Server(env, tmp, "a"))
@@ -131,8 +113,7 @@ def servers(tmp_path_factory):
     finally:
         for server in started:
             server.stop()
-        with psycopg.connect(admin, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        databases.drop_database(_server_url(), name)
 
 
 def _user(port: int, prefix: str) -> str:

@@ -11,10 +11,11 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
+
+from tests.support import databases
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -121,16 +122,6 @@ class Server:
         )
 
 
-def _postgres_admin_url(url: str) -> str:
-    return re.sub(r"^postgres://", "postgresql://", url)
-
-
-def _with_database(url: str, name: str) -> str:
-    """The same server and credentials, another database."""
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=f"/{name}"))
-
-
 def start_server(var_dir: Path) -> Server:
     """Migrate, seed the demo and serve it on a free port, in subprocesses, with
     the settings the journey needs: the payment sandbox on and zero-day windows
@@ -158,11 +149,12 @@ def start_server(var_dir: Path) -> Server:
     )
     outer = os.environ.get("DATABASE_URL", "")
     if outer.startswith("postgres"):
-        env["DATABASE_URL"] = _with_database(outer, f"kinshop_browser_{os.getpid()}")
+        env["DATABASE_URL"] = databases.with_database(outer, f"kinshop_browser_{os.getpid()}")
     server = Server(base_url=base_url, env=env, var_dir=var_dir, log_path=var_dir / "server.log")
     if outer.startswith("postgres"):
-        _create_database(outer, env["DATABASE_URL"])
-    server.manage("migrate", "--no-input", "-v", "0")
+        databases.migrated_database(outer, _database_name(env["DATABASE_URL"]))
+    else:
+        server.manage("migrate", "--no-input", "-v", "0")
     server.manage("demo", "--no-serve")
     log = server.log_path.open("a")
     server.process = subprocess.Popen(
@@ -198,27 +190,11 @@ def stop_server(server: Server) -> None:
             server.process.wait(timeout=10)
     outer = os.environ.get("DATABASE_URL", "")
     if outer.startswith("postgres") and server.env.get("DATABASE_URL"):
-        _drop_database(outer, server.env["DATABASE_URL"])
+        databases.drop_database(outer, _database_name(server.env["DATABASE_URL"]))
 
 
 def _database_name(url: str) -> str:
     return url.rsplit("/", 1)[1].split("?", 1)[0]
-
-
-def _create_database(outer: str, inner: str) -> None:
-    import psycopg
-
-    name = _database_name(inner)
-    with psycopg.connect(_postgres_admin_url(outer), autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{name}"')
-
-
-def _drop_database(outer: str, inner: str) -> None:
-    import psycopg
-
-    with psycopg.connect(_postgres_admin_url(outer), autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{_database_name(inner)}" WITH (FORCE)')
 
 
 # ---- page helpers ----
