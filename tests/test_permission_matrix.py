@@ -1,5 +1,6 @@
 """Who may do what: every operation of the API contract (/work/shared/API.md)
-called by every role, each in a fresh world, against the expected answer.
+called by every role, each in the same world as built (what one case does is
+rolled back before the next), against the expected answer.
 
 Read the table row by row next to API.md. `allow` is any 2xx; a number is the
 status of the refusal, whose body must be `{"code", "message"}`. The rules the
@@ -41,7 +42,7 @@ import re
 import pytest
 
 from kinshop import testing
-from tests.support.world import ADDRESS, World, build_world, new_sku
+from tests.support.world import ADDRESS, World, new_sku
 
 ROLE_COLUMNS = {
     "anon": "anonymous",
@@ -315,12 +316,6 @@ def _cases():
             yield pytest.param(operation, role, expected, id=f"{operation}-{role}", marks=marks)
 
 
-@pytest.fixture
-def fast_passwords(settings):
-    """Argon2 is the production hasher; a world per case would spend minutes in it."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def test_the_table_covers_every_operation_of_the_contract_for_every_role():
     assert list(MATRIX) == CONTRACT_OPERATIONS
     assert all(set(row) == set(ROLE_COLUMNS.values()) for row in MATRIX.values())
@@ -333,9 +328,10 @@ def test_the_table_covers_every_operation_of_the_contract_for_every_role():
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(("operation", "role", "expected"), list(_cases()))
-def test_permission(operation, role, expected, fast_passwords):
-    # given a fresh world, and the role signed in with a bearer token (or not at all)
-    world = build_world()
+def test_permission(operation, role, expected, world_once):
+    # given the world as built (what other cases did is rolled back), and the
+    # role signed in with a bearer token (or not at all)
+    world = world_once
     user = world.users[role]
     client = testing.ApiClient(user)
     method, path, body = _request(operation, world)

@@ -34,7 +34,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.urls.converters import IntConverter, PathConverter, SlugConverter, StringConverter
 
 from kinshop.core.converters import IdConverter
-from tests.support.world import World, build_world
+from tests.support.world import World
 
 pytestmark = pytest.mark.django_db
 
@@ -241,9 +241,9 @@ def _is_refused_up_front(response) -> bool:
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_no_page_answers_a_server_error_to_hostile_input(role):
+def test_no_page_answers_a_server_error_to_hostile_input(role, world_once):
     # given: a world with real objects, and the person
-    world = build_world()
+    world = world_once
     real = _real_ids(world)
     good_values = {
         "shop": world.shop.handle,

@@ -1,7 +1,8 @@
 """A small, complete Kinshop world built through the real services: every role
 the permission matrix asks about, and one object of each kind for them to act on.
 
-Built fresh for each case, so no case can see what another did."""
+Built once per test module (the `world_once` fixture); each case runs in a
+savepoint rolled back after it, so no case can see what another did."""
 
 from __future__ import annotations
 
