@@ -33,6 +33,7 @@ from kinshop.campaigns.models import Group, GroupBuy
 from kinshop.core import clock
 from kinshop.core.device import device_of
 from kinshop.core.errors import DomainError, NotFound
+from kinshop.live import services as live
 from kinshop.sharing.cookie import share_code_of
 from kinshop.shops.models import SelectionPrice, Shop
 from kinshop.web.campaigns.forms import FlashSaleForm, GroupBuyForm, MemberForm
@@ -141,7 +142,9 @@ def flash_sale_page(request, sale_id: int):
         "shop": sale.shop,
         "product": sale.sku.product,
         "sku": sale.sku,
-        "phase": rules.flash_phase(starts_at=sale.starts_at, ends_at=sale.ends_at, now=clock.now()),
+        "phase": rules.flash_phase(
+            starts_at=sale.starts_at, ends_at=sale.ends_at, ended_at=sale.ended_at, now=clock.now()
+        ),
         "left": sale.allotment.limit - sale.allotment.taken,
         "form": form,
     }
@@ -185,7 +188,10 @@ def _sku_choices(shop: Shop) -> list[tuple[int, str]]:
 
 @login_required
 def console(request):
-    """The shop's group buys and flash sales with their results, and the forms to create them."""
+    """The shop's campaigns with their results (group buys: groups formed,
+    succeeded and failed; flash sales: units sold and paid; pre-sales: deposits
+    paid, balances paid and lapsed; each with its paid value), the forms to
+    create group buys and flash sales, and a button to end a running one."""
     shop = _own_shop(request.user)
     if shop is None:
         return redirect("shop_console:overview")
@@ -234,9 +240,13 @@ def console(request):
         group_buy.gmv = gmv_by_group_buy.get(group_buy.pk, 0)
         group_buy.is_open = group_buy.status == GroupBuy.Status.ACTIVE and group_buy.ends_at > now
     sales = found["flash_sales"]
+    paid_by_sale = queries.flash_units_paid([sale.allotment_id for sale in sales])
     for sale in sales:
         sale.gmv = gmv_by_sale.get(sale.allotment_id, 0)
-        sale.phase = rules.flash_phase(starts_at=sale.starts_at, ends_at=sale.ends_at, now=now)
+        sale.paid = paid_by_sale.get(sale.allotment_id, 0)
+        sale.phase = rules.flash_phase(
+            starts_at=sale.starts_at, ends_at=sale.ends_at, ended_at=sale.ended_at, now=now
+        )
     context = {
         "shop": shop,
         "tab": "campaigns",
@@ -245,6 +255,7 @@ def console(request):
         "flash_sale_form": flash_sale_form,
         "group_buys": found["group_buys"],
         "flash_sales": sales,
+        "presales": queries.shop_presales(shop.pk),
         "currency": settings.KINSHOP_CURRENCY,
     }
     return render(request, "web/campaigns/console.html", context)
@@ -259,6 +270,21 @@ def console_end_group_buy(request, group_buy_id: int):
     try:
         with transaction.atomic():
             services.end_group_buy(user=request.user, group_buy_id=group_buy.pk)
+    except DomainError as error:
+        messages.error(request, error_text(error))
+    return redirect("campaigns:console")
+
+
+@login_required
+@require_POST
+def console_end_flash_sale(request, sale_id: int):
+    """End a flash sale now (a deal of a live room stops for its viewers too)."""
+    sale = _found(queries.flash_sale, sale_id)
+    if sale.shop.owner_id != request.user.pk:
+        raise Http404  # another shop's flash sale is not the keeper's to see here
+    try:
+        with transaction.atomic():
+            live.end_flash_sale(user=request.user, sale_id=sale.pk)
     except DomainError as error:
         messages.error(request, error_text(error))
     return redirect("campaigns:console")
