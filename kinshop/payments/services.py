@@ -466,7 +466,11 @@ def send_approved_refund(*, refund: Refund) -> list[ProviderRefund]:
 
 # Which captured payment a refund draws on first: a pre-sale's balance, then its
 # deposit (an order paid at once has its one payment).
-_DRAW_ORDER = {Payment.Purpose.FULL: 0, Payment.Purpose.BALANCE: 0, Payment.Purpose.DEPOSIT: 1}
+_DRAW_ORDER: dict[str, int] = {
+    Payment.Purpose.FULL: 0,
+    Payment.Purpose.BALANCE: 0,
+    Payment.Purpose.DEPOSIT: 1,
+}
 
 
 def _record_refund_parts(refund: Refund) -> list[ProviderRefund]:
