@@ -2,15 +2,16 @@
 groups with seats left, start a group), a group (/groups/<id>/: seats left and
 its countdown, join it, share it with friends) and a flash sale
 (/flash-sales/<id>/: units left, countdown, buy). For the shop console
-(/console/shop/campaigns/): create and end group buys and flash sales, and
-their results. Countdowns run in kinshop/static/kinshop/campaigns.js.
+(/console/shop/campaigns/): create group buys, flash sales and pre-sales, end
+the first two, and the results of all three. Countdowns run in
+kinshop/static/kinshop/campaigns.js.
 
 Every write is one campaigns service call through `submit`; the share code the
 visitor arrived with (a friend's /s/<code> link) goes with the order, as at
 checkout, so attribution is kept on campaign orders.
 
-Pre-sales (定金预售) are built separately: their place on these pages is the
-`presale` block of the product page's campaign box and a section of the console."""
+Pre-sales (定金预售) have their own page (/presales/<id>/), the `presale`
+block of the product page's campaign box and a section of the console."""
 
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ from kinshop.core.errors import DomainError, NotFound
 from kinshop.live import services as live
 from kinshop.sharing.cookie import share_code_of
 from kinshop.shops.models import SelectionPrice, Shop
-from kinshop.web.campaigns.forms import FlashSaleForm, GroupBuyForm, MemberForm
+from kinshop.web.campaigns.forms import FlashSaleForm, GroupBuyForm, MemberForm, PresaleForm
 from kinshop.web.errors import error_text
 from kinshop.web.forms import submit
 
@@ -191,12 +192,15 @@ def console(request):
     """The shop's campaigns with their results (group buys: groups formed,
     succeeded and failed; flash sales: units sold and paid; pre-sales: deposits
     paid, balances paid and lapsed; each with its paid value), the forms to
-    create group buys and flash sales, and a button to end a running one."""
+    create them, and a button to end a running group buy or flash sale."""
     shop = _own_shop(request.user)
     if shop is None:
         return redirect("shop_console:overview")
     group_buy_form = GroupBuyForm(request.POST if "group_buy" in request.POST else None)
     flash_sale_form = FlashSaleForm(request.POST if "flash_sale" in request.POST else None)
+    presale_form = PresaleForm(
+        request.POST if "presale" in request.POST else None, auto_id="presale_%s"
+    )
     if request.method == "POST":
         created: object | None = None
         if group_buy_form.is_bound:
@@ -228,6 +232,20 @@ def console(request):
                     payment_minutes=data["payment_minutes"],
                 ),
             )
+        elif presale_form.is_bound:
+            created = submit(
+                presale_form,
+                lambda data: services.create_presale(
+                    user=request.user,
+                    shop=shop,
+                    sku_id=data["sku"],
+                    price=data["price"],
+                    deposit=data["deposit"],
+                    balance_starts_at=data["balance_starts_at"],
+                    balance_ends_at=data["balance_ends_at"],
+                    ships_on=data["ships_on"],
+                ),
+            )
         if created is not None:
             return redirect("campaigns:console")
     if not flash_sale_form.is_bound:
@@ -256,6 +274,7 @@ def console(request):
         "group_buys": found["group_buys"],
         "flash_sales": sales,
         "presales": queries.shop_presales(shop.pk),
+        "presale_form": presale_form,
         "currency": settings.KINSHOP_CURRENCY,
     }
     return render(request, "web/campaigns/console.html", context)

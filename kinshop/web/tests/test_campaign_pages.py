@@ -11,7 +11,7 @@ from django.test import Client
 
 from kinshop import testing
 from kinshop.campaigns import services
-from kinshop.campaigns.models import FlashSale, GroupBuy
+from kinshop.campaigns.models import FlashSale, GroupBuy, Presale
 from kinshop.core import clock
 from kinshop.ops.jobs import run_due
 from kinshop.orders.models import Order
@@ -219,6 +219,29 @@ def test_the_keeper_creates_a_group_buy_and_a_flash_sale_from_the_console(shop, 
     )  # fmt: skip
     assert response.status_code == 302
     assert FlashSale.objects.get(shop=shop).units == 5
+
+
+def test_the_keeper_creates_a_presale_from_the_console(shop, sku):
+    keeper = browser(shop.owner)
+    page = keeper.get("/console/shop/campaigns/").content.decode()
+    assert 'data-testid="create-presale"' in page and "新建预售" in page
+    now = clock.now()
+    form = {"presale": "1", "sku": sku.id, "price": "90", "deposit": "10",
+            "balance_starts_at": (now + dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"),
+            "balance_ends_at": (now + dt.timedelta(days=2)).strftime("%Y-%m-%dT%H:%M"),
+            "ships_on": (now + dt.timedelta(days=3)).strftime("%Y-%m-%d")}  # fmt: skip
+
+    # a deposit above the price is refused on the form, in the keeper's language
+    refused = keeper.post("/console/shop/campaigns/", {**form, "deposit": "91"})
+    assert refused.status_code == 200 and 'role="alert"' in refused.content.decode()
+    assert not Presale.objects.exists()
+
+    created = keeper.post("/console/shop/campaigns/", form)
+    assert created.status_code == 302
+    presale = Presale.objects.get(shop=shop)
+    assert (presale.price, presale.deposit) == (9000, 1000)
+    page = keeper.get("/console/shop/campaigns/").content.decode()
+    assert f'data-testid="presale-{presale.pk}"' in page
 
 
 def test_a_price_below_cost_is_refused_on_the_form(shop, sku):
