@@ -123,7 +123,7 @@ def test_each_lifecycle_shows_its_history_read_only(client, superuser, shop, pro
         f"/admin/orders/order/{order.pk}/change/": "fully refunded",
         f"/admin/orders/refund/{refund.pk}/change/": "同意",
         f"/admin/payments/payment/{payment.pk}/change/": "captured",
-        f"/admin/payments/providerrefund/{refund.provider_refund.pk}/change/": "坏了",
+        f"/admin/payments/providerrefund/{refund.provider_refunds.get().pk}/change/": "坏了",
         f"/admin/ledger/withdrawal/{withdrawal.pk}/change/": "requested",
         f"/admin/catalog/supplier/{product.supplier_id}/change/": "applied",
     }

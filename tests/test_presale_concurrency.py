@@ -16,8 +16,10 @@ from kinshop.core import clock
 from kinshop.ledger import queries as ledger_queries
 from kinshop.ledger.models import Account, JournalEntry, Posting
 from kinshop.ops.jobs import run_due
-from kinshop.orders.models import Order
+from kinshop.orders.models import Order, Refund
+from kinshop.payments import services as payments
 from kinshop.payments.models import Payment, ProviderRefund
+from kinshop.payments.providers import base, sandbox
 from tests.test_concurrency import run_together
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -94,5 +96,60 @@ def test_a_balance_payment_racing_the_deadline_job_ends_in_one_outcome(presale, 
         ]
         assert not JournalEntry.objects.filter(kind="capture", order_id=order_id).exists()
         assert platform_balance(Account.Kind.CLEARING) == 0
+    assert platform_balance(Account.Kind.DEPOSITS) == 0
+    assert ledger_queries.health()["balanced"]
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_the_parts_of_a_refund_reported_at_once_complete_it_once(presale, attempt, monkeypatch):
+    """A fully paid pre-sale refunded in full goes back as two provider refunds
+    (balance, deposit); their success notifications, each delivered twice under
+    its own event id, race in four threads: the refund completes once."""
+    monkeypatch.setattr(
+        sandbox.SandboxProvider,
+        "send_refund",
+        lambda self, **kwargs: base.SentRefund(provider_refund_id="sbx_rf_later", succeeded=False),
+    )
+    phone = f"1371000{attempt:04d}"
+    client = testing.ApiClient(testing.make_user(phone=phone))
+    body = {
+        "quantity": 2,
+        "address": {"name": "李雷", "phone": phone, "region": "上海市", "detail": "南京东路 1 号"},
+    }
+    order_id = client.post(f"/presales/{presale.id}/orders", body).json()["id"]
+    for _ in ("deposit", "balance"):
+        payment = client.post(f"/orders/{order_id}/payments", {"provider": "sandbox"}).json()
+        assert client.post(f"/payments/{payment['id']}/sandbox-confirm").status_code == 200
+    staff = presale.sku.supplier.memberships.first().user
+    asked = client.post(f"/orders/{order_id}/refunds", {"amount": 18000, "reason": "坏了"}).json()
+    approved = testing.ApiClient(staff).post(f"/refunds/{asked['id']}/approve")
+    assert (approved.status_code, approved.json()["status"]) == (200, "approved")
+    parts = list(ProviderRefund.objects.filter(refund_id=asked["id"]).order_by("pk"))
+    assert sorted((part.amount, part.status) for part in parts) == [(2000, "sent"), (16000, "sent")]
+
+    def report(index: int):
+        part = parts[index % 2]
+        with transaction.atomic():
+            return payments._apply(
+                "sandbox",
+                base.Notification(
+                    event_id=f"evt-{attempt}-{index}",
+                    kind=base.REFUND_SUCCEEDED,
+                    payment_reference="",
+                    amount=part.amount,
+                    refund_reference=part.reference,
+                ),
+            )
+
+    results = run_together(4, report)
+    assert not any(isinstance(result, Exception) for result in results), results
+
+    refund = Refund.objects.get(pk=asked["id"])
+    assert refund.status == "succeeded"
+    assert refund.history.filter(to_status="succeeded").count() == 1
+    order = Order.objects.get(pk=order_id)
+    assert (order.status, order.refunded_amount) == ("refunded", 18000)
+    assert JournalEntry.objects.filter(kind="refund", refund=refund).count() == 1
+    assert platform_balance(Account.Kind.CLEARING) == 0
     assert platform_balance(Account.Kind.DEPOSITS) == 0
     assert ledger_queries.health()["balanced"]

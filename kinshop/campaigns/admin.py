@@ -84,6 +84,7 @@ class FlashSaleAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "per_buyer_limit",
         "starts_at",
         "ends_at",
+        "ended_at",
     )
     list_select_related = ("shop", "sku", "sku__product", "allotment")
     search_fields = ("shop__handle", "sku__code")

@@ -88,6 +88,7 @@ class FlashSaleOut(Schema):
     units: int
     sold: int
     left: int
+    paid: int
     per_buyer_limit: int
     payment_minutes: int
     status: str
@@ -95,6 +96,7 @@ class FlashSaleOut(Schema):
     ends_at: dt.datetime
     currency: str
     live_room_id: int | None = None
+    ended_at: dt.datetime | None = None
 
 
 def group_buy_out(group_buy: GroupBuy) -> dict:
@@ -127,8 +129,16 @@ def group_out(group: Group) -> dict:
     }
 
 
-def flash_sale_out(sale: FlashSale) -> dict:
+def flash_sale_out(sale: FlashSale, *, paid: int | None = None) -> dict:
+    """A flash sale as `get_flash_sale` answers it. `sold`: units in its orders
+    not cancelled, paid or not (an unpaid order's units come back at its
+    deadline); `left`: units a buyer can still claim (`units - sold`); `paid`:
+    units in paid orders (refunds not taken off), read here unless the caller
+    knows them (a sale just created has none). `status` is "ended" once its
+    window is over or its shop ended it early (`ended_at`)."""
     allotment = sale.allotment
+    if paid is None:
+        paid = queries.flash_units_paid([sale.allotment_id]).get(sale.allotment_id, 0)
     return {
         "id": sale.id,
         "shop": sale.shop.handle,
@@ -137,15 +147,17 @@ def flash_sale_out(sale: FlashSale) -> dict:
         "units": sale.units,
         "sold": allotment.taken,
         "left": allotment.limit - allotment.taken,
+        "paid": paid,
         "per_buyer_limit": sale.per_buyer_limit,
         "payment_minutes": sale.payment_minutes,
         "status": rules.flash_phase(
-            starts_at=sale.starts_at, ends_at=sale.ends_at, now=clock.now()
+            starts_at=sale.starts_at, ends_at=sale.ends_at, ended_at=sale.ended_at, now=clock.now()
         ),
         "starts_at": sale.starts_at,
         "ends_at": sale.ends_at,
         "currency": settings.KINSHOP_CURRENCY,
         "live_room_id": sale.live_room_id,
+        "ended_at": sale.ended_at,
     }
 
 
@@ -259,6 +271,9 @@ def get_group(request, group_id: int):
     response={200: FlashSaleOut, **error_responses(404)},
 )
 def get_flash_sale(request, sale_id: int):
+    """A flash sale's offer and how it went: `sold` (units in orders not
+    cancelled, paid or not), `left` (`units - sold`: what buyers can still
+    claim), `paid` (units in paid orders) and its phase."""
     return flash_sale_out(queries.flash_sale(sale_id))
 
 

@@ -99,7 +99,8 @@ class FlashSale(models.Model):
     """A flash sale (秒杀): `units` of the SKU at `price` between `starts_at` and
     `ends_at`, at most `per_buyer_limit` per buyer (linked accounts counted
     together), each order to be paid within `payment_minutes`. The units are
-    counted in its allotment: never more sold than offered."""
+    counted in its allotment: never more sold than offered. Its shop may end it
+    early (`ended_at`): from then it is over, whatever the clock says."""
 
     shop = models.ForeignKey("shops.Shop", on_delete=models.PROTECT, related_name="flash_sales")
     sku = models.ForeignKey("catalog.SKU", on_delete=models.PROTECT, related_name="+")
@@ -114,6 +115,8 @@ class FlashSale(models.Model):
     # The live room the deal runs in, as its caller (the live app, above
     # campaigns) checked and recorded it; campaigns never looks at rooms.
     live_room_id = models.PositiveBigIntegerField(null=True, blank=True)
+    # When its shop ended it before `ends_at` (null: it runs its window).
+    ended_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-id"]

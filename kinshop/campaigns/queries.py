@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 
 from kinshop.campaigns.models import FlashSale, Group, GroupBuy, Presale
 from kinshop.core.errors import NotFound
@@ -35,12 +36,28 @@ def flash_sale(sale_id: int) -> FlashSale:
     return found
 
 
+def flash_units_paid(allotment_ids: list[int]) -> dict[int, int]:
+    """Units in paid orders (refunds not taken off, as in `campaign_gmv`) by
+    flash sale's allotment, in one query. An allotment's `taken` counts unpaid
+    orders too, until they are paid or cancelled at their deadline."""
+    rows = (
+        Order.objects.filter(allotment_id__in=allotment_ids, paid_at__isnull=False)
+        .values("allotment_id")
+        .annotate(units=Sum("allotment_units"))
+    )
+    return {row["allotment_id"]: row["units"] or 0 for row in rows}
+
+
 def lock_group(group_id: int) -> Group | None:
     return Group.objects.select_for_update().filter(pk=group_id).first()
 
 
 def lock_group_buy(group_buy_id: int) -> GroupBuy | None:
     return GroupBuy.objects.select_for_update().filter(pk=group_buy_id).first()
+
+
+def lock_flash_sale(sale_id: int) -> FlashSale | None:
+    return FlashSale.objects.select_for_update().select_related("shop").filter(pk=sale_id).first()
 
 
 def shop_price(shop_id: int, sku_id: int) -> int | None:
@@ -100,7 +117,7 @@ def live_campaigns(shop_id: int, sku_ids: list[int], now: dt.datetime) -> dict:
         )
     sales = list(
         FlashSale.objects.select_related("allotment")
-        .filter(shop_id=shop_id, sku_id__in=sku_ids, ends_at__gt=now)
+        .filter(shop_id=shop_id, sku_id__in=sku_ids, ends_at__gt=now, ended_at__isnull=True)
         .order_by("starts_at")
     )
     presales = list(
@@ -137,7 +154,8 @@ def open_groups(group_buy_id: int, now: dt.datetime) -> list[Group]:
 
 def shop_campaigns(shop_id: int) -> dict:
     """The shop console's results: each group buy with its groups formed,
-    succeeded and failed, and each flash sale with its units taken and paid."""
+    succeeded and failed, and each flash sale with its units taken (paid
+    units: `flash_units_paid`)."""
     group_buys = list(
         GroupBuy.objects.filter(shop_id=shop_id)
         .select_related("sku", "sku__product")
@@ -154,6 +172,29 @@ def shop_campaigns(shop_id: int) -> dict:
         .order_by("-id")[:50]
     )
     return {"group_buys": group_buys, "flash_sales": sales}
+
+
+def shop_presales(shop_id: int) -> list[Presale]:
+    """The shop console's pre-sales with their results, in one query: orders
+    whose deposit was paid, whose balance was paid too, and that lapsed (the
+    balance not paid in time: cancelled, the deposit refunded), and the paid
+    value of the fully paid ones (refunds not taken off)."""
+    order = "orders__order__"
+    deposit_paid = Q(**{f"{order}deposit_paid_at__isnull": False})
+    fully_paid = Q(**{f"{order}paid_at__isnull": False})
+    return list(
+        Presale.objects.filter(shop_id=shop_id)
+        .select_related("sku", "sku__product")
+        .annotate(
+            deposits_paid=Count("orders", filter=deposit_paid),
+            balances_paid=Count("orders", filter=fully_paid),
+            lapsed=Count(
+                "orders", filter=deposit_paid & Q(**{f"{order}status": Order.Status.CANCELLED})
+            ),
+            gmv=Coalesce(Sum(f"{order}total", filter=fully_paid), 0),
+        )
+        .order_by("-id")[:50]
+    )
 
 
 def campaign_gmv(shop_id: int) -> tuple[dict[int, int], dict[int, int]]:

@@ -82,8 +82,17 @@ def flash_sale_problem(
     return None
 
 
-def flash_phase(*, starts_at: dt.datetime, ends_at: dt.datetime, now: dt.datetime) -> str:
-    """scheduled before the window, live inside it, ended after."""
+def flash_phase(
+    *,
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+    ended_at: dt.datetime | None,
+    now: dt.datetime,
+) -> str:
+    """scheduled before the window, live inside it, ended after it or once its
+    shop ended it early (`ended_at`, whenever that was)."""
+    if ended_at is not None:
+        return "ended"
     if now < starts_at:
         return "scheduled"
     if now < ends_at:

@@ -315,6 +315,28 @@ def create_flash_sale(
     )
 
 
+def end_flash_sale(*, user, sale_id: int) -> FlashSale:
+    """The shopkeeper ends a flash sale now, scheduled or running: nothing more
+    can be bought in it (its allotment closes in the same transaction, so no
+    order slips in after), while orders already placed are paid or cancelled
+    at their deadline as usual. 409 `invalid_transition` once it is over."""
+    sale = queries.lock_flash_sale(sale_id)
+    if sale is None:
+        raise NotFound("No such flash sale.", code="flash_sale_not_found")
+    if sale.shop.owner_id != user.id:
+        raise Forbidden("Only the shop's keeper can end its campaigns.", code="not_shopkeeper")
+    now = clock.now()
+    phase = rules.flash_phase(
+        starts_at=sale.starts_at, ends_at=sale.ends_at, ended_at=sale.ended_at, now=now
+    )
+    if phase == "ended":
+        raise Conflict("This flash sale is over already.", code="invalid_transition")
+    sale.ended_at = now
+    sale.save(update_fields=["ended_at"])
+    orders.close_flash_allotment(allotment_id=sale.allotment_id, at=now)
+    return sale
+
+
 def buy_flash_sale(
     *,
     user,
@@ -331,7 +353,9 @@ def buy_flash_sale(
     paid units of this sale). An unpaid order is cancelled at its deadline and
     its units go back to the sale."""
     sale = queries.flash_sale(sale_id)
-    phase = rules.flash_phase(starts_at=sale.starts_at, ends_at=sale.ends_at, now=clock.now())
+    phase = rules.flash_phase(
+        starts_at=sale.starts_at, ends_at=sale.ends_at, ended_at=sale.ended_at, now=clock.now()
+    )
     if phase == "scheduled":
         raise Conflict("This flash sale has not started.", code="not_started")
     if phase == "ended":

@@ -9,6 +9,7 @@ import datetime as dt
 from django.db import transaction
 from ninja import Field, Router, Schema, Status
 
+from kinshop.campaigns import queries as campaign_queries
 from kinshop.campaigns.api import BuyIn, FlashSaleIn, FlashSaleOut, flash_sale_out
 from kinshop.core.api import ErrorOut, error_responses
 from kinshop.core.device import device_of
@@ -286,7 +287,18 @@ def create_flash_sale(request, handle: str, payload: FlashSaleIn):
             payment_minutes=payload.payment_minutes,
             live_room_id=payload.live_room_id,
         )
-    return Status(201, flash_sale_out(sale))
+    return Status(201, flash_sale_out(sale, paid=0))
+
+
+@router.post(
+    "/flash-sales/{sale_id}/end",
+    operation_id="end_flash_sale",
+    response={200: FlashSaleOut, **error_responses(401, 403, 404, 409)},
+)
+def end_flash_sale(request, sale_id: int):
+    with transaction.atomic():
+        services.end_flash_sale(user=request.auth, sale_id=sale_id)
+    return flash_sale_out(campaign_queries.flash_sale(sale_id))
 
 
 @router.post(

@@ -188,7 +188,10 @@ def deal_card(sale: FlashSale, *, title: str, now: dt.datetime | None = None) ->
         "left": max(allotment.limit - allotment.taken, 0),
         "per_buyer_limit": sale.per_buyer_limit,
         "status": flash_phase(
-            starts_at=sale.starts_at, ends_at=sale.ends_at, now=now or clock.now()
+            starts_at=sale.starts_at,
+            ends_at=sale.ends_at,
+            ended_at=sale.ended_at,
+            now=now or clock.now(),
         ),
         "starts_at": sale.starts_at.isoformat(),
         "ends_at": sale.ends_at.isoformat(),
@@ -202,7 +205,7 @@ def room_deals(room_id: int, *, running_only: bool = False) -> list[dict]:
         "allotment", "sku__product"
     )
     if running_only:
-        sales = sales.filter(ends_at__gt=now)
+        sales = sales.filter(ends_at__gt=now, ended_at__isnull=True)
     return [
         deal_card(sale, title=_deal_title(sale), now=now) for sale in sales.order_by("-id")[:20]
     ]

@@ -321,6 +321,18 @@ def create_flash_sale(
     return sale
 
 
+def end_flash_sale(*, user, sale_id: int) -> FlashSale:
+    """The shopkeeper ends a flash sale early (campaigns decides it). A deal of
+    a room that is not over also sends its viewers a `deal` event, after
+    commit, showing it ended: their cards stop counting down."""
+    sale = campaign_queries.flash_sale(sale_id)
+    room = queries.lock_room(sale.live_room_id) if sale.live_room_id is not None else None
+    sale = campaigns.end_flash_sale(user=user, sale_id=sale_id)
+    if room is not None and room.status != LiveRoom.Status.ENDED:
+        _record_event(room, "deal", _deal_data(sale.pk))
+    return sale
+
+
 def _deal_data(sale_id: int) -> dict:
     data = queries.deal(sale_id)
     assert data is not None

@@ -301,8 +301,9 @@ class Refund(models.Model):
         REJECTED = "rejected", _("rejected")
         FAILED = "failed", _("failed")
 
-    # A failed refund is not approved again: its provider refund (one per
-    # refund) exists already, and sending a second one broke on that rule.
+    # A failed refund is not approved again: its provider refunds (one per
+    # payment it goes back through) exist already, and a part of it may have
+    # succeeded; approving it again would send that part twice.
     TRANSITIONS: ClassVar[Transitions] = {
         Status.REQUESTED: {Status.APPROVED, Status.REJECTED},
         Status.APPROVED: {Status.SUCCEEDED, Status.FAILED},

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import F
+from django.db.models import F, Q
 
 from kinshop.accounts import services as accounts
 from kinshop.accounts.rules import normalise_phone
@@ -265,10 +265,17 @@ def _take_allotment(
                 limit=terms.per_buyer_limit,
                 held=held,
             )
-    taken = Allotment.objects.filter(pk=allotment.pk, taken__lte=F("limit") - units).update(
-        taken=F("taken") + units
+    # A flash sale's units are taken until it is closed (ended early by its
+    # shop), in the same conditional update: no order slips in after the end.
+    taken = (
+        Allotment.objects.filter(pk=allotment.pk, taken__lte=F("limit") - units)
+        .filter(Q(closes_at__isnull=True) | Q(closes_at__gt=at))
+        .update(taken=F("taken") + units)
     )
     if not taken:
+        allotment.refresh_from_db()
+        if allotment.closes_at is not None and allotment.closes_at <= at:
+            raise Conflict("This flash sale has ended.", code="ended")
         raise Conflict("Sold out.", code="sold_out")
     allotment.taken += units
     return allotment
@@ -580,6 +587,15 @@ def _complete_group_if_full(order: Order, *, at: dt.datetime) -> None:
             awaiting_group=False
         )
         order.awaiting_group = False
+
+
+def close_flash_allotment(*, allotment_id: int, at: dt.datetime) -> None:
+    """A flash sale ended early by its shop: from `at` no unit of its allotment
+    can be taken (orders placed before keep theirs, to be paid or cancelled at
+    their deadline as usual)."""
+    Allotment.objects.filter(pk=allotment_id, kind=Allotment.Kind.FLASH).filter(
+        Q(closes_at__isnull=True) | Q(closes_at__gt=at)
+    ).update(closes_at=at)
 
 
 def close_group(*, allotment_id: int, at: dt.datetime) -> str:

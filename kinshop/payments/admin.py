@@ -29,6 +29,23 @@ class ProviderRefundStatusChangeInline(StatusHistoryInline):
     model = ProviderRefundStatusChange
 
 
+class ProviderRefundPartInline(ReadOnlyAdminMixin, admin.TabularInline):
+    """The provider refunds that carry an after-sales refund: one per payment it
+    goes back through (a pre-sale's balance, then its deposit)."""
+
+    model = ProviderRefund
+    extra = 0
+    can_delete = False
+    fields = ("reference", "payment", "amount", "status", "attempts", "last_error", "succeeded_at")
+    readonly_fields = fields
+    ordering = ("id",)
+    verbose_name = _("provider refund")
+    verbose_name_plural = _("provider refunds (one per payment)")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("payment")
+
+
 @admin.register(Payment)
 class PaymentAdmin(ReadOnlyAdmin):
     list_display = (
@@ -117,7 +134,7 @@ class RefundAdmin(admin.ModelAdmin):
     search_fields = ("order__id", "requested_by__username", "reason")
     list_select_related = ("order", "supplier", "requested_by", "decided_by")
     readonly_fields = [field.name for field in Refund._meta.fields]
-    inlines = [RefundLineInline, RefundStatusChangeInline]
+    inlines = [RefundLineInline, ProviderRefundPartInline, RefundStatusChangeInline]
     actions = [_decide(True), _decide(False)]
 
     def has_add_permission(self, request):

@@ -69,8 +69,9 @@ class Payment(models.Model):
 
 
 class ProviderRefund(models.Model):
-    """Money sent back through the provider, for an after-sales refund or for a
-    payment that arrived after its order was closed.
+    """Money sent back through the provider, for an after-sales refund (or one
+    payment's part of it) or for a payment that arrived after its order was
+    closed, or a pre-sale's lapsed deposit.
 
     It is the outbox of a money call: the row is written in the transaction that
     decides the refund, and the task worker carries the call out after commit,
@@ -94,12 +95,15 @@ class ProviderRefund(models.Model):
     STATUS_TIMESTAMPS: ClassVar[StatusTimestamps] = {Status.SUCCEEDED: "succeeded_at"}
 
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
-    refund = models.OneToOneField(
+    # The after-sales refund this carries, all or part of: a refund larger than
+    # what is left on one payment (a pre-sale paid as deposit and balance) goes
+    # back as one provider refund per payment, and succeeds once all have.
+    refund = models.ForeignKey(
         "orders.Refund",
         null=True,
         blank=True,
         on_delete=models.PROTECT,
-        related_name="provider_refund",
+        related_name="provider_refunds",
     )
     amount = models.PositiveBigIntegerField()
     reason = models.CharField(max_length=80, blank=True, default="")

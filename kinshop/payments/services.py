@@ -3,10 +3,11 @@ notification, capture exactly once, refund through the provider that took the
 money. The only writers of payments.
 
 Payments orchestrate: a capture marks the order paid (orders) and then books the
-split (ledger); an approved refund is decided by orders, recorded here as a
-provider refund, and carried out after commit by the task worker; its success
-completes the refund in orders and reverses the split in the ledger. Nothing
-below payments calls back up.
+split (ledger); an approved refund is decided by orders, recorded here as one
+provider refund per payment it goes back through (a pre-sale's balance, then
+its deposit), each carried out after commit by the task worker; when all have
+succeeded, the refund completes in orders and its split is reversed in the
+ledger, once. Nothing below payments calls back up.
 """
 
 from __future__ import annotations
@@ -379,7 +380,10 @@ def _lock_provider_refund(provider_refund_pk: int) -> ProviderRefund:
 
 def _mark_refund_succeeded(provider_refund_pk: int, *, provider_refund_id: str = "") -> None:
     """The money is back with the payer: complete the after-sales refund and
-    reverse its split, or close the books of a late payment. Once."""
+    reverse its split once all its parts are back (one per payment it was sent
+    through), or close the books of a late payment or a lapsed deposit. Once:
+    the parts of one refund lock the same order first, so the last of them
+    sees the others succeeded, and a part reported twice stops here."""
     provider_refund = _lock_provider_refund(provider_refund_pk)
     if provider_refund.status == ProviderRefund.Status.SUCCEEDED:
         return
@@ -391,6 +395,12 @@ def _mark_refund_succeeded(provider_refund_pk: int, *, provider_refund_id: str =
         also=("provider_refund_id",),
     )
     if provider_refund.refund_id:
+        if (
+            ProviderRefund.objects.filter(refund_id=provider_refund.refund_id)
+            .exclude(status=ProviderRefund.Status.SUCCEEDED)
+            .exists()
+        ):
+            return  # another part of the refund is still on its way (or failed)
         refund, allocations = orders.complete_refund(refund_id=provider_refund.refund_id)
         ledger.record_refund(refund=refund, allocations=allocations)
     elif provider_refund.payment.status == Payment.Status.CAPTURED:
@@ -407,6 +417,7 @@ def _mark_refund_failed(provider_refund_pk: int, *, error: str) -> None:
     provider_refund.last_error = error[:200]
     transition(provider_refund, ProviderRefund.Status.FAILED, reason=error, also=("last_error",))
     if provider_refund.refund_id:
+        # One failed part fails the whole refund, as a refund in one part does.
         orders.fail_refund(refund_id=provider_refund.refund_id)
 
 
@@ -439,48 +450,62 @@ def _record_provider_refund(
 def approve_refund(*, user, refund_id: int, restock: bool = False, note: str = "") -> Refund:
     """The supplier's staff (or the operator, overriding) approve a refund: orders
     decides it, and the money goes back through the provider that took the
-    order's money, sent by the task worker after commit."""
+    order's money, sent by the task worker after commit (through both payments
+    of a pre-sale when one cannot carry it: see `_record_refund_parts`)."""
     refund = orders.approve_refund(user=user, refund_id=refund_id, restock=restock, note=note)
-    payment = _payment_to_refund(refund)
-    _record_provider_refund(
-        payment=payment, amount=refund.amount, refund=refund, reason=refund.reason
-    )
+    _record_refund_parts(refund)
     return refund
 
 
-def send_approved_refund(*, refund: Refund) -> ProviderRefund:
+def send_approved_refund(*, refund: Refund) -> list[ProviderRefund]:
     """A refund that orders approved by itself (a member of a failed group is
     refunded in full): the money goes back through the provider that took it,
     sent by the task worker after commit, like any approved refund."""
-    payment = _payment_to_refund(refund)
-    return _record_provider_refund(
-        payment=payment, amount=refund.amount, refund=refund, reason=refund.reason
-    )
+    return _record_refund_parts(refund)
 
 
-def _payment_to_refund(refund: Refund) -> Payment:
-    """The captured payment that can carry this refund: the order's only one,
-    or, for a pre-sale paid in two, its balance (or else its deposit) if what
-    is left of it covers the refund. A refund larger than either part is not
-    split across the two payments: 409 `refund_spans_payments`."""
-    payments = list(
-        Payment.objects.filter(order_id=refund.order_id, status=Payment.Status.CAPTURED)
-        .annotate(
+# Which captured payment a refund draws on first: a pre-sale's balance, then its
+# deposit (an order paid at once has its one payment).
+_DRAW_ORDER: dict[str, int] = {
+    Payment.Purpose.FULL: 0,
+    Payment.Purpose.BALANCE: 0,
+    Payment.Purpose.DEPOSIT: 1,
+}
+
+
+def _record_refund_parts(refund: Refund) -> list[ProviderRefund]:
+    """Record the provider refunds that carry an approved refund, in the
+    caller's transaction (which holds the order's lock): one per captured
+    payment it needs, as `rules.split_refund` divides it over what is left on
+    each (a pre-sale's balance first, then its deposit). Each is sent by the
+    task worker after commit; the refund succeeds once all of them have."""
+    payments = sorted(
+        Payment.objects.filter(order_id=refund.order_id, status=Payment.Status.CAPTURED).annotate(
             sent=Coalesce(
                 Sum("refunds__amount", filter=~Q(refunds__status=ProviderRefund.Status.FAILED)),
                 0,
             )
-        )
-        .order_by("-id")
+        ),
+        key=lambda payment: (_DRAW_ORDER.get(payment.purpose, 0), -payment.pk),
     )
     if not payments:
         raise Conflict("This order has no captured payment to refund.", code="not_paid")
-    for payment in payments:
-        if payment.amount - payment.sent >= refund.amount:  # type: ignore[attr-defined]
-            return payment
-    raise Conflict(
-        "This refund is larger than either payment of the order.", code="refund_spans_payments"
-    )
+    left = [(payment, payment.amount - payment.sent) for payment in payments]  # type: ignore[attr-defined]
+    parts = rules.split_refund(refund.amount, left)
+    if parts is None:
+        # More than all the order's payments still hold (the request checked
+        # its lines; money went back since, through a refund that failed in
+        # part): what the request's own over-refund check answers.
+        refundable = sum(max(available, 0) for _, available in left)
+        raise InvalidInput(
+            f"At most {refundable} fen can still be refunded through this order's payments.",
+            code="refund_exceeds_paid",
+            refundable=refundable,
+        )
+    return [
+        _record_provider_refund(payment=payment, amount=amount, refund=refund, reason=refund.reason)
+        for payment, amount in parts
+    ]
 
 
 def refund_lapsed_deposits(*, now: dt.datetime, limit: int = 200) -> int:

@@ -164,9 +164,6 @@ ERROR_TEXT = {
     "invalid_deposit": _("The deposit is 1 fen up to the price."),
     "invalid_balance_window": _("The balance window must end after it opens."),
     "ships_before_balance": _("The ship date cannot be before the balance window opens."),
-    "refund_spans_payments": _(
-        "This refund is larger than either payment of the order: ask for the deposit and the balance separately."
-    ),
 }
 
 # Codes whose message the service already wrote in the person's language:

@@ -118,3 +118,29 @@ def test_a_deal_the_keeper_starts_appears_in_every_viewer_and_counts_down(new_co
         assert page.evaluate("window.kinshopNotReloaded") is True
         assert helpers.horizontal_overflow(page) == 0
     helpers.keep_screenshot(watchers[1], "live-room-deal-360")
+
+    # the shopkeeper ends it early (end_flash_sale): every viewer's card stops
+    ended = keeper.evaluate(
+        """async (saleId) => {
+          const answer = await fetch(`/api/v1/flash-sales/${saleId}/end`, {
+            method: "POST",
+            credentials: "same-origin",
+            headers: {"X-CSRFToken": document.querySelector("[name=csrfmiddlewaretoken]").value},
+          });
+          return {status: answer.status, body: await answer.json()};
+        }""",
+        sale_id,
+    )
+    assert (ended["status"], ended["body"]["status"]) == (200, "ended"), ended
+    for page in watchers:
+        page.wait_for_function(
+            "(id) => { const item = document.querySelector(`[data-deal='${id}']`);"
+            " return item && item.classList.contains('live-deal-over'); }",
+            arg=sale_id,
+            timeout=5_000,
+        )
+        options = page.locator("[data-live-deal-select] option").evaluate_all(
+            "(options) => options.map((option) => option.value)"
+        )
+        assert str(sale_id) not in options
+        assert page.evaluate("window.kinshopNotReloaded") is True

@@ -5,15 +5,18 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import transaction
 
 from kinshop import testing
-from kinshop.campaigns.models import Group
+from kinshop.campaigns.models import FlashSale, Group
 from kinshop.campaigns.tests.conftest import ADDRESS, address, buyer, pay
 from kinshop.catalog.models import SKU
 from kinshop.core import clock
+from kinshop.core.errors import Conflict
 from kinshop.ledger import queries as ledger_queries
 from kinshop.ledger.models import JournalEntry
 from kinshop.ops.jobs import run_due
+from kinshop.orders import services as orders
 from kinshop.orders.models import Order
 
 pytestmark = pytest.mark.django_db
@@ -272,3 +275,65 @@ def test_unknown_flash_sale_is_404():
     response = buyer().post("/flash-sales/999999/orders", {"quantity": 1, "address": ADDRESS})
     assert (response.status_code, response.json()["code"]) == (404, "flash_sale_not_found")
     assert testing.ApiClient().get("/flash-sales/999999").status_code == 404
+
+
+def test_the_shop_ends_a_flash_sale_early(flash_sale, keeper):
+    client = buyer()
+    client.post(
+        f"/flash-sales/{flash_sale['id']}/orders", {"quantity": 1, "address": address(client.phone)}
+    )
+    url = f"/flash-sales/{flash_sale['id']}/end"
+    assert testing.ApiClient().post(url).status_code == 401
+    stranger = buyer().post(url)
+    assert (stranger.status_code, stranger.json()["code"]) == (403, "not_shopkeeper")
+    missing = keeper.post("/flash-sales/999999/end")
+    assert (missing.status_code, missing.json()["code"]) == (404, "flash_sale_not_found")
+
+    ended = keeper.post(url)
+
+    assert ended.status_code == 200, ended.json()
+    assert (ended.json()["status"], ended.json()["sold"], ended.json()["left"]) == ("ended", 1, 4)
+    assert ended.json()["ended_at"] is not None
+    shown = testing.ApiClient().get(f"/flash-sales/{flash_sale['id']}").json()
+    assert shown["status"] == "ended"
+    late = buyer()
+    refused = late.post(
+        f"/flash-sales/{flash_sale['id']}/orders", {"quantity": 1, "address": address(late.phone)}
+    )
+    assert (refused.status_code, refused.json()["code"]) == (409, "ended")
+    again = keeper.post(url)
+    assert (again.status_code, again.json()["code"]) == (409, "invalid_transition")
+    assert Order.objects.filter(allotment__kind="flash").count() == 1
+
+
+def test_an_ended_sales_units_are_closed_to_any_order(flash_sale, keeper, shop, sku):
+    """Its allotment closes with it, in the same conditional update that takes
+    units: an order racing the end (past the phase check) is refused too."""
+    assert keeper.post(f"/flash-sales/{flash_sale['id']}/end").status_code == 200
+    sale = FlashSale.objects.get(pk=flash_sale["id"])
+    assert sale.allotment.closes_at == sale.ended_at
+    with pytest.raises(Conflict) as refused, transaction.atomic():
+        orders.place_campaign_order(
+            buyer=testing.make_user(),
+            shop=shop,
+            sku_id=sku.id,
+            quantity=1,
+            address=orders.Address("韩梅梅", "13800138000", "杭州市", "西湖路 1 号"),
+            terms=orders.CampaignTerms(allotment_id=sale.allotment_id, unit_price=sale.price),
+        )
+    assert refused.value.code == "ended"
+
+
+def test_a_flash_sale_counts_units_sold_left_and_paid(flash_sale):
+    payer, waiter = buyer(), buyer()
+    paid = payer.post(
+        f"/flash-sales/{flash_sale['id']}/orders", {"quantity": 2, "address": address(payer.phone)}
+    ).json()
+    waiter.post(
+        f"/flash-sales/{flash_sale['id']}/orders", {"quantity": 1, "address": address(waiter.phone)}
+    )
+    assert pay(payer, paid["id"]).status_code == 200
+
+    shown = testing.ApiClient().get(f"/flash-sales/{flash_sale['id']}").json()
+
+    assert (shown["units"], shown["sold"], shown["left"], shown["paid"]) == (5, 3, 2, 2)

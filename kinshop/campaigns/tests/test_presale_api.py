@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import transaction
 
 from kinshop import testing
 from kinshop.campaigns.tests.conftest import address, buyer, pay
@@ -15,8 +16,11 @@ from kinshop.core import clock
 from kinshop.ledger import queries as ledger_queries
 from kinshop.ledger.models import Account, JournalEntry, Posting
 from kinshop.ops.jobs import run_due
-from kinshop.orders.models import Order
+from kinshop.orders.models import Order, Refund
+from kinshop.payments import services as payments
 from kinshop.payments.models import Payment, ProviderRefund
+from kinshop.payments.providers import base, sandbox
+from kinshop.sharing import services as sharing
 
 pytestmark = pytest.mark.django_db
 
@@ -189,29 +193,189 @@ def test_the_balance_window_closed_is_refused(presale):
     assert (late.status_code, late.json()["code"]) == (409, "balance_closed")
 
 
-def test_refunds_of_a_fully_paid_presale_go_through_one_payment(presale, supplier_pair):
-    client = buyer()
-    order = buy(client, presale["id"]).json()
-    pay(client, order["id"])
+def _fully_paid(client, presale_id, **extra) -> dict:
+    """A pre-sale order of 2 (18000: deposit 2000, balance 16000), both paid."""
+    order = buy(client, presale_id, **extra).json()
+    assert pay(client, order["id"]).status_code == 200
     with clock.travel(DAY + dt.timedelta(minutes=1)):
-        pay(client, order["id"])
-    _, staff = supplier_pair
-    supplier = testing.ApiClient(staff)
-    # more than the balance part cannot be carried by one payment
-    too_big = client.post(f"/orders/{order['id']}/refunds", {"amount": 17000, "reason": "broken"})
-    assert too_big.status_code == 201, too_big.json()
-    refused = supplier.post(f"/refunds/{too_big.json()['id']}/approve")
-    assert (refused.status_code, refused.json()["code"]) == (409, "refund_spans_payments")
-    supplier.post(f"/refunds/{too_big.json()['id']}/reject", {"note": "ask in two parts"})
-    # a refund the balance covers goes back through the balance payment
-    part = client.post(f"/orders/{order['id']}/refunds", {"amount": 5000, "reason": "scratched"})
-    approved = supplier.post(f"/refunds/{part.json()['id']}/approve")
+        assert pay(client, order["id"]).status_code == 200
+    assert Order.objects.get(pk=order["id"]).status == "paid"
+    return order
+
+
+def _refund(client, supplier, order_id: int, amount: int):
+    asked = client.post(f"/orders/{order_id}/refunds", {"amount": amount, "reason": "broken"})
+    assert asked.status_code == 201, asked.json()
+    return supplier.post(f"/refunds/{asked.json()['id']}/approve")
+
+
+def _parts(order_id: int) -> list[tuple[str, int, str]]:
+    return sorted(
+        ProviderRefund.objects.filter(payment__order_id=order_id).values_list(
+            "payment__purpose", "amount", "status"
+        )
+    )
+
+
+def _sharer_balance(sharer) -> int:
+    return sum(
+        Posting.objects.filter(account__owner_key=f"sharer:{sharer.pk}").values_list(
+            "amount", flat=True
+        )
+    )
+
+
+def test_a_full_refund_of_a_fully_paid_presale_goes_back_through_both_payments(
+    presale, supplier_pair, shop, sku
+):
+    sharer = testing.make_user()
+    code = sharing.create_share_link(sharer=sharer, shop=shop, product=sku.product)
+    client = buyer()
+    order = _fully_paid(client, presale["id"], share_code=code.code)
+    commission = -_sharer_balance(sharer)
+    assert commission > 0  # the sharer earns on the whole price
+    supplier = testing.ApiClient(supplier_pair[1])
+
+    approved = _refund(client, supplier, order["id"], 18000)
+
     assert approved.status_code == 200, approved.json()
-    run_due(clock.now())
-    [provider_refund] = ProviderRefund.objects.filter(payment__order_id=order["id"])
-    assert (provider_refund.payment.purpose, provider_refund.status) == ("balance", "succeeded")
-    assert Order.objects.get(pk=order["id"]).refunded_amount == 5000
+    assert approved.json()["status"] == "succeeded"
+    run_due(clock.now())  # nothing is left for the jobs
+    # one provider refund per payment: the balance, then the deposit
+    assert _parts(order["id"]) == [("balance", 16000, "succeeded"), ("deposit", 2000, "succeeded")]
+    assert ProviderRefund.objects.filter(refund_id=approved.json()["id"]).count() == 2
+    shown = Order.objects.get(pk=order["id"])
+    assert (shown.status, shown.refunded_amount) == ("refunded", 18000)
+    # the split is reversed once, the commission clawed back once
+    assert JournalEntry.objects.filter(kind="refund", order_id=order["id"]).count() == 1
+    assert _sharer_balance(sharer) == 0
+    assert (clearing(), deposits_held()) == (0, 0)
     assert ledger_queries.health()["balanced"]
+
+
+def test_refunds_draw_on_the_balance_first_then_the_deposit(presale, supplier_pair):
+    client = buyer()
+    order = _fully_paid(client, presale["id"])
+    supplier = testing.ApiClient(supplier_pair[1])
+
+    # a refund the balance covers goes back through the balance alone
+    first = _refund(client, supplier, order["id"], 5000)
+    assert (first.status_code, first.json()["status"]) == (200, "succeeded")
+    assert _parts(order["id"]) == [("balance", 5000, "succeeded")]
+    assert Order.objects.get(pk=order["id"]).refunded_amount == 5000
+
+    # the rest: what is left of the balance, then the deposit
+    rest = _refund(client, supplier, order["id"], 13000)
+    assert (rest.status_code, rest.json()["status"]) == (200, "succeeded")
+    assert _parts(order["id"]) == [
+        ("balance", 5000, "succeeded"),
+        ("balance", 11000, "succeeded"),
+        ("deposit", 2000, "succeeded"),
+    ]
+    shown = Order.objects.get(pk=order["id"])
+    assert (shown.status, shown.refunded_amount) == ("refunded", 18000)
+    assert JournalEntry.objects.filter(kind="refund", order_id=order["id"]).count() == 2
+    assert (clearing(), deposits_held()) == (0, 0)
+    assert ledger_queries.health()["balanced"]
+
+
+@pytest.fixture
+def provider_answers_later(monkeypatch):
+    """The sandbox provider accepts refunds and confirms them later, by notification."""
+    monkeypatch.setattr(
+        sandbox.SandboxProvider,
+        "send_refund",
+        lambda self, **kwargs: base.SentRefund(provider_refund_id="sbx_rf_later", succeeded=False),
+    )
+
+
+def _notify(kind: str, part: ProviderRefund, event_id: str) -> None:
+    with transaction.atomic():
+        payments._apply(
+            "sandbox",
+            base.Notification(
+                event_id=event_id,
+                kind=kind,
+                payment_reference="",
+                amount=part.amount,
+                refund_reference=part.reference,
+            ),
+        )
+
+
+def test_a_part_notified_twice_reverses_the_refund_once(
+    presale, supplier_pair, provider_answers_later
+):
+    client = buyer()
+    order = _fully_paid(client, presale["id"])
+    supplier = testing.ApiClient(supplier_pair[1])
+    approved = _refund(client, supplier, order["id"], 17000)
+    assert (approved.status_code, approved.json()["status"]) == (200, "approved")
+    balance, deposit = ProviderRefund.objects.filter(refund_id=approved.json()["id"]).order_by(
+        "payment__purpose"
+    )
+    assert (balance.payment.purpose, balance.amount, balance.status) == ("balance", 16000, "sent")
+    assert (deposit.payment.purpose, deposit.amount, deposit.status) == ("deposit", 1000, "sent")
+
+    # the balance's part is back, twice over: the refund still waits for the deposit's
+    _notify(base.REFUND_SUCCEEDED, balance, "evt-balance")
+    _notify(base.REFUND_SUCCEEDED, balance, "evt-balance-again")
+    refund = Refund.objects.get(pk=approved.json()["id"])
+    assert refund.status == "approved"
+    assert Order.objects.get(pk=order["id"]).refunded_amount == 0
+    assert not JournalEntry.objects.filter(kind="refund", order_id=order["id"]).exists()
+
+    # the deposit's part completes it, once, however often it is reported or sent
+    _notify(base.REFUND_SUCCEEDED, deposit, "evt-deposit")
+    _notify(base.REFUND_SUCCEEDED, deposit, "evt-deposit-again")
+    _notify(base.REFUND_SUCCEEDED, balance, "evt-balance-late")
+    assert payments.send_provider_refund(provider_refund_id=deposit.pk) == "succeeded"
+    refund.refresh_from_db()
+    assert refund.status == "succeeded"
+    assert Order.objects.get(pk=order["id"]).refunded_amount == 17000
+    assert JournalEntry.objects.filter(kind="refund", order_id=order["id"]).count() == 1
+    assert refund.history.filter(to_status="succeeded").count() == 1
+    assert clearing() == 1000
+    assert ledger_queries.health()["balanced"]
+
+
+def test_a_failed_part_fails_the_refund_and_what_is_left_can_still_go_back(
+    presale, supplier_pair, provider_answers_later
+):
+    client = buyer()
+    order = _fully_paid(client, presale["id"])
+    supplier = testing.ApiClient(supplier_pair[1])
+    approved = _refund(client, supplier, order["id"], 18000)
+    balance, deposit = ProviderRefund.objects.filter(refund_id=approved.json()["id"]).order_by(
+        "payment__purpose"
+    )
+    _notify(base.REFUND_SUCCEEDED, balance, "evt-1")
+    _notify(base.REFUND_FAILED, deposit, "evt-2")
+    refund = Refund.objects.get(pk=approved.json()["id"])
+    assert refund.status == "failed"  # as a refund in one part that fails
+    assert not JournalEntry.objects.filter(kind="refund", order_id=order["id"]).exists()
+    assert Order.objects.get(pk=order["id"]).status == "paid"
+
+    # the failed refund still counts as asked for: the buyer cannot ask again
+    again = client.post(f"/orders/{order['id']}/refunds", {"amount": 2000, "reason": "x"})
+    assert (again.status_code, again.json()["code"]) == (422, "refund_exceeds_paid")
+    assert ledger_queries.health()["balanced"]
+
+
+def test_a_refund_more_than_the_payments_still_hold_is_refused(presale, supplier_pair):
+    client = buyer()
+    order = _fully_paid(client, presale["id"])
+    supplier = testing.ApiClient(supplier_pair[1])
+    # money went back through the balance without an after-sales refund
+    balance = Payment.objects.get(order_id=order["id"], purpose="balance")
+    ProviderRefund.objects.create(
+        payment=balance, amount=16000, reference="R-outside", created_at=clock.now()
+    )
+    refused = _refund(client, supplier, order["id"], 18000)
+    assert (refused.status_code, refused.json()["code"]) == (422, "refund_exceeds_paid")
+    assert refused.json()["details"]["refundable"] == 2000
+    assert Refund.objects.get(order_id=order["id"]).status == "requested"
+    assert ProviderRefund.objects.filter(refund__isnull=False).count() == 0
 
 
 def test_create_presale_error_codes(keeper, shop, sku):

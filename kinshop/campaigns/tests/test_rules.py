@@ -92,8 +92,16 @@ def test_flash_sale_limits():
 def test_a_sale_is_in_exactly_one_phase(offset):
     starts, ends = NOW, NOW + dt.timedelta(hours=1)
     now = NOW + dt.timedelta(seconds=offset)
-    phase = rules.flash_phase(starts_at=starts, ends_at=ends, now=now)
+    phase = rules.flash_phase(starts_at=starts, ends_at=ends, ended_at=None, now=now)
     assert phase == ("scheduled" if now < starts else "live" if now < ends else "ended")
+
+
+@given(offset=st.integers(-(10**6), 10**6), ended=st.integers(-(10**6), 10**6))
+def test_a_sale_its_shop_ended_is_ended_whatever_the_clock(offset, ended):
+    starts, ends = NOW, NOW + dt.timedelta(hours=1)
+    now = NOW + dt.timedelta(seconds=offset)
+    ended_at = NOW + dt.timedelta(seconds=ended)
+    assert rules.flash_phase(starts_at=starts, ends_at=ends, ended_at=ended_at, now=now) == "ended"
 
 
 @given(size=st.integers(2, 50), paid=st.integers(0, 50), expired=st.booleans())

@@ -158,3 +158,25 @@ def test_a_deal_of_an_ended_room_is_an_ordinary_flash_sale_order(api, shop, keep
     assert [line["unit_price"] for line in order["lines"]] == [8000]
     assert not RoomOrder.objects.exists()
     assert Event.objects.filter(room_id=room["id"]).order_by("-number").first().kind == "status"
+
+
+def test_a_deal_ended_early_stops_for_the_rooms_viewers(api, shop, keeper, room, product):
+    sale_id = _deal(api, keeper, shop, product, room["id"]).json()["id"]
+    _grab(api, make_viewer("early", phone="13900000005"), sale_id, "13900000005")
+
+    ended = api(keeper).post(f"/flash-sales/{sale_id}/end")
+
+    assert ended.status_code == 200, ended.json()
+    assert (ended.json()["status"], ended.json()["sold"]) == ("ended", 1)
+    # the viewers are told: the deal's card shows it ended
+    last = Event.objects.filter(room_id=room["id"]).order_by("-number").first()
+    assert (last.kind, last.data["id"], last.data["status"]) == ("deal", sale_id, "ended")
+    deals = api().get(f"/live-rooms/{room['id']}").json()["deals"]
+    assert [(d["id"], d["status"]) for d in deals] == [(sale_id, "ended")]
+    # and nobody buys it any more, in the room or outside it
+    late = api(make_viewer("late", phone="13900000006")).post(
+        f"/flash-sales/{sale_id}/orders",
+        {"quantity": 1, "address": {**ADDRESS, "phone": "13900000006"}},
+    )
+    assert (late.status_code, late.json()["code"]) == (409, "ended")
+    assert Order.objects.filter(allotment__isnull=False).count() == 1

@@ -1,5 +1,5 @@
 """A refund the provider refuses: every step is recorded, and a failed refund
-stays failed (its provider refund is one per refund and cannot be sent twice)."""
+stays failed (its provider refunds are recorded once and cannot be sent twice)."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def refused_refund(shop, product, monkeypatch):
                 kind=base.REFUND_FAILED,
                 payment_reference="",
                 amount=order.total,
-                refund_reference=refund.provider_refund.reference,
+                refund_reference=refund.provider_refunds.get().reference,
             ),
         )
     refund.refresh_from_db()
@@ -58,7 +58,7 @@ def test_a_refused_refund_fails_with_its_whole_history(refused_refund):
         ("requested", "approved", operator),
         ("approved", "failed", None),
     ]
-    provider_refund = refund.provider_refund
+    provider_refund = refund.provider_refunds.get()
     assert provider_refund.status == "failed"
     assert [(c.from_status, c.to_status) for c in provider_refund.history.all()] == [
         ("", "pending"),

@@ -111,7 +111,10 @@
         var starts = Date.parse(item.dataset.startsAt);
         var ends = Date.parse(item.dataset.endsAt);
         if (!clock || isNaN(starts) || isNaN(ends)) return;
-        if (now < starts) clock.textContent = deals.dataset.textStartsIn + " " + clockText(starts - now);
+        if (item.dataset.ended) {
+          clock.textContent = deals.dataset.textEnded;
+          item.classList.add("live-deal-over");
+        } else if (now < starts) clock.textContent = deals.dataset.textStartsIn + " " + clockText(starts - now);
         else if (now < ends) clock.textContent = deals.dataset.textEndsIn + " " + clockText(ends - now);
         else {
           clock.textContent = deals.dataset.textEnded;
@@ -150,6 +153,12 @@
       }
       item.dataset.startsAt = deal.starts_at;
       item.dataset.endsAt = deal.ends_at;
+      // A deal its shop ended early is over whatever its window says.
+      if (deal.status === "ended") {
+        item.dataset.ended = "1";
+        var ended = dealSelect && dealSelect.querySelector('option[value="' + id + '"]');
+        if (ended) ended.remove();
+      }
       item.querySelector("[data-deal-left]").textContent = leftText(deal);
       deals.hidden = false;
       tick();

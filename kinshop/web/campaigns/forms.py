@@ -1,5 +1,5 @@
 """The forms of the campaign pages: a member's order (quantity and address),
-and the shop console's group buy and flash sale."""
+and the shop console's group buy, flash sale and pre-sale."""
 
 from __future__ import annotations
 
@@ -59,4 +59,19 @@ class FlashSaleForm(forms.Form):
     )
     payment_minutes = forms.IntegerField(
         label=_("Minutes to pay"), min_value=1, max_value=24 * 60, initial=15
+    )
+
+
+class PresaleForm(forms.Form):
+    sku = IdField(label=_("Item"))
+    price = YuanField(label=_("Pre-sale price (yuan)"))
+    deposit = YuanField(label=_("Deposit per unit (yuan)"))
+    balance_starts_at = forms.DateTimeField(
+        label=_("Balance from"), widget=forms.DateTimeInput(attrs=_WHEN, format=_WHEN_FORMAT)
+    )
+    balance_ends_at = forms.DateTimeField(
+        label=_("Balance until"), widget=forms.DateTimeInput(attrs=_WHEN, format=_WHEN_FORMAT)
+    )
+    ships_on = forms.DateField(
+        label=_("Ships on"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )

@@ -14,4 +14,9 @@ urlpatterns = [
         views.console_end_group_buy,
         name="end_group_buy",
     ),
+    path(
+        "console/shop/campaigns/flash-sales/<id:sale_id>/end/",
+        views.console_end_flash_sale,
+        name="end_flash_sale",
+    ),
 ]

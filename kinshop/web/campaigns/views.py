@@ -2,15 +2,16 @@
 groups with seats left, start a group), a group (/groups/<id>/: seats left and
 its countdown, join it, share it with friends) and a flash sale
 (/flash-sales/<id>/: units left, countdown, buy). For the shop console
-(/console/shop/campaigns/): create and end group buys and flash sales, and
-their results. Countdowns run in kinshop/static/kinshop/campaigns.js.
+(/console/shop/campaigns/): create group buys, flash sales and pre-sales, end
+the first two, and the results of all three. Countdowns run in
+kinshop/static/kinshop/campaigns.js.
 
 Every write is one campaigns service call through `submit`; the share code the
 visitor arrived with (a friend's /s/<code> link) goes with the order, as at
 checkout, so attribution is kept on campaign orders.
 
-Pre-sales (定金预售) are built separately: their place on these pages is the
-`presale` block of the product page's campaign box and a section of the console."""
+Pre-sales (定金预售) have their own page (/presales/<id>/), the `presale`
+block of the product page's campaign box and a section of the console."""
 
 from __future__ import annotations
 
@@ -33,9 +34,10 @@ from kinshop.campaigns.models import Group, GroupBuy
 from kinshop.core import clock
 from kinshop.core.device import device_of
 from kinshop.core.errors import DomainError, NotFound
+from kinshop.live import services as live
 from kinshop.sharing.cookie import share_code_of
 from kinshop.shops.models import SelectionPrice, Shop
-from kinshop.web.campaigns.forms import FlashSaleForm, GroupBuyForm, MemberForm
+from kinshop.web.campaigns.forms import FlashSaleForm, GroupBuyForm, MemberForm, PresaleForm
 from kinshop.web.errors import error_text
 from kinshop.web.forms import submit
 
@@ -141,7 +143,9 @@ def flash_sale_page(request, sale_id: int):
         "shop": sale.shop,
         "product": sale.sku.product,
         "sku": sale.sku,
-        "phase": rules.flash_phase(starts_at=sale.starts_at, ends_at=sale.ends_at, now=clock.now()),
+        "phase": rules.flash_phase(
+            starts_at=sale.starts_at, ends_at=sale.ends_at, ended_at=sale.ended_at, now=clock.now()
+        ),
         "left": sale.allotment.limit - sale.allotment.taken,
         "form": form,
     }
@@ -185,12 +189,18 @@ def _sku_choices(shop: Shop) -> list[tuple[int, str]]:
 
 @login_required
 def console(request):
-    """The shop's group buys and flash sales with their results, and the forms to create them."""
+    """The shop's campaigns with their results (group buys: groups formed,
+    succeeded and failed; flash sales: units sold and paid; pre-sales: deposits
+    paid, balances paid and lapsed; each with its paid value), the forms to
+    create them, and a button to end a running group buy or flash sale."""
     shop = _own_shop(request.user)
     if shop is None:
         return redirect("shop_console:overview")
     group_buy_form = GroupBuyForm(request.POST if "group_buy" in request.POST else None)
     flash_sale_form = FlashSaleForm(request.POST if "flash_sale" in request.POST else None)
+    presale_form = PresaleForm(
+        request.POST if "presale" in request.POST else None, auto_id="presale_%s"
+    )
     if request.method == "POST":
         created: object | None = None
         if group_buy_form.is_bound:
@@ -222,6 +232,20 @@ def console(request):
                     payment_minutes=data["payment_minutes"],
                 ),
             )
+        elif presale_form.is_bound:
+            created = submit(
+                presale_form,
+                lambda data: services.create_presale(
+                    user=request.user,
+                    shop=shop,
+                    sku_id=data["sku"],
+                    price=data["price"],
+                    deposit=data["deposit"],
+                    balance_starts_at=data["balance_starts_at"],
+                    balance_ends_at=data["balance_ends_at"],
+                    ships_on=data["ships_on"],
+                ),
+            )
         if created is not None:
             return redirect("campaigns:console")
     if not flash_sale_form.is_bound:
@@ -234,9 +258,13 @@ def console(request):
         group_buy.gmv = gmv_by_group_buy.get(group_buy.pk, 0)
         group_buy.is_open = group_buy.status == GroupBuy.Status.ACTIVE and group_buy.ends_at > now
     sales = found["flash_sales"]
+    paid_by_sale = queries.flash_units_paid([sale.allotment_id for sale in sales])
     for sale in sales:
         sale.gmv = gmv_by_sale.get(sale.allotment_id, 0)
-        sale.phase = rules.flash_phase(starts_at=sale.starts_at, ends_at=sale.ends_at, now=now)
+        sale.paid = paid_by_sale.get(sale.allotment_id, 0)
+        sale.phase = rules.flash_phase(
+            starts_at=sale.starts_at, ends_at=sale.ends_at, ended_at=sale.ended_at, now=now
+        )
     context = {
         "shop": shop,
         "tab": "campaigns",
@@ -245,6 +273,8 @@ def console(request):
         "flash_sale_form": flash_sale_form,
         "group_buys": found["group_buys"],
         "flash_sales": sales,
+        "presales": queries.shop_presales(shop.pk),
+        "presale_form": presale_form,
         "currency": settings.KINSHOP_CURRENCY,
     }
     return render(request, "web/campaigns/console.html", context)
@@ -259,6 +289,21 @@ def console_end_group_buy(request, group_buy_id: int):
     try:
         with transaction.atomic():
             services.end_group_buy(user=request.user, group_buy_id=group_buy.pk)
+    except DomainError as error:
+        messages.error(request, error_text(error))
+    return redirect("campaigns:console")
+
+
+@login_required
+@require_POST
+def console_end_flash_sale(request, sale_id: int):
+    """End a flash sale now (a deal of a live room stops for its viewers too)."""
+    sale = _found(queries.flash_sale, sale_id)
+    if sale.shop.owner_id != request.user.pk:
+        raise Http404  # another shop's flash sale is not the keeper's to see here
+    try:
+        with transaction.atomic():
+            live.end_flash_sale(user=request.user, sale_id=sale.pk)
     except DomainError as error:
         messages.error(request, error_text(error))
     return redirect("campaigns:console")

@@ -6,12 +6,14 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import transaction
 from django.test import Client
 
 from kinshop import testing
 from kinshop.campaigns import services
-from kinshop.campaigns.models import FlashSale, GroupBuy
+from kinshop.campaigns.models import FlashSale, GroupBuy, Presale
 from kinshop.core import clock
+from kinshop.ops.jobs import run_due
 from kinshop.orders.models import Order
 from kinshop.sharing import services as sharing
 
@@ -219,6 +221,29 @@ def test_the_keeper_creates_a_group_buy_and_a_flash_sale_from_the_console(shop, 
     assert FlashSale.objects.get(shop=shop).units == 5
 
 
+def test_the_keeper_creates_a_presale_from_the_console(shop, sku):
+    keeper = browser(shop.owner)
+    page = keeper.get("/console/shop/campaigns/").content.decode()
+    assert 'data-testid="create-presale"' in page and "新建预售" in page
+    now = clock.now()
+    form = {"presale": "1", "sku": sku.id, "price": "90", "deposit": "10",
+            "balance_starts_at": (now + dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"),
+            "balance_ends_at": (now + dt.timedelta(days=2)).strftime("%Y-%m-%dT%H:%M"),
+            "ships_on": (now + dt.timedelta(days=3)).strftime("%Y-%m-%d")}  # fmt: skip
+
+    # a deposit above the price is refused on the form, in the keeper's language
+    refused = keeper.post("/console/shop/campaigns/", {**form, "deposit": "91"})
+    assert refused.status_code == 200 and 'role="alert"' in refused.content.decode()
+    assert not Presale.objects.exists()
+
+    created = keeper.post("/console/shop/campaigns/", form)
+    assert created.status_code == 302
+    presale = Presale.objects.get(shop=shop)
+    assert (presale.price, presale.deposit) == (9000, 1000)
+    page = keeper.get("/console/shop/campaigns/").content.decode()
+    assert f'data-testid="presale-{presale.pk}"' in page
+
+
 def test_a_price_below_cost_is_refused_on_the_form(shop, sku):
     ends = (clock.now() + dt.timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
     page = browser(shop.owner).post(
@@ -243,6 +268,122 @@ def test_the_console_shows_results_and_ends_a_group_buy(shop, group_buy, flash_s
     assert response.status_code == 302
     group_buy.refresh_from_db()
     assert group_buy.status == GroupBuy.Status.ENDED
+
+
+def _pay(user, order_id: int) -> None:
+    api = testing.ApiClient(user)
+    payment = api.post(f"/orders/{order_id}/payments", {"provider": "sandbox"})
+    assert payment.status_code == 201, payment.json()
+    assert api.post(f"/payments/{payment.json()['id']}/sandbox-confirm").status_code == 200
+
+
+def _cell(page: str, testid: str) -> str:
+    """The text of the console's cell with this test id."""
+    start = page.index(f'data-testid="{testid}">') + len(f'data-testid="{testid}">')
+    return page[start : page.index("</td>", start)]
+
+
+def test_the_console_shows_units_sold_and_paid_and_ends_a_flash_sale(shop, product, flash_sale):
+    payer, waiter = testing.make_user("payer"), testing.make_user("waiter")
+    for user in (payer, waiter):
+        ordered = browser(user).post(f"/flash-sales/{flash_sale.pk}/", member_form())
+        assert ordered.status_code == 302
+    _pay(payer, Order.objects.get(buyer=payer).pk)
+    keeper = browser(shop.owner)
+
+    page = keeper.get("/console/shop/campaigns/").content.decode()
+    assert _cell(page, f"flash-sold-{flash_sale.pk}") == "2 / 2"  # taken, paid or not
+    assert _cell(page, f"flash-paid-{flash_sale.pk}") == "已付 1 件"
+    assert _cell(page, f"flash-gmv-{flash_sale.pk}") == "¥80.00"
+    assert f'data-testid="end-flash-sale-{flash_sale.pk}"' in page
+
+    ended = keeper.post(f"/console/shop/campaigns/flash-sales/{flash_sale.pk}/end/")
+
+    assert ended.status_code == 302
+    flash_sale.refresh_from_db()
+    assert flash_sale.ended_at is not None
+    page = keeper.get("/console/shop/campaigns/").content.decode()
+    assert f'data-testid="end-flash-sale-{flash_sale.pk}"' not in page
+    # the product page no longer offers it, its own page says it ended
+    product_page = browser().get(f"/shop/{shop.handle}/p/{product.pk}/").content.decode()
+    assert f'href="/flash-sales/{flash_sale.pk}/"' not in product_page
+    sale_page = browser(testing.make_user("late")).get(f"/flash-sales/{flash_sale.pk}/")
+    assert 'data-testid="buy-flash"' not in sale_page.content.decode()
+    # ending it again is refused in the keeper's language
+    again = keeper.post(f"/console/shop/campaigns/flash-sales/{flash_sale.pk}/end/", follow=True)
+    assert "当前状态" in again.content.decode()
+
+
+def test_the_console_ends_a_scheduled_flash_sale_only_for_its_keeper(shop, sku):
+    now = clock.now()
+    sale = services.create_flash_sale(
+        user=shop.owner,
+        shop=shop,
+        sku_id=sku.id,
+        price=8000,
+        units=2,
+        per_buyer_limit=1,
+        starts_at=now + dt.timedelta(hours=1),
+        ends_at=now + dt.timedelta(hours=2),
+        payment_minutes=10,
+    )
+    url = f"/console/shop/campaigns/flash-sales/{sale.pk}/end/"
+    assert browser(testing.make_user("other")).post(url).status_code == 404
+    assert browser(shop.owner).get(url).status_code == 405
+    assert f'data-testid="end-flash-sale-{sale.pk}"' in (
+        browser(shop.owner).get("/console/shop/campaigns/").content.decode()
+    )
+    assert browser(shop.owner).post(url).status_code == 302
+    sale.refresh_from_db()
+    assert sale.ended_at is not None
+
+
+def test_the_console_counts_failed_groups(shop, group_buy):
+    _start(group_buy, testing.make_user("alone"))
+    run_due(clock.now() + dt.timedelta(hours=25))
+    page = browser(shop.owner).get("/console/shop/campaigns/").content.decode()
+    assert _cell(page, f"groups-formed-{group_buy.pk}") == "1"
+    assert _cell(page, f"groups-succeeded-{group_buy.pk}") == "0"
+    assert _cell(page, f"groups-failed-{group_buy.pk}") == "1"
+
+
+def test_the_console_shows_each_presales_deposits_balances_and_lapses(shop, sku):
+    now = clock.now()
+    presale = services.create_presale(
+        user=shop.owner,
+        shop=shop,
+        sku_id=sku.id,
+        price=9000,
+        deposit=1000,
+        balance_starts_at=now + dt.timedelta(days=1),
+        balance_ends_at=now + dt.timedelta(days=2),
+        ships_on=(now + dt.timedelta(days=3)).date(),
+    )
+    buyers = [testing.make_user(name) for name in ("full", "lapses", "never")]
+    order_ids = []
+    for user in buyers:
+        with transaction.atomic():
+            order_ids.append(
+                services.buy_presale(
+                    user=user,
+                    presale_id=presale.pk,
+                    quantity=1,
+                    address=services.Address("韩梅梅", "13600136000", "杭州市", "西湖路 1 号"),
+                ).pk
+            )
+    _pay(buyers[0], order_ids[0])  # deposit
+    _pay(buyers[1], order_ids[1])  # deposit
+    with clock.travel(dt.timedelta(days=1, minutes=1)):
+        _pay(buyers[0], order_ids[0])  # balance
+    run_due(now + dt.timedelta(days=2, minutes=1))  # the second buyer's balance lapses
+
+    page = browser(shop.owner).get("/console/shop/campaigns/").content.decode()
+
+    assert f'data-testid="presale-{presale.pk}"' in page
+    assert _cell(page, f"presale-deposits-{presale.pk}") == "2"
+    assert _cell(page, f"presale-balances-{presale.pk}") == "1"
+    assert _cell(page, f"presale-lapsed-{presale.pk}") == "1"
+    assert _cell(page, f"presale-gmv-{presale.pk}") == "¥90.00"
 
 
 def test_only_the_keeper_sees_and_ends_the_shops_campaigns(shop, group_buy):
