@@ -9,10 +9,11 @@ the 2 cores with the server).
     python -m bench.load get NAME --clients 64 --path /s/CODE --expect 302 --watch-connections
     python -m bench.load flashsale NAME --clients 64
 
-A `flashsale` client is one buyer who tries once to buy 1 unit of the seeded
-campaigns flash sale (POST /flash-sales/{id}/orders, then pays as a checkout
-does) and leaves; the result adds the units offered, the sale's own count of
-units taken afterwards, and the oversell (taken or paid beyond the units).
+In `flashsale`, the seeded buyers of the campaigns flash sale (500 by default)
+queue up and the N client threads serve them: each buyer tries once to buy 1
+unit (POST /flash-sales/{id}/orders, then pays as a checkout does) and leaves;
+the result adds the buyers, the units offered, the sale's own count of units
+taken and paid afterwards, and the oversell (taken or paid beyond the units).
 
 A `get` client sends no cookies: every request is a new visitor (for a share
 link, a new device whose click counts). `--watch-connections` samples how many
@@ -131,6 +132,7 @@ def run(args) -> dict:
     latencies: list[float] = []
     finished_at: list[float] = []
     tickets = {"left": args.target if args.target else 10**9}
+    flash_queue = list(range(len(seed.get("flash_sale_tokens", []))))[::-1]
     barrier = threading.Barrier(args.clients + 1)
     times = {}
 
@@ -160,7 +162,15 @@ def run(args) -> dict:
                     (time.perf_counter() - started),
                 )
             elif args.mode == "flashsale":
-                outcome, seconds = flash_checkout(client, seed["flash_sale"], address)
+                with lock:
+                    if not flash_queue:
+                        return  # every buyer has had their one try
+                    index = flash_queue.pop()
+                buyer_client = Http(args.port, seed["flash_sale_tokens"][index])
+                outcome, seconds = flash_checkout(
+                    buyer_client, seed["flash_sale"], {**ADDRESS, "phone": f"137{index:08d}"}
+                )
+                buyer_client.connection.close()
             else:
                 if not take_ticket():
                     return
@@ -177,8 +187,6 @@ def run(args) -> dict:
                     finished_at.append(now)
             if outcome == "order:409:out_of_stock" and args.mode == "crowd":
                 return  # this buyer saw "sold out" and leaves
-            if args.mode == "flashsale":
-                return  # one try each: bought, or told sold out
 
     threads = [threading.Thread(target=worker, args=(n,), daemon=True) for n in range(args.clients)]
     for thread in threads:
@@ -222,9 +230,15 @@ def run(args) -> dict:
         sale = json.loads(data) if status == 200 else {"sold": -1, "units": -1}
         units = seed["flash_sale_units"]
         result["units"] = units
+        result["buyers"] = len(seed["flash_sale_tokens"])
         result["taken"] = sale["sold"]
+        result["paid_units"] = sale.get("paid", -1)
         result["sold_ratio"] = done / units if units else 0.0
-        result["oversell"] = max(0, sale["sold"] - units) + max(0, done - units)
+        result["oversell"] = (
+            max(0, sale["sold"] - units)
+            + max(0, done - units)
+            + max(0, result["paid_units"] - units)
+        )
     if args.watch_connections:
         result["server_errors"] = sum(
             count for outcome, count in outcomes.items() if outcome.startswith("get:5")

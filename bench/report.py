@@ -121,7 +121,8 @@ def build_rows() -> list[tuple[str, str, str, str]]:
     if sale:
         rows.append(
             (
-                f"8. flash sale, {sale['clients']} buyers for {sale['units']} units: sold ÷ offered, oversell",
+                f"8. flash sale, {sale.get('buyers', sale['clients'])} buyers "
+                f"({sale['clients']} at once) for {sale['units']} units: sold ÷ offered, oversell",
                 f"{sale['sold_ratio']:.2f}, oversell {sale['oversell']}{_failed(sale)}",
                 "must be 1.00, oversell 0",
                 "ok" if sale["sold_ratio"] == 1.0 and sale["oversell"] == 0 else "FAIL",

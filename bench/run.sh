@@ -7,7 +7,8 @@
 # to use; the bench makes and drops its own BENCH_DB (default `kinshop_bench`)
 # and BENCH_PGBENCH_DB (default `kinshop_pgbench`) there), BENCH_SECONDS (each timed phase, default 20),
 # BENCH_SETTLE_LINES (default 100000), BENCH_FLASH_STOCK (default 300),
-# BENCH_FLASH_SALE_UNITS (a campaigns flash sale's units, default 40; 64 buyers race for them),
+# BENCH_FLASH_SALE_UNITS (a campaigns flash sale's units, default 50) and
+# BENCH_FLASH_SALE_BUYERS (default 500, 64 at a time, each trying once to buy one),
 # BENCH_WORKERS (gunicorn workers, default 2 × CPUs), BENCH_KEEP_DB=1 keeps the
 # bench databases afterwards for a look. Then the insight phase (bench/insight.sh:
 # BENCH_INSIGHT_ORDERS, BENCH_INSIGHT_EVENTS; BENCH_INSIGHT=0 skips it).
@@ -20,7 +21,8 @@ export PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432/test}
 export BENCH_SECONDS=${BENCH_SECONDS:-20}
 SETTLE_LINES=${BENCH_SETTLE_LINES:-100000}
 FLASH_STOCK=${BENCH_FLASH_STOCK:-300}
-FLASH_SALE_UNITS=${BENCH_FLASH_SALE_UNITS:-40}
+FLASH_SALE_UNITS=${BENCH_FLASH_SALE_UNITS:-50}
+FLASH_SALE_BUYERS=${BENCH_FLASH_SALE_BUYERS:-500}
 export BENCH_WORKERS=${BENCH_WORKERS:-$(( 2 * $(nproc) ))}
 export BENCH_SETTLE_TIMEOUT=${BENCH_SETTLE_TIMEOUT:-240}
 # The whole run must stay under 10 minutes on a busy 2-core machine: the
@@ -68,7 +70,7 @@ phase() { printf '\n== %s (%s s)\n' "$1" "$SECONDS"; }
 phase "fresh databases, migrations, seed data"
 "$PYTHON" -m bench.db recreate "$BENCH_DB" "$BENCH_PGBENCH_DB"
 "$PYTHON" -m kinshop migrate -v 0
-"$PYTHON" -m bench.seed "$FLASH_STOCK" "$FLASH_SALE_UNITS"
+"$PYTHON" -m bench.seed "$FLASH_STOCK" "$FLASH_SALE_UNITS" "$FLASH_SALE_BUYERS"
 "$PGBENCH" -i -s 10 -q "$PGBENCH_URL" >"$BENCH_TMP/pgbench_init.txt" 2>&1
 
 # The production server and settings: gunicorn (what the project ships and
@@ -124,7 +126,7 @@ phase "6. share landing /s/<code> (a new visitor each time) vs the trivial view,
 phase "7. 64 clients at once: a click flood on the share link"
 "${LOAD[@]}" get flood_64 --port "$PORT" --clients 64 --seconds "$BENCH_SECONDS" --path "/s/$SHARE_CODE" --expect 302 --watch-connections
 
-phase "8. flash sale (campaigns): 64 buyers race for $FLASH_SALE_UNITS units"
+phase "8. flash sale (campaigns): $FLASH_SALE_BUYERS buyers, 64 at once, race for $FLASH_SALE_UNITS units"
 "${LOAD[@]}" flashsale flash_sale --port "$PORT" --clients 64 --limit "$crowd_limit"
 stop_server
 if grep -qiE 'error|traceback' "$BENCH_TMP/gunicorn.log"; then

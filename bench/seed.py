@@ -13,11 +13,12 @@ PRODUCTS = 100  # the main shop sells this many products, one SKU each
 SMALL_SHOP_PRODUCTS = 10
 BIG_STOCK = 10_000_000
 FLASH_STOCK = int(sys.argv[1]) if len(sys.argv) > 1 else 300
-FLASH_SALE_UNITS = int(sys.argv[2]) if len(sys.argv) > 2 else 40  # a campaigns flash sale
+FLASH_SALE_UNITS = int(sys.argv[2]) if len(sys.argv) > 2 else 50  # a campaigns flash sale
+FLASH_SALE_BUYERS = int(sys.argv[3]) if len(sys.argv) > 3 else 500  # each tries once
 BUYERS = 64
 
 
-def _bulk_buyers(count: int) -> list[str]:
+def _bulk_buyers(count: int, prefix: str = "bench-buyer") -> list[str]:
     """Bench-only fast path: `register()` hashes a password with Argon2 (about
     0.1 s each by design). Load-test buyers never sign in with a password, so
     they get an unusable one and a bearer token built exactly as
@@ -30,7 +31,7 @@ def _bulk_buyers(count: int) -> list[str]:
 
     users = User.objects.bulk_create(
         [
-            User(username=f"bench-buyer-{number}", password=make_password(None))
+            User(username=f"{prefix}-{number}", password=make_password(None))
             for number in range(count)
         ]
     )
@@ -86,6 +87,7 @@ def main() -> None:
         flash_product = product(PRODUCTS, FLASH_STOCK)
         flash_shop = testing.make_shop(handle="bench-flash", products=[flash_product])
         tokens = _bulk_buyers(BUYERS)
+        flash_tokens = _bulk_buyers(FLASH_SALE_BUYERS, prefix="bench-flash-buyer")
         # A flash sale (campaigns) of FLASH_SALE_UNITS units of a SKU with ample
         # stock: the sale's own count, not the stock, is what buyers race for.
         import datetime as dt
@@ -132,9 +134,13 @@ def main() -> None:
             "share_code": link.code,
             "flash_sale": sale.pk,
             "flash_sale_units": FLASH_SALE_UNITS,
+            "flash_sale_tokens": flash_tokens,
         },
     )
-    print(f"seeded {PRODUCTS + 2} products, 4 shops, a flash sale, {BUYERS} buyers")
+    print(
+        f"seeded {PRODUCTS + 2} products, 4 shops, a flash sale, "
+        f"{BUYERS} + {FLASH_SALE_BUYERS} buyers"
+    )
 
 
 if __name__ == "__main__":
