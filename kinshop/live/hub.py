@@ -1,6 +1,6 @@
 """Fan-out of room events to the viewers connected to this process.
 
-Each process keeps one Redis pattern subscription (`kinshop:live:*`) in a
+Each process keeps one Redis pattern subscription (`kinshop:live:<db>:*`) in a
 thread of its own when `REDIS_URL` is set, and hands each event to the event
 loops of its local viewers; without Redis, a publish goes straight to the local
 viewers. Delivery here is best effort: an event lost or reordered between
@@ -99,16 +99,22 @@ class Hub:
             self.deliver(room_id, event)
             return
         try:
-            client.publish(f"{CHANNEL_PREFIX}{room_id}", json.dumps(event))
+            client.publish(f"{channel_prefix()}{room_id}", json.dumps(event))
         except Exception:  # the event is kept; viewers fetch it on the next one
             log.exception("could not publish a live event to Redis")
 
     def deliver(self, room_id: int, event: dict) -> None:
+        """Hand the event to the room's local viewers: one call into each event
+        loop (uvicorn runs one per process) for all of its viewers, not one
+        wake-up of the loop per viewer."""
         with self._lock:
             viewers = list(self._rooms.get(room_id, ()))
+        by_loop: dict[asyncio.AbstractEventLoop, list[Subscriber]] = defaultdict(list)
         for subscriber in viewers:
+            by_loop[subscriber.loop].append(subscriber)
+        for loop, subscribers in by_loop.items():
             with contextlib.suppress(RuntimeError):  # its loop has closed
-                subscriber.loop.call_soon_threadsafe(subscriber.offer, event)
+                loop.call_soon_threadsafe(_offer_all, subscribers, event)
 
     # ---- the threads ----------------------------------------------------------
 
@@ -127,12 +133,13 @@ class Hub:
             try:
                 client = redis_client(fresh=True)
                 assert client is not None
+                prefix = channel_prefix()
                 pubsub = client.pubsub(ignore_subscribe_messages=True)
-                pubsub.psubscribe(f"{CHANNEL_PREFIX}*")
+                pubsub.psubscribe(f"{prefix}*")
                 for message in pubsub.listen():
                     channel = message["channel"]
                     channel = channel.decode() if isinstance(channel, bytes) else channel
-                    room = channel.removeprefix(CHANNEL_PREFIX)
+                    room = channel.removeprefix(prefix)
                     if room.isdigit():
                         self.deliver(int(room), json.loads(message["data"]))
             except Exception:
@@ -175,6 +182,20 @@ class Hub:
         self.publish(room_id, {"kind": "viewers", "data": {"viewers": total}})
         if self._peak_writer is not None:
             self._peak_writer(room_id, total)
+
+
+def _offer_all(subscribers: list[Subscriber], event: dict) -> None:
+    for subscriber in subscribers:
+        subscriber.offer(event)
+
+
+def channel_prefix() -> str:
+    """The rooms' channels. Redis pub/sub ignores the database number, so two
+    deployments (or a test run and a bench) on one Redis with different
+    databases would hear each other's rooms: the number is in the channel."""
+    client = redis_client()
+    db = client.connection_pool.connection_kwargs.get("db", 0) if client is not None else 0
+    return f"{CHANNEL_PREFIX}{db}:"
 
 
 def _count_key(room_id: int) -> str:
