@@ -16,3 +16,4 @@ class LiveConfig(AppConfig):
 
         sharing.register_live_rooms(queries.shop_of_open_room)
         hub.set_peak_writer(services.record_peak_from_hub)
+        hub.set_order_announcer(services.announce_paid_orders_from_hub)

@@ -10,7 +10,9 @@ never sends a gap or a duplicate.
 Viewer counts are batched: once a second this process writes its own count per
 room into a Redis hash (field: this process, value: count and time); one
 process per room and second (whoever takes a short Redis key) adds up the
-fresh counts and, when the total changed, publishes one `viewers` event.
+fresh counts and, when the total changed, publishes one `viewers` event; the
+same process then sends the `order` events of that room's newly paid orders
+(services.announce_paid_orders).
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ class Hub:
         self._rooms: dict[int, set[Subscriber]] = defaultdict(set)
         self._reported: dict[int, int] = {}  # room -> count last written/published
         self._peak_writer: Callable[[int, int], None] | None = None
+        self._order_announcer: Callable[[list[int]], None] | None = None
         self._started = False
         self.process_id = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
 
@@ -88,6 +91,13 @@ class Hub:
     def set_peak_writer(self, writer: Callable[[int, int], None]) -> None:
         """What records a room's peak concurrent viewers (a conditional UPDATE)."""
         self._peak_writer = writer
+
+    def set_order_announcer(self, announcer: Callable[[list[int]], None]) -> None:
+        """What sends the `order` events of rooms' newly paid orders
+        (services.announce_paid_orders: a claim by conditional UPDATE, so
+        every process may call it). Called each interval for the rooms this
+        process serves (with Redis, those whose count it adds up)."""
+        self._order_announcer = announcer
 
     # ---- events -------------------------------------------------------------
 
@@ -162,8 +172,11 @@ class Hub:
                 if count == 0:
                     del self._rooms[room]
         client = redis_client()
+        served: list[int] = []  # the rooms this process looks after this interval
         for room_id, count in counts.items():
             if client is None:
+                if count:
+                    served.append(room_id)
                 if self._reported.get(room_id) != count:
                     self._reported[room_id] = count
                     self._announce(room_id, count)
@@ -173,10 +186,13 @@ class Hub:
             client.expire(key, 60)
             # One process per room and interval adds the counts up and tells everyone.
             if client.set(f"{key}:tick", self.process_id, nx=True, px=900):
+                served.append(room_id)
                 total = _fresh_total(client.hgetall(key))
                 last = client.getset(f"{key}:last", total)
                 if last is None or int(last) != total:
                     self._announce(room_id, total)
+        if served and self._order_announcer is not None:
+            self._order_announcer(served)
 
     def _announce(self, room_id: int, total: int) -> None:
         self.publish(room_id, {"kind": "viewers", "data": {"viewers": total}})

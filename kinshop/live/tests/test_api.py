@@ -229,13 +229,48 @@ def test_buying_needs_the_room_on_air(api, keeper, room, product):
     assert (answer.status_code, answer.json()["code"]) == (409, "room_not_live")
 
 
-def test_an_order_in_the_room_is_announced_with_the_buyer_masked(api, room, product):
+def test_an_order_in_the_room_is_announced_once_paid_with_the_buyer_masked(api, room, product):
+    from kinshop.live import services
+
+    # given a viewer's order in the room, not paid yet
     buyer = make_viewer("buyer")
     buyer.display_name = "王芳芳"
     buyer.save()
-    _buy(api, buyer, room, product, quantity=2)
+    order = _buy(api, buyer, room, product, quantity=2)
+
+    # then nothing is announced, whoever looks
+    assert services.announce_paid_orders(clock.now()) == 0
+    assert run_due(clock.now())["announce_live_orders"] == 0
+    assert not Event.objects.filter(room_id=room["id"], kind="order").exists()
+
+    # when it is paid, then the step announces it once, however often it runs
+    _pay(api, buyer, order["id"])
+    assert not Event.objects.filter(room_id=room["id"], kind="order").exists()
+    assert services.announce_paid_orders(clock.now()) == 1
+    assert services.announce_paid_orders(clock.now()) == 0
+    assert run_due(clock.now())["announce_live_orders"] == 0
     event = Event.objects.get(room_id=room["id"], kind="order")
     assert event.data == {"buyer": "王**", "items": 2, "titles": ["Hickory nuts 500 g"]}
+
+
+def test_the_jobs_announce_a_paid_room_order_and_a_room_over_gets_none(api, keeper, room, product):
+    # given two paid orders in the room
+    first, second = make_viewer("first"), make_viewer("second")
+    _pay(api, first, _buy(api, first, room, product)["id"])
+    _pay(api, second, _buy(api, second, room, product)["id"])
+
+    # when the jobs run, then both are announced, in the order placed
+    assert run_due(clock.now())["announce_live_orders"] == 2
+    assert Event.objects.filter(room_id=room["id"], kind="order").count() == 2
+
+    # and an order paid after the room ended is claimed without an event
+    third = make_viewer("third")
+    unpaid = _buy(api, third, room, product)
+    api(keeper).post(f"/live-rooms/{room['id']}/end")
+    _pay(api, third, unpaid["id"])
+    assert run_due(clock.now())["announce_live_orders"] == 1
+    assert run_due(clock.now())["announce_live_orders"] == 0
+    assert Event.objects.filter(room_id=room["id"], kind="order").count() == 2
 
 
 def test_a_room_link_of_another_shop_or_an_ended_room_is_refused(api, shop, keeper, room):
@@ -314,3 +349,4 @@ def test_the_report_of_a_known_history(api, shop, keeper, room, product, operato
     }
     assert api(operator).get(f"/live-rooms/{room['id']}/report").status_code == 200
     assert api(vic).get(f"/live-rooms/{room['id']}/report").status_code == 403
+
