@@ -350,3 +350,46 @@ def test_the_report_of_a_known_history(api, shop, keeper, room, product, operato
     assert api(operator).get(f"/live-rooms/{room['id']}/report").status_code == 200
     assert api(vic).get(f"/live-rooms/{room['id']}/report").status_code == 403
 
+
+def test_the_report_counts_an_order_a_room_link_brought_to_the_normal_checkout_once(
+    api, shop, keeper, room, product
+):
+    # given Vic comes in through Alice's room link and buys in the room, and Bob
+    # comes in through it too and buys through the shop's normal checkout;
+    # Dan buys through the normal checkout without having come through the room
+    alice = make_viewer("alice", "13900000001")
+    vic, bob, dan = (
+        make_viewer(name, phone)
+        for name, phone in (("vic", "13900000011"), ("bob", "13900000012"), ("dan", "13900000013"))
+    )
+    code = _share(api, alice, shop, room)
+    _enter(api, vic, code)
+    _enter(api, bob, code)
+    sku = product.skus.get()
+
+    def checkout(buyer):
+        answer = api(buyer).post(
+            "/orders",
+            {
+                "shop": shop.handle,
+                "lines": [{"sku_id": sku.id, "quantity": 1}],
+                "address": {**ADDRESS, "phone": buyer.phone},
+            },
+        )
+        assert answer.status_code == 201, answer.json()
+        return answer.json()
+
+    _pay(api, vic, _buy(api, vic, room, product, 1, {**ADDRESS, "phone": vic.phone})["id"])
+    bobs = checkout(bob)
+    _pay(api, bob, bobs["id"])
+    _pay(api, dan, checkout(dan)["id"])
+    assert [line["commission_beneficiary_id"] for line in bobs["lines"]] == [alice.id]
+
+    # when the keeper reads the report
+    report = api(keeper).get(f"/live-rooms/{room['id']}/report").json()
+
+    # then Vic's and Bob's orders count, each once (Vic's both ways), Dan's not
+    assert (report["orders"], report["buyers"], report["gmv"]) == (2, 2, 19_800)
+    assert report["top_sharers"] == [
+        {"user_id": alice.id, "clicks": 2, "orders": 2, "gmv": 19_800, "commission": 1980}
+    ]
