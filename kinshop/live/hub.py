@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
+from kinshop.live import rules
+
 log = logging.getLogger(__name__)
 
 CHANNEL_PREFIX = "kinshop:live:"
@@ -119,6 +121,15 @@ class Hub:
         wake-up of the loop per viewer."""
         with self._lock:
             viewers = list(self._rooms.get(room_id, ()))
+        if not viewers:
+            return
+        # Rendered once here for every viewer it goes to (streams send it as is).
+        event = {
+            **event,
+            "frame": rules.sse_frame(
+                kind=event["kind"], data=event["data"], event_id=event.get("id")
+            ),
+        }
         by_loop: dict[asyncio.AbstractEventLoop, list[Subscriber]] = defaultdict(list)
         for subscriber in viewers:
             by_loop[subscriber.loop].append(subscriber)

@@ -127,7 +127,10 @@ async def stream(room_id: int, *, after: int, subscriber: Subscriber | None) -> 
             while True:
                 number = event.get("id")
                 if number is None:  # viewers: a count, not kept
-                    frames.append(rules.sse_frame(kind=event["kind"], data=event["data"]))
+                    frames.append(
+                        event.get("frame")
+                        or rules.sse_frame(kind=event["kind"], data=event["data"])
+                    )
                 elif number > sent:  # else already sent (from the table, or twice)
                     for kept in (
                         await fetch(room_id, sent, up_to=number)
@@ -136,7 +139,8 @@ async def stream(room_id: int, *, after: int, subscriber: Subscriber | None) -> 
                     ):
                         sent = kept["number"]
                         frames.append(
-                            rules.sse_frame(kind=kept["kind"], data=kept["data"], event_id=sent)
+                            kept.get("frame")
+                            or rules.sse_frame(kind=kept["kind"], data=kept["data"], event_id=sent)
                         )
                         if _ends(kept):
                             ended = True
@@ -154,7 +158,11 @@ async def stream(room_id: int, *, after: int, subscriber: Subscriber | None) -> 
 
 
 def event_as_kept(event: dict) -> dict:
-    return {"number": event["id"], "kind": event["kind"], "data": event["data"]}
+    """A published event as the table's rows read (with the frame the hub rendered)."""
+    kept = {"number": event["id"], "kind": event["kind"], "data": event["data"]}
+    if "frame" in event:
+        kept["frame"] = event["frame"]
+    return kept
 
 
 def _ends(event: dict) -> bool:
