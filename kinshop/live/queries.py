@@ -28,16 +28,6 @@ def lock_room(room_id: int) -> LiveRoom | None:
     return LiveRoom.objects.select_for_update().select_related("shop").filter(pk=room_id).first()
 
 
-def shop_of_open_room(room_id: int) -> int | None:
-    """The shop of a room that is not over (a share link may be made to it)."""
-    return (
-        LiveRoom.objects.filter(pk=room_id)
-        .exclude(status=LiveRoom.Status.ENDED)
-        .values_list("shop_id", flat=True)
-        .first()
-    )
-
-
 def rooms_of_shop(shop_id: int) -> list[LiveRoom]:
     return list(LiveRoom.objects.filter(shop_id=shop_id).order_by("-scheduled_at", "-id")[:50])
 

@@ -223,9 +223,17 @@ def record_peak_from_hub(room_id: int, viewers: int) -> None:
 # ---- sharing and buying ---------------------------------------------------------
 
 
-def share_room(*, sharer, room_id: int, device_id: str = "") -> ShareLink:
-    """A viewer's own link to the room (the same one every time)."""
-    room = _room(room_id)
+def share_room(*, sharer, room_id: int, shop: Shop | None = None, device_id: str = "") -> ShareLink:
+    """A viewer's own link to the room (the same one every time): a room not
+    over, of `shop` when one is named (404 `live_room_not_found` otherwise);
+    sharing keeps the room's id on the link."""
+    room = queries.room(room_id)
+    if (
+        room is None
+        or room.status == LiveRoom.Status.ENDED
+        or (shop is not None and room.shop_id != shop.pk)
+    ):
+        raise NotFound("This shop has no such live room.", code="live_room_not_found")
     return sharing.create_share_link(
         sharer=sharer, shop=room.shop, live_room_id=room.pk, device_id=device_id
     )

@@ -283,6 +283,26 @@ def test_a_room_link_of_another_shop_or_an_ended_room_is_refused(api, shop, keep
     assert late.status_code == 404
 
 
+def test_a_room_link_is_made_by_the_live_app_under_the_same_operation(api, shop, room, product):
+    from kinshop.api import api as project_api
+
+    sharer = make_viewer("sharer")
+    both = api(sharer).post(
+        "/share-links", {"shop": shop.handle, "live_room_id": room["id"], "product_id": product.id}
+    )
+    assert (both.status_code, both.json()["code"]) == (422, "one_target")
+    gone = api(sharer).post("/share-links", {"shop": shop.handle, "live_room_id": 10**9})
+    assert (gone.status_code, gone.json()["code"]) == (404, "live_room_not_found")
+    first = api(sharer).post("/share-links", {"shop": shop.handle, "live_room_id": room["id"]})
+    again = api(sharer).post("/share-links", {"shop": shop.handle, "live_room_id": room["id"]})
+    assert first.status_code == again.status_code == 201
+    assert first.json()["code"] == again.json()["code"]
+    plain = api(sharer).post("/share-links", {"shop": shop.handle, "product_id": product.id})
+    assert plain.status_code == 201 and plain.json()["code"] != first.json()["code"]
+    operation = project_api.get_openapi_schema()["paths"]["/api/v1/share-links"]["post"]
+    assert operation["operationId"] == "create_share_link"
+
+
 # ---- the report ----------------------------------------------------------------
 
 
