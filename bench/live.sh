@@ -5,7 +5,7 @@
 # the hub's channels carry the number) so the Redis hub is used, one room on
 # air, SSE viewers in steps up to BENCH_LIVE_VIEWERS_MAX (default 5000) and
 # chat messages at BENCH_LIVE_RATE a second, then the same against bare Redis
-# pub/sub; at most BENCH_LIVE_SECONDS (default 120) of measuring. Alone, it makes
+# pub/sub; at most BENCH_LIVE_SECONDS (default 150) of measuring. Alone, it makes
 # and drops its own database `kinshop_live_bench` on PG_URL's server; inside
 # `make bench` it uses the bench database (DATABASE_URL) and leaves the report
 # to run.sh. Writes the "Live rooms" section of bench/RESULTS.md.
