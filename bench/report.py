@@ -211,7 +211,7 @@ def build_rows() -> list[tuple[str, str, str, str]]:
                 f"bare Redis pub/sub, as many subscribers: p99 {same['p99_ms']:.0f} ms"
                 if same
                 else "n/a",
-                f"{top['p99_ms'] / same['p99_ms']:.0f}× (p99)"
+                f"{top['p99_ms'] / same['p99_ms']:.1f}× (p99)"
                 if top and same and same["p99_ms"]
                 else "n/a",
             )
