@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo serve test test-sqlite test-postgres lint format bench bench-insight migrations clean
+.PHONY: help install demo serve test test-sqlite test-postgres lint format bench bench-insight bench-live migrations clean
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -42,6 +42,9 @@ bench: install ## Measure Kinshop against PostgreSQL's own limits; writes bench/
 
 bench-insight: install ## Only the insight phase of the bench (BENCH_INSIGHT_ORDERS, BENCH_INSIGHT_EVENTS).
 	PYTHON=$(BIN)/python PG_URL=$(PG_URL) bash bench/insight.sh
+
+bench-live: install ## Only the live rooms phase (BENCH_LIVE_VIEWERS_MAX, BENCH_LIVE_RATE; needs Redis).
+	PYTHON=$(BIN)/python PG_URL=$(PG_URL) bash bench/live.sh
 
 clean: ## Remove the virtual environment and local data.
 	rm -rf $(VENV) var

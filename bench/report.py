@@ -196,6 +196,27 @@ def build_rows() -> list[tuple[str, str, str, str]]:
                 "ok" if ok else "FAIL",
             )
         )
+    live = _maybe("live")
+    if live:
+        from bench.live import summary
+
+        both = summary(live)
+        top, same = both["kinshop"], both["reference"]
+        rows.append(
+            (
+                "9. live room: most SSE viewers with a message to each in p99 ≤ 1 s",
+                f"{top['viewers']} (p99 {top['p99_ms']:.0f} ms, "
+                f"{top['delivered_per_second']:.0f} msg/s, {top.get('kib_per_viewer', '?')} KiB/viewer)"
+                if top
+                else "none",
+                f"bare Redis pub/sub, as many subscribers: p99 {same['p99_ms']:.0f} ms"
+                if same
+                else "n/a",
+                f"{top['p99_ms'] / same['p99_ms']:.1f}× (p99)"
+                if top and same and same["p99_ms"]
+                else "n/a",
+            )
+        )
     counts = _maybe("queries")
     if counts:
         rows.append(

@@ -206,6 +206,7 @@ def _live_rooms(people: dict[str, User], shops_by_handle: dict[str, Shop], produ
             user=people["laozhang"], order_id=placed.order_id, provider="sandbox"
         )
         payments.sandbox_confirm(user=people["laozhang"], payment_id=payment.id)
+        live.announce_paid_orders(clock.now())  # the room's viewers see it, paid
     _live_deal(keeper, shop, room, products[data.LIVE_DEAL_PRODUCT])
     _campaigns(
         keeper,

@@ -13,13 +13,15 @@ from kinshop.campaigns import queries as campaign_queries
 from kinshop.campaigns.api import BuyIn, FlashSaleIn, FlashSaleOut, flash_sale_out
 from kinshop.core.api import ErrorOut, error_responses
 from kinshop.core.device import device_of
-from kinshop.core.errors import NotFound
+from kinshop.core.errors import InvalidInput, NotFound
 from kinshop.idempotency.api import idempotent
 from kinshop.live import queries, services
 from kinshop.live.hub import hub
 from kinshop.live.models import LiveRoom
 from kinshop.orders import services as order_services
 from kinshop.orders.api import AddressIn, LineIn, OrderOut, order_out
+from kinshop.sharing import services as sharing_services
+from kinshop.sharing.api import ShareLinkIn, ShareLinkOut, link_out
 from kinshop.sharing.cookie import share_code_of
 from kinshop.shops import queries as shop_queries
 
@@ -259,6 +261,40 @@ def create_live_order(request, payload: LiveOrderIn, room_id: int):
         status=201,
         action=place,
     )
+
+
+# ---- share links: served here so a live room's link is made where the room is
+# checked (sharing, below live, keeps the room's id and never imports it) ------
+
+
+@router.post(
+    "/share-links",
+    operation_id="create_share_link",
+    tags=["sharing"],
+    response={201: ShareLinkOut, **error_responses(400, 401, 404, 422)},
+)
+def create_share_link(request, payload: ShareLinkIn):
+    shop = shop_queries.shop_by_handle(payload.shop.strip().lower())
+    if shop is None:
+        raise NotFound("No shop has this handle.", code="shop_not_found")
+    with transaction.atomic():
+        if payload.live_room_id is not None:
+            if payload.product_id is not None:
+                raise InvalidInput("Share a product or a live room, not both.", code="one_target")
+            link = services.share_room(
+                sharer=request.auth,
+                room_id=payload.live_room_id,
+                shop=shop,
+                device_id=device_of(request),
+            )
+        else:
+            link = sharing_services.create_share_link(
+                sharer=request.auth,
+                shop=shop,
+                product=payload.product_id,
+                device_id=device_of(request),
+            )
+    return Status(201, link_out(link))
 
 
 # ---- flash sales: served here so a deal's room is checked and a purchase in it

@@ -1,6 +1,6 @@
 """Fan-out of room events to the viewers connected to this process.
 
-Each process keeps one Redis pattern subscription (`kinshop:live:*`) in a
+Each process keeps one Redis pattern subscription (`kinshop:live:<db>:*`) in a
 thread of its own when `REDIS_URL` is set, and hands each event to the event
 loops of its local viewers; without Redis, a publish goes straight to the local
 viewers. Delivery here is best effort: an event lost or reordered between
@@ -10,7 +10,9 @@ never sends a gap or a duplicate.
 Viewer counts are batched: once a second this process writes its own count per
 room into a Redis hash (field: this process, value: count and time); one
 process per room and second (whoever takes a short Redis key) adds up the
-fresh counts and, when the total changed, publishes one `viewers` event.
+fresh counts and, when the total changed, publishes one `viewers` event; the
+same process then sends the `order` events of that room's newly paid orders
+(services.announce_paid_orders).
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.conf import settings
+
+from kinshop.live import rules
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +60,7 @@ class Hub:
         self._rooms: dict[int, set[Subscriber]] = defaultdict(set)
         self._reported: dict[int, int] = {}  # room -> count last written/published
         self._peak_writer: Callable[[int, int], None] | None = None
+        self._order_announcer: Callable[[list[int]], None] | None = None
         self._started = False
         self.process_id = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
 
@@ -89,6 +94,13 @@ class Hub:
         """What records a room's peak concurrent viewers (a conditional UPDATE)."""
         self._peak_writer = writer
 
+    def set_order_announcer(self, announcer: Callable[[list[int]], None]) -> None:
+        """What sends the `order` events of rooms' newly paid orders
+        (services.announce_paid_orders: a claim by conditional UPDATE, so
+        every process may call it). Called each interval for the rooms this
+        process serves (with Redis, those whose count it adds up)."""
+        self._order_announcer = announcer
+
     # ---- events -------------------------------------------------------------
 
     def publish(self, room_id: int, event: dict) -> None:
@@ -99,16 +111,31 @@ class Hub:
             self.deliver(room_id, event)
             return
         try:
-            client.publish(f"{CHANNEL_PREFIX}{room_id}", json.dumps(event))
+            client.publish(f"{channel_prefix()}{room_id}", json.dumps(event))
         except Exception:  # the event is kept; viewers fetch it on the next one
             log.exception("could not publish a live event to Redis")
 
     def deliver(self, room_id: int, event: dict) -> None:
+        """Hand the event to the room's local viewers: one call into each event
+        loop (uvicorn runs one per process) for all of its viewers, not one
+        wake-up of the loop per viewer."""
         with self._lock:
             viewers = list(self._rooms.get(room_id, ()))
+        if not viewers:
+            return
+        # Rendered once here for every viewer it goes to (streams send it as is).
+        event = {
+            **event,
+            "frame": rules.sse_frame(
+                kind=event["kind"], data=event["data"], event_id=event.get("id")
+            ),
+        }
+        by_loop: dict[asyncio.AbstractEventLoop, list[Subscriber]] = defaultdict(list)
         for subscriber in viewers:
+            by_loop[subscriber.loop].append(subscriber)
+        for loop, subscribers in by_loop.items():
             with contextlib.suppress(RuntimeError):  # its loop has closed
-                subscriber.loop.call_soon_threadsafe(subscriber.offer, event)
+                loop.call_soon_threadsafe(_offer_all, subscribers, event)
 
     # ---- the threads ----------------------------------------------------------
 
@@ -127,12 +154,13 @@ class Hub:
             try:
                 client = redis_client(fresh=True)
                 assert client is not None
+                prefix = channel_prefix()
                 pubsub = client.pubsub(ignore_subscribe_messages=True)
-                pubsub.psubscribe(f"{CHANNEL_PREFIX}*")
+                pubsub.psubscribe(f"{prefix}*")
                 for message in pubsub.listen():
                     channel = message["channel"]
                     channel = channel.decode() if isinstance(channel, bytes) else channel
-                    room = channel.removeprefix(CHANNEL_PREFIX)
+                    room = channel.removeprefix(prefix)
                     if room.isdigit():
                         self.deliver(int(room), json.loads(message["data"]))
             except Exception:
@@ -155,8 +183,11 @@ class Hub:
                 if count == 0:
                     del self._rooms[room]
         client = redis_client()
+        served: list[int] = []  # the rooms this process looks after this interval
         for room_id, count in counts.items():
             if client is None:
+                if count:
+                    served.append(room_id)
                 if self._reported.get(room_id) != count:
                     self._reported[room_id] = count
                     self._announce(room_id, count)
@@ -166,15 +197,32 @@ class Hub:
             client.expire(key, 60)
             # One process per room and interval adds the counts up and tells everyone.
             if client.set(f"{key}:tick", self.process_id, nx=True, px=900):
+                served.append(room_id)
                 total = _fresh_total(client.hgetall(key))
                 last = client.getset(f"{key}:last", total)
                 if last is None or int(last) != total:
                     self._announce(room_id, total)
+        if served and self._order_announcer is not None:
+            self._order_announcer(served)
 
     def _announce(self, room_id: int, total: int) -> None:
         self.publish(room_id, {"kind": "viewers", "data": {"viewers": total}})
         if self._peak_writer is not None:
             self._peak_writer(room_id, total)
+
+
+def _offer_all(subscribers: list[Subscriber], event: dict) -> None:
+    for subscriber in subscribers:
+        subscriber.offer(event)
+
+
+def channel_prefix() -> str:
+    """The rooms' channels. Redis pub/sub ignores the database number, so two
+    deployments (or a test run and a bench) on one Redis with different
+    databases would hear each other's rooms: the number is in the channel."""
+    client = redis_client()
+    db = client.connection_pool.connection_kwargs.get("db", 0) if client is not None else 0
+    return f"{CHANNEL_PREFIX}{db}:"
 
 
 def _count_key(room_id: int) -> str:

@@ -128,8 +128,21 @@ class Visit(models.Model):
 
 
 class RoomOrder(models.Model):
-    """An order placed in a room: what the room's report counts."""
+    """An order placed in a room: what the room's report counts. Its viewers
+    see it once it is paid: `announced_at` is set, by a conditional UPDATE,
+    by whichever step sends the room's `order` event (services.
+    announce_paid_orders), so the event goes out once."""
 
     room = models.ForeignKey(LiveRoom, on_delete=models.CASCADE, related_name="orders")
     order = models.OneToOneField("orders.Order", on_delete=models.CASCADE, related_name="+")
     at = models.DateTimeField()
+    announced_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["room", "at"],
+                condition=models.Q(announced_at__isnull=True),
+                name="live_roomorder_unannounced",
+            )
+        ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Count, Sum
+from django.db.models import Count, Q, Sum
 
 from kinshop.campaigns.models import FlashSale
 from kinshop.campaigns.rules import flash_phase
@@ -26,16 +26,6 @@ def room(room_id: int) -> LiveRoom | None:
 
 def lock_room(room_id: int) -> LiveRoom | None:
     return LiveRoom.objects.select_for_update().select_related("shop").filter(pk=room_id).first()
-
-
-def shop_of_open_room(room_id: int) -> int | None:
-    """The shop of a room that is not over (a share link may be made to it)."""
-    return (
-        LiveRoom.objects.filter(pk=room_id)
-        .exclude(status=LiveRoom.Status.ENDED)
-        .values_list("shop_id", flat=True)
-        .first()
-    )
 
 
 def rooms_of_shop(shop_id: int) -> list[LiveRoom]:
@@ -105,10 +95,17 @@ def report(room_id: int) -> dict:
     conversion and the sharers of the room by what they brought."""
     live_room = LiveRoom.objects.get(pk=room_id)
     viewers = Visit.objects.filter(room_id=room_id).count()
+    # The room's orders: placed in the room, or placed anywhere (the normal
+    # checkout) with a line attributed through one of the room's links. Each
+    # order once, whichever way (or both ways) it belongs to the room.
+    placed_here = RoomOrder.objects.filter(room_id=room_id).values("order_id")
+    brought_here = OrderLine.objects.filter(attribution_click__link__live_room_id=room_id).values(
+        "order_id"
+    )
     order_ids = list(
-        RoomOrder.objects.filter(room_id=room_id, order__status__in=COUNTED).values_list(
-            "order_id", flat=True
-        )
+        Order.objects.filter(Q(pk__in=placed_here) | Q(pk__in=brought_here), status__in=COUNTED)
+        .order_by("pk")
+        .values_list("pk", flat=True)
     )
     totals = Order.objects.filter(pk__in=order_ids).aggregate(
         total=Sum("total"), refunded=Sum("refunded_amount"), buyers=Count("buyer", distinct=True)

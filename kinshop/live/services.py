@@ -223,9 +223,17 @@ def record_peak_from_hub(room_id: int, viewers: int) -> None:
 # ---- sharing and buying ---------------------------------------------------------
 
 
-def share_room(*, sharer, room_id: int, device_id: str = "") -> ShareLink:
-    """A viewer's own link to the room (the same one every time)."""
-    room = _room(room_id)
+def share_room(*, sharer, room_id: int, shop: Shop | None = None, device_id: str = "") -> ShareLink:
+    """A viewer's own link to the room (the same one every time): a room not
+    over, of `shop` when one is named (404 `live_room_not_found` otherwise);
+    sharing keeps the room's id on the link."""
+    room = queries.room(room_id)
+    if (
+        room is None
+        or room.status == LiveRoom.Status.ENDED
+        or (shop is not None and room.shop_id != shop.pk)
+    ):
+        raise NotFound("This shop has no such live room.", code="live_room_not_found")
     return sharing.create_share_link(
         sharer=sharer, shop=room.shop, live_room_id=room.pk, device_id=device_id
     )
@@ -243,8 +251,8 @@ def place_room_order(
     any order is, with the room link the viewer came in through counted as a
     `live` click made now. So the sharer who brought this viewer earns; a
     viewer brought by a viewer who shared on pays that viewer, never the first
-    sharer (one level). The room's viewers see the order, the buyer's name
-    masked."""
+    sharer (one level). The room's viewers see the order once it is paid,
+    the buyer's name masked (announce_paid_orders)."""
     room = _room(room_id)
     if room.status != LiveRoom.Status.LIVE:
         raise Conflict("This live room is not on air.", code="room_not_live")
@@ -259,18 +267,8 @@ def place_room_order(
         device_id=device_id,
         channel="live" if code else "link",
     )
-    room_order = RoomOrder.objects.create(room=room, order=order, at=now)
-    room = _room(room_id, lock=True)
-    _record_event(
-        room,
-        "order",
-        {
-            "buyer": rules.mask_name(buyer.public_name),
-            "items": sum(line.quantity for line in order.lines.all()),
-            "titles": sorted({line.title for line in order.lines.all()}),
-        },
-    )
-    return room_order
+    # The room's viewers see the order once it is paid (announce_paid_orders).
+    return RoomOrder.objects.create(room=room, order=order, at=now)
 
 
 # ---- in-room flash deals ----------------------------------------------------------
@@ -351,7 +349,8 @@ def buy_flash_sale(
     """Buy a flash sale. A deal of a room that is on air is bought in the room:
     the room link the buyer came in through (if any) is the attribution, with
     channel `live` (one level, as for any order in the room), the room's
-    report counts the order, and its viewers see the order and the units left.
+    report counts the order, and its viewers see the units left at once and
+    the order once it is paid (announce_paid_orders).
     Any other flash sale is bought as campaigns sells it."""
     sale = campaign_queries.flash_sale(sale_id)
     room = queries.room(sale.live_room_id) if sale.live_room_id is not None else None
@@ -377,17 +376,67 @@ def buy_flash_sale(
     )
     RoomOrder.objects.create(room=room, order=order, at=now)
     room = _room(room.pk, lock=True)
-    _record_event(
-        room,
-        "order",
-        {
-            "buyer": rules.mask_name(user.public_name),
-            "items": quantity,
-            "titles": sorted({line.title for line in order.lines.all()}),
-        },
-    )
-    _record_event(room, "deal", _deal_data(sale_id))
+    _record_event(room, "deal", _deal_data(sale_id))  # the units left; the order once paid
     return order
+
+
+# ---- paid orders, announced --------------------------------------------------------
+
+ANNOUNCE_BATCH = 100
+# An order paid later than this after it was placed in the room is not news to its viewers.
+ANNOUNCE_WITHIN = dt.timedelta(days=1)
+
+
+def announce_paid_orders(now: dt.datetime, *, room_ids: Iterable[int] | None = None) -> int:
+    """Send each room's viewers an `order` event for its orders paid since
+    (whatever paid them: the room's page, the API, a provider's webhook, an
+    offline confirmation: all go through checkout, below this app). Checkout
+    cannot call up here, so the step looks: a room order not yet announced
+    whose order is paid is claimed with a conditional UPDATE of its
+    `announced_at`, and only the claim's winner records the event, in the same
+    transaction; two steps at once, or one run twice, announce it once. Run by
+    `kinshop run-jobs` and, for the rooms it has viewers in, by each app
+    process's live hub every second. A room that is over gets no event (the
+    claim is made all the same). Returns how many were claimed."""
+    due = RoomOrder.objects.filter(
+        announced_at__isnull=True,
+        at__gte=now - ANNOUNCE_WITHIN,
+        order__status__in=queries.COUNTED,
+    )
+    if room_ids is not None:
+        due = due.filter(room_id__in=list(room_ids))
+    claimed = 0
+    for room_order in due.select_related("order__buyer").order_by("at", "pk")[:ANNOUNCE_BATCH]:
+        if not RoomOrder.objects.filter(pk=room_order.pk, announced_at__isnull=True).update(
+            announced_at=now
+        ):
+            continue  # announced by another step meanwhile
+        claimed += 1
+        room = queries.lock_room(room_order.room_id)
+        if room is None or room.status == LiveRoom.Status.ENDED:
+            continue
+        order = room_order.order
+        lines = list(order.lines.all())
+        _record_event(
+            room,
+            "order",
+            {
+                "buyer": rules.mask_name(order.buyer.public_name),
+                "items": sum(line.quantity for line in lines),
+                "titles": sorted({line.title for line in lines}),
+            },
+        )
+    return claimed
+
+
+def announce_paid_orders_from_hub(room_ids: list[int]) -> None:
+    """`announce_paid_orders` for the rooms the hub's thread serves: its own
+    short transaction, and the connection back to the pool."""
+    try:
+        with transaction.atomic():
+            announce_paid_orders(clock.now(), room_ids=room_ids)
+    finally:
+        connection.close()
 
 
 def report(*, user, room_id: int) -> dict:

@@ -112,36 +112,57 @@ async def stream(room_id: int, *, after: int, subscriber: Subscriber | None) -> 
                 break
         if subscriber is None:
             return
+        queue = subscriber.queue
         while (left := deadline - time.monotonic()) > 0:
             try:
-                event = await asyncio.wait_for(
-                    subscriber.queue.get(), timeout=min(left, settings.KINSHOP_LIVE_PING_SECONDS)
-                )
+                async with asyncio.timeout(min(left, settings.KINSHOP_LIVE_PING_SECONDS)):
+                    event = await queue.get()
             except TimeoutError:
                 yield ": ping\n\n"
                 continue
-            number = event.get("id")
-            if number is None:  # viewers: a count, not kept
-                yield rules.sse_frame(kind=event["kind"], data=event["data"])
-                continue
-            if number <= sent:
-                continue  # already sent (fetched from the table, or delivered twice)
-            for kept in (
-                await fetch(room_id, sent, up_to=number)
-                if number > sent + 1
-                else [event_as_kept(event)]
-            ):
-                sent = kept["number"]
-                yield rules.sse_frame(kind=kept["kind"], data=kept["data"], event_id=sent)
-                if _ends(kept):
-                    return
+            # What is already waiting goes out in the same write (a busy room
+            # costs one send per viewer per burst, not per event).
+            frames: list[str] = []
+            ended = False
+            while True:
+                number = event.get("id")
+                if number is None:  # viewers: a count, not kept
+                    frames.append(
+                        event.get("frame")
+                        or rules.sse_frame(kind=event["kind"], data=event["data"])
+                    )
+                elif number > sent:  # else already sent (from the table, or twice)
+                    for kept in (
+                        await fetch(room_id, sent, up_to=number)
+                        if number > sent + 1
+                        else [event_as_kept(event)]
+                    ):
+                        sent = kept["number"]
+                        frames.append(
+                            kept.get("frame")
+                            or rules.sse_frame(kind=kept["kind"], data=kept["data"], event_id=sent)
+                        )
+                        if _ends(kept):
+                            ended = True
+                            break
+                if ended or queue.empty():
+                    break
+                event = queue.get_nowait()
+            if frames:
+                yield "".join(frames)
+            if ended:
+                return
     finally:
         if subscriber is not None:
             hub.unsubscribe(subscriber)
 
 
 def event_as_kept(event: dict) -> dict:
-    return {"number": event["id"], "kind": event["kind"], "data": event["data"]}
+    """A published event as the table's rows read (with the frame the hub rendered)."""
+    kept = {"number": event["id"], "kind": event["kind"], "data": event["data"]}
+    if "frame" in event:
+        kept["frame"] = event["frame"]
+    return kept
 
 
 def _ends(event: dict) -> bool:

@@ -1,6 +1,7 @@
 """Every time-driven job, in the order they must run: orders whose deadline
 passed are closed before anything is settled; paid orders are screened by the
-fraud rules before settlement (a flagged line is held first); auto-confirmation
+fraud rules before settlement (a flagged line is held first); live rooms'
+viewers hear of their paid orders (if no app process's hub did first); auto-confirmation
 comes before settlement so that a long-shipped order settles in the same run when due; money
 calls at a provider that are due again go back to the task worker. After the
 jobs, the ready tasks of the outbox run once, outside any transaction."""
@@ -18,6 +19,7 @@ from kinshop.campaigns import jobs as campaign_jobs
 from kinshop.core import clock, tasks
 from kinshop.insight import jobs as insight_jobs
 from kinshop.ledger import jobs as ledger_jobs
+from kinshop.live import jobs as live_jobs
 from kinshop.orders import jobs as order_jobs
 from kinshop.payments import jobs as payment_jobs
 from kinshop.trust import jobs as trust_jobs
@@ -32,6 +34,7 @@ JOBS: list[tuple[str, Job]] = [
     ("decide_groups", campaign_jobs.decide_groups),
     ("unwind_failed_groups", campaign_jobs.unwind_failed_groups),
     ("auto_confirm_orders", order_jobs.auto_confirm_orders),
+    ("announce_live_orders", live_jobs.announce_paid_orders),
     # Fraud screens before settlement: a flagged line's commission is held
     # before it could settle.
     ("screen_paid_orders", trust_jobs.screen_paid_orders),

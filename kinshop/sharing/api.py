@@ -8,11 +8,8 @@ from django.http import HttpResponse
 from ninja import Field, Router, Schema, Status
 
 from kinshop.core.api import error_responses
-from kinshop.core.device import device_of
-from kinshop.core.errors import NotFound
 from kinshop.sharing import poster, services
 from kinshop.sharing.models import ShareLink
-from kinshop.shops.models import Shop
 
 if TYPE_CHECKING:
     pass
@@ -63,24 +60,9 @@ def link_out(link: ShareLink) -> dict:
     }
 
 
-@router.post(
-    "/share-links",
-    operation_id="create_share_link",
-    response={201: ShareLinkOut, **error_responses(400, 401, 404, 422)},
-)
-def create_share_link(request, payload: ShareLinkIn):
-    shop = Shop.objects.filter(handle=payload.shop.strip().lower(), is_active=True).first()
-    if shop is None:
-        raise NotFound("No shop has this handle.", code="shop_not_found")
-    with transaction.atomic():
-        link = services.create_share_link(
-            sharer=request.auth,
-            shop=shop,
-            product=payload.product_id,
-            live_room_id=payload.live_room_id,
-            device_id=device_of(request),
-        )
-    return Status(201, link_out(link))
+# create_share_link (POST /share-links) is served by the live app's router: a
+# live room's link is made there, where the room is checked (sharing, below
+# live, never imports it).
 
 
 @router.get(

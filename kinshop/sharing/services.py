@@ -6,7 +6,6 @@ purchase — the one whose share brought it — and never anyone above them."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -61,20 +60,6 @@ def _signed_in(user) -> bool:
 
 # Share links ---------------------------------------------------------------
 
-# Which shop a live room belongs to (None: no such room, or it is over). The
-# live app, above sharing, registers its lookup when Django starts; sharing
-# keeps only the room's id on the link.
-_live_rooms: dict[str, Callable[[int], int | None]] = {}
-
-
-def register_live_rooms(shop_of_room: Callable[[int], int | None]) -> None:
-    _live_rooms["shop_of_room"] = shop_of_room
-
-
-def _live_room_shop(room_id: int) -> int | None:
-    shop_of_room = _live_rooms.get("shop_of_room")
-    return None if shop_of_room is None else shop_of_room(room_id)
-
 
 def create_share_link(
     *, sharer, shop: Shop, product=None, live_room_id: int | None = None, device_id: str = ""
@@ -82,7 +67,9 @@ def create_share_link(
     """Any signed-in user may share any shop, a product that shop sells, or a
     live room of that shop not yet over. Sharing the same target twice returns
     the same link. The device shared from is kept as one of the sharer's
-    identifiers (linked identities)."""
+    identifiers (linked identities). A live room is shared through the live
+    app (live.services.share_room), which checks the room is that shop's and
+    not over: sharing, below it, keeps the room's id on the link."""
     product_id = getattr(product, "pk", product)
     if product_id is not None and live_room_id is not None:
         raise InvalidInput("Share a product or a live room, not both.", code="one_target")
@@ -91,8 +78,6 @@ def create_share_link(
         and not Selection.objects.filter(shop=shop, product_id=product_id).exists()
     ):
         raise InvalidInput("This shop does not sell that product.", code="product_not_in_shop")
-    if live_room_id is not None and _live_room_shop(live_room_id) != shop.pk:
-        raise NotFound("This shop has no such live room.", code="live_room_not_found")
     accounts.note_identifiers(user=sharer, devices=[device_id], at=clock.now())
     same_target = {"sharer": sharer, "shop": shop, "product_id": product_id}
     if live_room_id is not None:

@@ -229,13 +229,48 @@ def test_buying_needs_the_room_on_air(api, keeper, room, product):
     assert (answer.status_code, answer.json()["code"]) == (409, "room_not_live")
 
 
-def test_an_order_in_the_room_is_announced_with_the_buyer_masked(api, room, product):
+def test_an_order_in_the_room_is_announced_once_paid_with_the_buyer_masked(api, room, product):
+    from kinshop.live import services
+
+    # given a viewer's order in the room, not paid yet
     buyer = make_viewer("buyer")
     buyer.display_name = "王芳芳"
     buyer.save()
-    _buy(api, buyer, room, product, quantity=2)
+    order = _buy(api, buyer, room, product, quantity=2)
+
+    # then nothing is announced, whoever looks
+    assert services.announce_paid_orders(clock.now()) == 0
+    assert run_due(clock.now())["announce_live_orders"] == 0
+    assert not Event.objects.filter(room_id=room["id"], kind="order").exists()
+
+    # when it is paid, then the step announces it once, however often it runs
+    _pay(api, buyer, order["id"])
+    assert not Event.objects.filter(room_id=room["id"], kind="order").exists()
+    assert services.announce_paid_orders(clock.now()) == 1
+    assert services.announce_paid_orders(clock.now()) == 0
+    assert run_due(clock.now())["announce_live_orders"] == 0
     event = Event.objects.get(room_id=room["id"], kind="order")
     assert event.data == {"buyer": "王**", "items": 2, "titles": ["Hickory nuts 500 g"]}
+
+
+def test_the_jobs_announce_a_paid_room_order_and_a_room_over_gets_none(api, keeper, room, product):
+    # given two paid orders in the room
+    first, second = make_viewer("first"), make_viewer("second")
+    _pay(api, first, _buy(api, first, room, product)["id"])
+    _pay(api, second, _buy(api, second, room, product)["id"])
+
+    # when the jobs run, then both are announced, in the order placed
+    assert run_due(clock.now())["announce_live_orders"] == 2
+    assert Event.objects.filter(room_id=room["id"], kind="order").count() == 2
+
+    # and an order paid after the room ended is claimed without an event
+    third = make_viewer("third")
+    unpaid = _buy(api, third, room, product)
+    api(keeper).post(f"/live-rooms/{room['id']}/end")
+    _pay(api, third, unpaid["id"])
+    assert run_due(clock.now())["announce_live_orders"] == 1
+    assert run_due(clock.now())["announce_live_orders"] == 0
+    assert Event.objects.filter(room_id=room["id"], kind="order").count() == 2
 
 
 def test_a_room_link_of_another_shop_or_an_ended_room_is_refused(api, shop, keeper, room):
@@ -246,6 +281,26 @@ def test_a_room_link_of_another_shop_or_an_ended_room_is_refused(api, shop, keep
     api(keeper).post(f"/live-rooms/{room['id']}/end")
     late = api(sharer).post("/share-links", {"shop": shop.handle, "live_room_id": room["id"]})
     assert late.status_code == 404
+
+
+def test_a_room_link_is_made_by_the_live_app_under_the_same_operation(api, shop, room, product):
+    from kinshop.api import api as project_api
+
+    sharer = make_viewer("sharer")
+    both = api(sharer).post(
+        "/share-links", {"shop": shop.handle, "live_room_id": room["id"], "product_id": product.id}
+    )
+    assert (both.status_code, both.json()["code"]) == (422, "one_target")
+    gone = api(sharer).post("/share-links", {"shop": shop.handle, "live_room_id": 10**9})
+    assert (gone.status_code, gone.json()["code"]) == (404, "live_room_not_found")
+    first = api(sharer).post("/share-links", {"shop": shop.handle, "live_room_id": room["id"]})
+    again = api(sharer).post("/share-links", {"shop": shop.handle, "live_room_id": room["id"]})
+    assert first.status_code == again.status_code == 201
+    assert first.json()["code"] == again.json()["code"]
+    plain = api(sharer).post("/share-links", {"shop": shop.handle, "product_id": product.id})
+    assert plain.status_code == 201 and plain.json()["code"] != first.json()["code"]
+    operation = project_api.get_openapi_schema()["paths"]["/api/v1/share-links"]["post"]
+    assert operation["operationId"] == "create_share_link"
 
 
 # ---- the report ----------------------------------------------------------------
@@ -314,3 +369,47 @@ def test_the_report_of_a_known_history(api, shop, keeper, room, product, operato
     }
     assert api(operator).get(f"/live-rooms/{room['id']}/report").status_code == 200
     assert api(vic).get(f"/live-rooms/{room['id']}/report").status_code == 403
+
+
+def test_the_report_counts_an_order_a_room_link_brought_to_the_normal_checkout_once(
+    api, shop, keeper, room, product
+):
+    # given Vic comes in through Alice's room link and buys in the room, and Bob
+    # comes in through it too and buys through the shop's normal checkout;
+    # Dan buys through the normal checkout without having come through the room
+    alice = make_viewer("alice", "13900000001")
+    vic, bob, dan = (
+        make_viewer(name, phone)
+        for name, phone in (("vic", "13900000011"), ("bob", "13900000012"), ("dan", "13900000013"))
+    )
+    code = _share(api, alice, shop, room)
+    _enter(api, vic, code)
+    _enter(api, bob, code)
+    sku = product.skus.get()
+
+    def checkout(buyer):
+        answer = api(buyer).post(
+            "/orders",
+            {
+                "shop": shop.handle,
+                "lines": [{"sku_id": sku.id, "quantity": 1}],
+                "address": {**ADDRESS, "phone": buyer.phone},
+            },
+        )
+        assert answer.status_code == 201, answer.json()
+        return answer.json()
+
+    _pay(api, vic, _buy(api, vic, room, product, 1, {**ADDRESS, "phone": vic.phone})["id"])
+    bobs = checkout(bob)
+    _pay(api, bob, bobs["id"])
+    _pay(api, dan, checkout(dan)["id"])
+    assert [line["commission_beneficiary_id"] for line in bobs["lines"]] == [alice.id]
+
+    # when the keeper reads the report
+    report = api(keeper).get(f"/live-rooms/{room['id']}/report").json()
+
+    # then Vic's and Bob's orders count, each once (Vic's both ways), Dan's not
+    assert (report["orders"], report["buyers"], report["gmv"]) == (2, 2, 19_800)
+    assert report["top_sharers"] == [
+        {"user_id": alice.id, "clicks": 2, "orders": 2, "gmv": 19_800, "commission": 1980}
+    ]

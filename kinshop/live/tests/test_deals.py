@@ -146,9 +146,19 @@ def test_a_deal_bought_in_the_room_pays_the_viewer_who_brought_the_buyer_one_lev
     kinds = list(
         Event.objects.filter(room_id=room["id"]).order_by("number").values_list("kind", flat=True)
     )
-    assert kinds[-4:] == ["order", "deal", "order", "deal"]
+    assert kinds[-2:] == ["deal", "deal"]  # the units left at once; the orders once paid
     last = Event.objects.filter(room_id=room["id"], kind="deal").order_by("-number").first()
     assert last is not None and last.data["left"] == 3
+
+    # and once Bob pays, the room hears of his order alone, once
+    from kinshop.live import services
+
+    payment = api(bob).post(f"/orders/{bob_order['id']}/payments", {"provider": "sandbox"})
+    assert api(bob).post(f"/payments/{payment.json()['id']}/sandbox-confirm").status_code == 200
+    assert services.announce_paid_orders(clock.now()) == 1
+    assert services.announce_paid_orders(clock.now()) == 0
+    orders = Event.objects.filter(room_id=room["id"], kind="order")
+    assert [event.data["items"] for event in orders] == [1]
 
 
 def test_a_deal_of_an_ended_room_is_an_ordinary_flash_sale_order(api, shop, keeper, room, product):

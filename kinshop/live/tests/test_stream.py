@@ -49,9 +49,9 @@ def _collect(room_id, *, after, want, during=None, seconds=5.0):
         generator = streams.stream(room_id, after=after, subscriber=subscriber)
 
         async def read():
-            async for frame in generator:
-                frames.append(frame)
-                if len(_ids(frames)) >= want or ("event: status" in frame and "ended" in frame):
+            async for chunk in generator:  # a chunk is one write: one frame or more
+                frames.extend(frame + "\n\n" for frame in chunk.split("\n\n") if frame)
+                if len(_ids(frames)) >= want or ("event: status" in chunk and "ended" in chunk):
                     return
 
         reader = asyncio.ensure_future(read())
@@ -138,3 +138,33 @@ def test_over_wsgi_a_live_room_sends_what_is_kept_and_closes(client, room):
 
     assert async_to_sync(read)().decode() == "retry: 2000\n\n"
     assert client.post(f"/api/v1/live-rooms/{room['id']}/events").status_code == 405
+
+
+def test_events_waiting_together_go_out_in_one_write(room, settings):
+    settings.KINSHOP_LIVE_PING_SECONDS = 60  # no ping while the events are made
+    viewer = make_viewer("viewer")
+
+    async def three_at_once(subscriber):
+        # three events kept and handed over before the stream reads any of them
+        await sync_to_async(_say)(room["id"], viewer, 3)
+        for event in await sync_to_async(list)(
+            Event.objects.filter(room_id=room["id"], number__gt=1).order_by("number")
+        ):
+            subscriber.offer({"id": event.number, "kind": event.kind, "data": event.data})
+
+    async def run():
+        subscriber = hub.subscribe(room["id"])
+        generator = streams.stream(room["id"], after=1, subscriber=subscriber)
+        chunks = [await generator.__anext__() for _ in range(2)]  # retry, viewers
+        waiting = asyncio.ensure_future(generator.__anext__())  # on the hub's queue
+        await asyncio.sleep(0.2)
+        await three_at_once(subscriber)
+        chunk = await asyncio.wait_for(waiting, 5)
+        while not _ids(chunk.split("\n\n")):  # a `viewers` count of the hub's thread
+            chunk = await asyncio.wait_for(generator.__anext__(), 5)
+        chunks.append(chunk)
+        await generator.aclose()
+        return chunks
+
+    chunks = async_to_sync(run)()
+    assert _ids(chunks[-1].split("\n\n")) == [2, 3, 4]
