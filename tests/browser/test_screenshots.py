@@ -39,6 +39,8 @@ SCREENS = (
     Screen("sharer-withdrawals", "/me/withdrawals/", "xiaomei"),
     Screen("shop-console", "/console/shop/", "mama-lin"),
     Screen("shop-console-orders", "/console/shop/orders/", "xiaolu"),
+    Screen("shop-console-campaigns", "/console/shop/campaigns/", "mama-lin"),
+    Screen("shop-console-live", "/console/shop/live/", "mama-lin"),
     Screen("supplier-console", "/console/supplier/", "qinglan"),
     Screen("supplier-orders", "/console/supplier/orders/", "qinglan"),
     Screen("supplier-refunds", "/console/supplier/refunds/", "qinglan"),
