@@ -236,8 +236,15 @@ class RedisPublisher:
         self.host, self.port, self.channel = host, port, channel
         self.connection: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
         self.outcomes: dict[str, int] = {}
+        # The sends are tasks on one connection: one PUBLISH and its answer at a
+        # time (a slow answer would otherwise have two readers on one stream).
+        self.lock = asyncio.Lock()
 
     async def send(self, step: Step) -> None:
+        async with self.lock:
+            await self._send(step)
+
+    async def _send(self, step: Step) -> None:
         if self.connection is None:
             self.connection = await asyncio.open_connection(self.host, self.port)
         reader, writer = self.connection
