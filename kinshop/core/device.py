@@ -16,7 +16,6 @@ from __future__ import annotations
 import re
 import secrets
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 
 COOKIE_NAME = "kinshop_device"
@@ -45,56 +44,29 @@ def device_of(request) -> str:
 
 class DeviceIdMiddleware:
     """Sets `request.device_id` on every request: the app's header, else the
-    cookie, else a new id that the response stores in the cookie. Sync and
-    async (under ASGI it runs on the event loop, no thread hop: it does no I/O)."""
-
-    sync_capable = True
-    async_capable = True
+    cookie, else a new id that the response stores in the cookie."""
 
     def __init__(self, get_response):
         self.get_response = get_response
-        self.async_mode = iscoroutinefunction(get_response)
-        if self.async_mode:
-            markcoroutinefunction(self)
 
     def __call__(self, request):
-        if self.async_mode:
-            return self.__acall__(request)
-        remember = _take_device_id(request)
+        header = request.META.get(HEADER)
+        cookie = request.COOKIES.get(COOKIE_NAME)
+        if well_formed(header):
+            request.device_id, remember = header, False
+        elif well_formed(cookie):
+            request.device_id, remember = cookie, False
+        else:
+            request.device_id, remember = new_device_id(), True
+        request.device_id_is_new = remember
         response = self.get_response(request)
         if remember:
-            _remember_device_id(request, response)
+            response.set_cookie(
+                COOKIE_NAME,
+                request.device_id,
+                max_age=COOKIE_MAX_AGE,
+                httponly=True,
+                samesite="Lax",
+                secure=settings.SESSION_COOKIE_SECURE,
+            )
         return response
-
-    async def __acall__(self, request):
-        remember = _take_device_id(request)
-        response = await self.get_response(request)
-        if remember:
-            _remember_device_id(request, response)
-        return response
-
-
-def _take_device_id(request) -> bool:
-    """Sets the request's device id; True when it was minted here (the response
-    must store it)."""
-    header = request.META.get(HEADER)
-    cookie = request.COOKIES.get(COOKIE_NAME)
-    if well_formed(header):
-        request.device_id, remember = header, False
-    elif well_formed(cookie):
-        request.device_id, remember = cookie, False
-    else:
-        request.device_id, remember = new_device_id(), True
-    request.device_id_is_new = remember
-    return remember
-
-
-def _remember_device_id(request, response) -> None:
-    response.set_cookie(
-        COOKIE_NAME,
-        request.device_id,
-        max_age=COOKIE_MAX_AGE,
-        httponly=True,
-        samesite="Lax",
-        secure=settings.SESSION_COOKIE_SECURE,
-    )

@@ -13,7 +13,6 @@ contract's format instead.
 
 from __future__ import annotations
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import JsonResponse
 from django.shortcuts import render
@@ -21,44 +20,15 @@ from django.shortcuts import render
 _API_PREFIX = "/api/"
 
 
-_PAGE_REFUSED = object()  # a page answers the 400 page (rendered: templates may query)
-
-
 class RefuseNulCharactersMiddleware:
-    """Sync and async: under ASGI the checks run on the event loop (the body is
-    already read by then); only the 400 page is rendered in a thread."""
-
-    sync_capable = True
-    async_capable = True
-
     def __init__(self, get_response):
         self.get_response = get_response
-        self.async_mode = iscoroutinefunction(get_response)
-        if self.async_mode:
-            markcoroutinefunction(self)
 
     def __call__(self, request):
-        if self.async_mode:
-            return self.__acall__(request)
-        refusal = self._refusal(request)
-        if refusal is _PAGE_REFUSED:
-            return render(request, "400.html", status=400)
-        if refusal is not None:
-            return refusal
-        return self.get_response(request)
-
-    async def __acall__(self, request):
-        refusal = self._refusal(request)
-        if refusal is _PAGE_REFUSED:
-            return await sync_to_async(render)(request, "400.html", status=400)
-        if refusal is not None:
-            return refusal
-        return await self.get_response(request)
-
-    def _refusal(self, request):
-        """None to go on; else the API's answer, or _PAGE_REFUSED for a page."""
         if not request.path.startswith(_API_PREFIX):
-            return _PAGE_REFUSED if self._page_request_carries_nul(request) else None
+            if self._page_request_carries_nul(request):
+                return render(request, "400.html", status=400)
+            return self.get_response(request)
         try:
             carries_nul = self._carries_nul(request)
         except RequestDataTooBig:
@@ -71,7 +41,7 @@ class RefuseNulCharactersMiddleware:
                 {"code": "nul_character", "message": "The request contains a NUL character."},
                 status=400,
             )
-        return None
+        return self.get_response(request)
 
     @staticmethod
     def _page_request_carries_nul(request) -> bool:
