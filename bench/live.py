@@ -236,8 +236,15 @@ class RedisPublisher:
         self.host, self.port, self.channel = host, port, channel
         self.connection: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
         self.outcomes: dict[str, int] = {}
+        # The sends are tasks on one connection: one PUBLISH and its answer at a
+        # time (a slow answer would otherwise have two readers on one stream).
+        self.lock = asyncio.Lock()
 
     async def send(self, step: Step) -> None:
+        async with self.lock:
+            await self._send(step)
+
+    async def _send(self, step: Step) -> None:
         if self.connection is None:
             self.connection = await asyncio.open_connection(self.host, self.port)
         reader, writer = self.connection
@@ -264,23 +271,41 @@ def _resp(*parts: bytes) -> bytes:
     return b"*%d\r\n" % len(parts) + b"".join(b"$%d\r\n%s\r\n" % (len(p), p) for p in parts)
 
 
-def _rss_kib(root_pid: int) -> int:
-    """RSS of a process and all its descendants (KiB)."""
+def _tree(root_pid: int) -> list[int]:
+    """A process and all its descendants."""
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             with contextlib.suppress(OSError):
                 parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
                 children.setdefault(parent, []).append(int(entry.name))
-    total, todo = 0, [root_pid]
+    found, todo = [], [root_pid]
     while todo:
         pid = todo.pop()
+        found.append(pid)
         todo.extend(children.get(pid, []))
+    return found
+
+
+def _rss_kib(root_pid: int) -> int:
+    """RSS of a process and all its descendants (KiB)."""
+    total = 0
+    for pid in _tree(root_pid):
         with contextlib.suppress(OSError):
             for line in Path(f"/proc/{pid}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
                     total += int(line.split()[1])
     return total
+
+
+def _cpu_seconds(root_pid: int) -> float:
+    """CPU time (user + system) a process and its live descendants have used so far."""
+    ticks = 0
+    for pid in _tree(root_pid):
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 async def measure(
@@ -293,6 +318,7 @@ async def measure(
     grace: float,
     deadline: float,
     rss=None,
+    cpu=None,
     stop_when_late: bool = True,
 ) -> list[dict]:
     results = []
@@ -314,6 +340,7 @@ async def measure(
         memory = rss() if rss else None
         step = audience.step = Step()
         step.first_sent = time.time()
+        cpu_before = cpu() if cpu else None
         sends = []
         count = max(1, round(rate * seconds))
         begin = time.monotonic()
@@ -326,6 +353,7 @@ async def measure(
         while len(step.latencies) < expected and time.monotonic() < wait_until:
             await asyncio.sleep(0.05)
         got = list(step.latencies)
+        cpu_used = cpu() - cpu_before if cpu and cpu_before is not None else None
         late = max(0, expected - len(got))
         values = got + [LATE] * late
         span = max(1e-9, (step.last_received or time.time()) - step.first_sent)
@@ -347,12 +375,22 @@ async def measure(
         if memory is not None and baseline is not None:
             result["rss_mib"] = round(memory / 1024, 1)
             result["kib_per_viewer"] = round((memory - baseline) / max(1, connected), 1)
+        if cpu_used is not None:
+            # The server's CPU while it delivered the step's messages (and the
+            # grace after): less at the mercy of the machine's other work than
+            # the latencies are.
+            result["cpu_ms_per_1000"] = round(cpu_used * 1e6 / max(1, len(got)), 1)
         results.append(result)
         print(
             f"  {size:>6} viewers ({connected} connected, ramp {ramp:.1f} s): "
             f"p50 {result['p50_ms']:.0f} ms, p99 {result['p99_ms']:.0f} ms, "
             f"{result['delivered_per_second']:.0f} deliveries/s, late {late}"
-            + (f", {result['kib_per_viewer']} KiB/viewer" if "kib_per_viewer" in result else ""),
+            + (f", {result['kib_per_viewer']} KiB/viewer" if "kib_per_viewer" in result else "")
+            + (
+                f", server CPU {result['cpu_ms_per_1000']} ms per 1000 deliveries"
+                if "cpu_ms_per_1000" in result
+                else ""
+            ),
             flush=True,
         )
         if connected < size or (stop_when_late and result["p99_ms"] > 1000):
@@ -436,6 +474,7 @@ async def run(port: int, server_pid: int) -> dict:
         grace=grace,
         deadline=started + cap,
         rss=lambda: _rss_kib(server_pid),
+        cpu=lambda: _cpu_seconds(server_pid),
     )
     await viewers.close()
     result = {
@@ -520,8 +559,8 @@ def section() -> str:
     lines += [
         "",
         "| viewers | Kinshop p50 / p99 | delivered/s | late | server RSS, per viewer "
-        "| Redis pub/sub p50 / p99 | ratio (p99) |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "| server CPU per 1000 deliveries | Redis pub/sub p50 / p99 | ratio (p99) |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     reference = {s["viewers"]: s for s in result["reference"] if "p99_ms" in s}
     measured = {s["viewers"]: s for s in result["kinshop"]}
@@ -530,15 +569,16 @@ def section() -> str:
         if step is None or "skipped" in step:
             why = step["skipped"] if step else "a smaller room was already late"
             redis = f"{ref['p50_ms']:.1f} / {ref['p99_ms']:.1f} ms" if ref else "-"
-            lines.append(f"| {size} | not run ({why}) | | | | {redis} | - |")
+            lines.append(f"| {size} | not run ({why}) | | | | | {redis} | - |")
             continue
         redis = f"{ref['p50_ms']:.1f} / {ref['p99_ms']:.1f} ms" if ref else "-"
         ratio = f"{step['p99_ms'] / ref['p99_ms']:.1f}×" if ref and ref["p99_ms"] else "-"
+        cpu = f"{step['cpu_ms_per_1000']} ms" if "cpu_ms_per_1000" in step else "?"
         lines.append(
             f"| {step['connected']} | {step['p50_ms']:.0f} / {step['p99_ms']:.0f} ms "
             f"| {step['delivered_per_second']:.0f} | {step['late_or_lost']} "
             f"| {step.get('rss_mib', '?')} MiB, {step.get('kib_per_viewer', '?')} KiB "
-            f"| {redis} | {ratio} |"
+            f"| {cpu} | {redis} | {ratio} |"
         )
     most = max((s for s in result["kinshop"] if "p99_ms" in s), key=_delivered, default=None)
     most_ref = max((s for s in result["reference"] if "p99_ms" in s), key=_delivered, default=None)
@@ -560,7 +600,10 @@ def section() -> str:
         "of a `PUBLISH` of the same size from the same Redis: N sockets written by Redis as "
         "by Kinshop, without the API call, the database or Python on the server side. "
         "Server RSS: the supervisor and its workers, with the viewers connected, minus "
-        "before any connected, ÷ viewers.",
+        "before any connected, ÷ viewers. Server CPU: user + system time of the same "
+        "processes from the step's first message to the end of its grace, ÷ deliveries "
+        "(the cost of a delivery, less at the mercy of the machine's other work than the "
+        "latencies).",
         f"Steps and the time cap: BENCH_LIVE_VIEWERS_MAX, BENCH_LIVE_STEPS, BENCH_LIVE_RATE, "
         f"BENCH_LIVE_SECONDS (this run: {result['seconds']} s).",
         END,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import os
+import time
 
 from bench import live
 
@@ -66,6 +67,7 @@ def _run(skip: int) -> list[dict]:
                 grace=0.5,
                 deadline=loop.time() + 30,
                 rss=lambda: live._rss_kib(os.getpid()),
+                cpu=lambda: live._cpu_seconds(os.getpid()),
                 stop_when_late=False,
             )
         finally:
@@ -90,6 +92,7 @@ def test_every_viewer_gets_every_message_and_each_delivery_is_timed():
         assert step["late_or_lost"] == 0
         assert 10 <= step["p50_ms"] <= step["p99_ms"] < 1000
         assert step["rss_mib"] > 0
+        assert step["cpu_ms_per_1000"] >= 0
 
 
 def test_a_viewer_left_without_the_message_counts_as_late():
@@ -103,3 +106,11 @@ def test_the_steps_end_at_the_maximum(monkeypatch):
     monkeypatch.setenv("BENCH_LIVE_VIEWERS_MAX", "1500")
     monkeypatch.delenv("BENCH_LIVE_STEPS", raising=False)
     assert live.steps() == [100, 500, 1000, 1500]
+
+
+def test_the_cpu_time_of_a_process_tree_grows_with_its_work():
+    before = live._cpu_seconds(os.getpid())
+    deadline = time.process_time() + 0.2
+    while time.process_time() < deadline:
+        pass
+    assert live._cpu_seconds(os.getpid()) - before >= 0.1

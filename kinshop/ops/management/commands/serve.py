@@ -3,7 +3,8 @@
 WhiteNoise inside the application, each process keeps at most
 KINSHOP_DB_POOL_SIZE database connections (psycopg's pool, settings.py), and the
 listening socket's backlog holds a burst of simultaneous clients instead of
-resetting them."""
+resetting them. uvloop and httptools are dependencies: uvicorn's "auto" picks them
+(an event stream's writes and a request's parsing in C, not Python)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,16 @@ def parse_bind(bind: str) -> tuple[str, int]:
     if not port.isdigit() or not 0 < int(port) < 65536:
         raise CommandError(f"--bind takes HOST:PORT, not {bind!r}.")
     return host, int(port)
+
+
+def speedups() -> str:
+    """The event loop and HTTP parser uvicorn's "auto" picks here: uvloop and
+    httptools (C; Kinshop's dependencies), else asyncio's loop and pure-Python h11."""
+    from importlib.util import find_spec
+
+    loop = "uvloop" if find_spec("uvloop") else "asyncio"
+    parser = "httptools" if find_spec("httptools") else "h11"
+    return f"{loop} event loop, {parser} HTTP parser"
 
 
 class Command(BaseCommand):
@@ -65,13 +76,18 @@ class Command(BaseCommand):
             from kinshop.ops import jobs
 
             jobs.start_worker(interval_seconds=30)
-        self.stdout.write(f"Kinshop serving on http://{bind} with {workers} process(es).")
+        self.stdout.write(
+            f"Kinshop serving on http://{bind} with {workers} process(es) ({speedups()})."
+        )
         uvicorn.run(
             "kinshop.asgi:application",
             host=host,
             port=port,
             workers=workers,
             backlog=backlog,
+            # uvloop and httptools (dependencies) when importable, else asyncio and h11.
+            loop="auto",
+            http="auto",
             lifespan="off",  # Django's ASGI application has no lifespan protocol
             # Behind a proxy (KINSHOP_PROXY_COUNT > 0) trust its X-Forwarded-* headers.
             proxy_headers=True,
