@@ -61,18 +61,7 @@ PORT=$("$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)
 "$PYTHON" -m kinshop serve --bind "127.0.0.1:$PORT" --workers "$BENCH_LIVE_WORKERS" \
   >"$BENCH_TMP/serve_live.log" 2>&1 &
 live_pid=$!
-"$PYTHON" - "$PORT" <<'PY'
-import sys, time, urllib.request
-url = f"http://127.0.0.1:{sys.argv[1]}/bench/trivial/"
-for _ in range(150):
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            if response.status == 200:
-                sys.exit(0)
-    except OSError:
-        time.sleep(0.2)
-sys.exit("kinshop serve did not answer within 30 s")
-PY
+"$PYTHON" -m bench.wait "$PORT" "kinshop serve"
 "$PYTHON" -m bench.live run --port "$PORT" --server-pid "$live_pid"
 if grep -qiE 'error|traceback' "$BENCH_TMP/serve_live.log"; then
   echo "  kinshop serve logged errors:"; grep -iE -m 20 'error|traceback' "$BENCH_TMP/serve_live.log" | sed 's/^/    /'

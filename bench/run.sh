@@ -82,18 +82,7 @@ PORT=$("$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)
   --workers "$BENCH_WORKERS" --threads 1 --timeout 120 --graceful-timeout 5 \
   --log-level warning >"$BENCH_TMP/gunicorn.log" 2>&1 &
 server_pid=$!
-"$PYTHON" - "$PORT" <<'PY'
-import sys, time, urllib.request
-url = f"http://127.0.0.1:{sys.argv[1]}/bench/trivial/"
-for _ in range(150):
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            if response.status == 200:
-                sys.exit(0)
-    except OSError:
-        time.sleep(0.2)
-sys.exit("gunicorn did not answer within 30 s")
-PY
+"$PYTHON" -m bench.wait "$PORT" "gunicorn"
 LOAD=("$PYTHON" -m bench.load)
 # Every worker imports, connects and fills its caches before anything is timed.
 "${LOAD[@]}" checkout warmup --port "$PORT" --clients 8 --seconds 3 >/dev/null
