@@ -94,9 +94,10 @@ def build(orders: int, events: int) -> None:
         _timed(
             cursor,
             "shops",
-            """INSERT INTO shops_shop (owner_id, handle, name, bio, avatar, is_active, created_at)
+            """INSERT INTO shops_shop (owner_id, handle, name, bio, avatar, is_active, created_at,
+                 storefront_version, is_suspended)
                SELECT %(u0)s + g, 'insight-shop-' || g, 'Shop ' || g, '', '', true,
-                      now() - interval '400 days'
+                      now() - interval '400 days', 0, false
                FROM generate_series(1, %(shops)s) g""",
             params,
             steps,
@@ -124,7 +125,7 @@ def build(orders: int, events: int) -> None:
             """INSERT INTO orders_order (buyer_id, shop_id, status, currency, total,
                  refunded_amount, recipient_name, recipient_phone, region, address_detail,
                  share_code, payment_deadline, created_at, paid_at, shipped_at, completed_at,
-                 is_wholesale)
+                 is_wholesale, allotment_units, campaign, awaiting_group, deposit)
                SELECT %(u0)s + 1 + (g * 7919 %% %(buyers)s),
                       %(s0)s + 1 + least(%(shops)s - 1, floor(%(shops)s * power(random(), 3))::int),
                       CASE WHEN g %% 10 = 0 THEN 'cancelled' ELSE 'completed' END, 'CNY',
@@ -132,7 +133,7 @@ def build(orders: int, events: int) -> None:
                       'Bench', '13800000000', 'Shanghai', '1 Road', '',
                       t + interval '30 minutes', t,
                       CASE WHEN g %% 10 = 0 THEN NULL ELSE t + interval '1 minute' END,
-                      NULL, NULL, false
+                      NULL, NULL, false, 0, '', false, 0
                FROM (SELECT g, 5000 + (g %% 50) * 100 AS total,
                             now() - make_interval(days => (g %% %(days)s)::int)
                                   - (g %% 86400) * interval '1 second' AS t
@@ -148,10 +149,10 @@ def build(orders: int, events: int) -> None:
             cursor,
             "clicks",
             """INSERT INTO sharing_click (link_id, shop_id, sharer_id, viewer_id, visitor_key,
-                 channel, at)
+                 channel, at, window_index)
                SELECT l.id, l.shop_id, l.sharer_id, o.buyer_id, '',
                       (ARRAY['link', 'qr', 'live', 'offline'])[1 + o.id %% 4],
-                      o.created_at - interval '5 minutes'
+                      o.created_at - interval '5 minutes', 0
                FROM orders_order o
                JOIN sharing_sharelink l
                  ON l.id = %(l0)s + 1 + (o.shop_id - %(s0)s - 1) + %(shops)s * (o.id %% 10)
@@ -177,10 +178,10 @@ def build(orders: int, events: int) -> None:
                  product_id, sku_id, title, sku_name, quantity, unit_price, line_total,
                  unit_supply_price, commission_rate_bp, platform_fee_bp,
                  commission_beneficiary_id, attribution_click_id, attribution_policy,
-                 attribution_note, refunded_amount, is_wholesale)
+                 attribution_note, refunded_amount, is_wholesale, commission_refusal)
                SELECT o.id, f.id, o.shop_id, %(supplier)s, %(product)s, %(sku)s, 'Bench walnuts',
                       '500 g', 1, o.total, o.total, 3000, 1000, 0, c.sharer_id, c.id,
-                      'last_click', '', o.refunded_amount, false
+                      'last_click', '', o.refunded_amount, false, ''
                FROM orders_order o
                JOIN orders_fulfilment f ON f.order_id = o.id
                JOIN sharing_click c ON c.viewer_id = o.buyer_id AND c.at = o.created_at - interval '5 minutes'

@@ -47,11 +47,12 @@ def build(count: int) -> None:
             """
             INSERT INTO orders_order (buyer_id, shop_id, status, currency, total,
                 refunded_amount, recipient_name, recipient_phone, region, address_detail,
-                share_code, payment_deadline, created_at, paid_at, shipped_at, completed_at)
+                share_code, payment_deadline, created_at, paid_at, shipped_at, completed_at,
+                is_wholesale, allotment_units, campaign, awaiting_group, deposit)
             SELECT %(buyer)s, %(shop)s, 'completed', 'CNY', %(price)s, 0, 'Bench Buyer',
                 '13800000000', 'Shanghai', '1 Road', '',
                 t + interval '30 minutes', t, t + interval '1 minute', t + interval '1 day',
-                t + interval '2 days'
+                t + interval '2 days', false, 0, '', false, 0
             FROM (SELECT now() - make_interval(days => %(age)s) - g * interval '1 second' AS t
                   FROM generate_series(1, %(count)s) AS g) AS times
             """,
@@ -72,10 +73,10 @@ def build(count: int) -> None:
                 product_id, sku_id, title, sku_name, quantity, unit_price, line_total,
                 unit_supply_price, commission_rate_bp, platform_fee_bp,
                 commission_beneficiary_id, attribution_click_id, attribution_policy,
-                attribution_note, refunded_amount)
+                attribution_note, refunded_amount, is_wholesale, commission_refusal)
             SELECT f.order_id, f.id, %(shop)s, %(supplier)s, %(product)s, %(sku)s,
                 %(title)s, %(sku_name)s, 1, %(price)s, %(price)s, %(supply)s, 0,
-                %(fee)s, NULL, NULL, '', '', 0
+                %(fee)s, NULL, NULL, '', '', 0, false, ''
             FROM orders_fulfilment f WHERE f.order_id > %(before)s
             """,
             {
