@@ -296,6 +296,13 @@ def main() -> None:
     outcomes = "\n".join(
         f"- `{name}`: {data.get('outcomes', data)}" for name, data in details.items() if data
     )
+    # The sections other phases write (insight, live rooms) stay until those
+    # phases run again and replace them.
+    previous = RESULTS.read_text() if RESULTS.exists() else ""
+    kept = "".join(
+        f"\n{match.group(0)}\n"
+        for match in re.finditer(r"<!-- (\w+):start -->.*?<!-- \1:end -->", previous, re.DOTALL)
+    )
     RESULTS.write_text(
         f"""# Kinshop benchmark results
 
@@ -352,8 +359,9 @@ How each figure is made:
 7. 64 clients open the share link at once for the phase's length; 5xx answers
    are counted, and the bench database's open connections
    (`pg_stat_activity`) sampled every 0.1 s.
-8. Flash sale (campaigns): 64 buyers, each with their own phone, try once at
-   the same moment to buy 1 unit of a flash sale of fewer units
+8. Flash sale (campaigns): 500 buyers (BENCH_FLASH_SALE_BUYERS), each with
+   their own phone, queue for 64 clients and try once each to buy 1 unit of a
+   flash sale of 50 units (BENCH_FLASH_SALE_UNITS)
    (`POST /api/v1/flash-sales/{{id}}/orders`, then pay as in 1.). Sold ÷
    offered = paid units ÷ units (must be 1.00: no unit lost to a race);
    oversell = units the sale counts as taken beyond its units, plus paid ones
@@ -365,7 +373,7 @@ Outcomes of each phase (status:code counts):
 {outcomes}
 
 Settlement: {details["settle_run"]}
-"""
+{kept}"""
     )
     print(
         f"\nwritten to {RESULTS.relative_to(Path.cwd()) if RESULTS.is_relative_to(Path.cwd()) else RESULTS}"
