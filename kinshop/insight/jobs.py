@@ -159,6 +159,9 @@ def _snapshot_platform(today: dt.date) -> None:
 
 
 def _statements(first: dt.date, since: dt.datetime, first_traffic: dt.date, since_traffic):
+    # Raw SQL gets each moment as the database keeps it (SQLite: UTC text, which
+    # compares as text; an aware value would keep its +08:00 and compare wrongly).
+    at, at_traffic = (connection.ops.adapt_datetimefield_value(v) for v in (since, since_traffic))
     order, line, click = _table(Order), _table(OrderLine), _table(Click)
     shop = _table(Shop)
     posting, account, entry = _table(Posting), _table(Account), _table(JournalEntry)
@@ -181,7 +184,7 @@ def _statements(first: dt.date, since: dt.datetime, first_traffic: dt.date, sinc
           UNION ALL
           SELECT r.shop_id, r.day, 0, 0, 0, 0, r.self_orders FROM ({own_sql}) r
         ) facts GROUP BY shop_id, day""",
-        [*created_params, since, *paid_params, since, *own_params],
+        [*created_params, at, *paid_params, at, *own_params],
     )
 
     yield f"DELETE FROM {_table(BuyerDay)} WHERE day >= %s", [first]
@@ -192,7 +195,7 @@ def _statements(first: dt.date, since: dt.datetime, first_traffic: dt.date, sinc
         FROM {order} o JOIN {shop} s ON s.id = o.shop_id
         WHERE o.paid_at >= %s AND NOT o.is_wholesale
         GROUP BY o.shop_id, s.owner_id, {paid_day}, o.buyer_id""",
-        [*paid_params, since, *paid_params],
+        [*paid_params, at, *paid_params],
     )
 
     yield f"DELETE FROM {_table(SupplierDay)} WHERE day >= %s", [first]
@@ -203,7 +206,7 @@ def _statements(first: dt.date, since: dt.datetime, first_traffic: dt.date, sinc
         FROM {line} l JOIN {order} o ON o.id = l.order_id
         WHERE o.paid_at >= %s AND NOT o.is_wholesale
         GROUP BY l.supplier_id, {paid_day}""",
-        [*paid_params, since, *paid_params],
+        [*paid_params, at, *paid_params],
     )
 
     yield f"DELETE FROM {_table(ReachDay)} WHERE day >= %s", [first]
@@ -263,7 +266,7 @@ def _statements(first: dt.date, since: dt.datetime, first_traffic: dt.date, sinc
             WHERE o.paid_at >= %s AND NOT o.is_wholesale AND l.commission_refusal = ''
           ) attributed GROUP BY link_id, shop_id, sharer_id, channel, day
         ) facts GROUP BY link_id, shop_id, sharer_id, channel, day""",
-        [*click_params, since, *paid_params, since],
+        [*click_params, at, *paid_params, at],
     )
 
     event = _table(Event)
@@ -294,11 +297,11 @@ def _statements(first: dt.date, since: dt.datetime, first_traffic: dt.date, sinc
         [
             first_traffic,
             *click_params,
-            since_traffic,
+            at_traffic,
             *created_params,
-            since_traffic,
+            at_traffic,
             *paid_params,
-            since_traffic,
+            at_traffic,
         ],
     )
 
