@@ -369,6 +369,10 @@ KINSHOP_REFUND_ABUSE_BUYER_REFUNDS = env_int("KINSHOP_REFUND_ABUSE_BUYER_REFUNDS
 KINSHOP_REFUND_ABUSE_SHARER_MIN_ORDERS = env_int("KINSHOP_REFUND_ABUSE_SHARER_MIN_ORDERS", 5)
 KINSHOP_REFUND_ABUSE_SHARER_RATE_BP = env_int("KINSHOP_REFUND_ABUSE_SHARER_RATE_BP", 5000)
 KINSHOP_GROUP_SELF_FILL_SHARE_BP = env_int("KINSHOP_GROUP_SELF_FILL_SHARE_BP", 5000)
+# The screening job looks only at orders paid this many days back: enough to
+# catch any a crash left unscreened before its commission could settle, not the
+# whole history on a first run.
+KINSHOP_TRUST_SCREEN_LOOKBACK_DAYS = env_int("KINSHOP_TRUST_SCREEN_LOOKBACK_DAYS", 30)
 # A shipment within this many hours of payment counts as on time for trust.
 KINSHOP_SHIP_WITHIN_HOURS = env_int("KINSHOP_SHIP_WITHIN_HOURS", 48)
 # Documents only the operator reads (suppliers' licences): outside MEDIA_ROOT,

@@ -6,13 +6,13 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
 
 from kinshop.catalog.models import SupplierMembership
 from kinshop.core import clock
 from kinshop.orders.models import Fulfilment, Order, OrderLine
 from kinshop.trust import rules
-from kinshop.trust.models import Complaint, FraudFlag, Penalty, Review
+from kinshop.trust.models import Complaint, FraudFlag, OrderScreening, Penalty, Review
 
 PENALTY_YEAR = dt.timedelta(days=365)
 
@@ -139,18 +139,16 @@ def open_flags() -> QuerySet[FraudFlag]:
     return FraudFlag.objects.filter(status=FraudFlag.Status.OPEN)
 
 
-def unscreened_paid_orders(limit: int) -> list[Order]:
-    """Paid consumer orders no fraud rule has looked at yet, oldest first, locked
-    (skipping those another worker holds)."""
+def unscreened_paid_orders(*, since: dt.datetime, limit: int) -> list[Order]:
+    """Consumer orders paid since `since` that no fraud rule has looked at yet,
+    oldest first, locked (skipping those another worker holds). The window keeps
+    the job off the whole order history (the `paid_at` index bounds the scan),
+    and NOT EXISTS probes the screenings' unique order index row by row instead
+    of reading every screening there ever was."""
+    screened = OrderScreening.objects.filter(order_id=OuterRef("pk"))
     return list(
-        Order.objects.filter(paid_at__isnull=False, is_wholesale=False)
-        .exclude(pk__in=_screened())
+        Order.objects.filter(paid_at__gte=since, is_wholesale=False)
+        .filter(~Exists(screened))
         .order_by("pk")
         .select_for_update(skip_locked=True, of=("self",))[:limit]
     )
-
-
-def _screened():
-    from kinshop.trust.models import OrderScreening
-
-    return OrderScreening.objects.values("order_id")

@@ -16,6 +16,8 @@ from kinshop.ledger import services as ledger
 from kinshop.ledger.models import CommissionHold
 from kinshop.ops.jobs import run_due
 from kinshop.orders import services as orders
+from kinshop.orders.models import Order
+from kinshop.trust import jobs as trust_jobs
 from kinshop.trust import services
 from kinshop.trust.models import FraudFlag, OrderScreening
 from kinshop.trust.tests.helpers import buy, refund_fully
@@ -201,3 +203,30 @@ def test_cancelled_unpaid_orders_are_not_screened(shop, product):
     orders.cancel_order(user=order.buyer, order_id=order.id)
     run_due()
     assert not OrderScreening.objects.exists()
+
+
+def test_the_screening_job_looks_back_only_over_its_window(
+    shop, product, settings, django_assert_num_queries
+):
+    settings.KINSHOP_TRUST_SCREEN_LOOKBACK_DAYS = 30
+    # given two paid orders nobody screened (a history from before trust)
+    recent = buy(shop=shop, product=product)
+    old = buy(shop=shop, product=product)
+    OrderScreening.objects.all().delete()
+    Order.objects.filter(pk=old.pk).update(paid_at=clock.now() - dt.timedelta(days=31))
+
+    # when the job runs, then only the order paid within the window is screened
+    assert trust_jobs.screen_paid_orders() == 1
+    assert list(OrderScreening.objects.values_list("order_id", flat=True)) == [recent.id]
+    # and once the window is screened, a run is one query that probes screenings
+    # with NOT EXISTS (no NOT IN over every screening there ever was)
+    with django_assert_num_queries(1) as run:
+        assert trust_jobs.screen_paid_orders() == 0
+    sql = run.captured_queries[0]["sql"].upper()
+    assert "NOT EXISTS" in sql and "NOT IN" not in sql
+    assert '"PAID_AT" >=' in sql
+
+    # a longer window reaches the older order
+    settings.KINSHOP_TRUST_SCREEN_LOOKBACK_DAYS = 32
+    assert trust_jobs.screen_paid_orders() == 1
+    assert OrderScreening.objects.filter(order_id=old.id).exists()
