@@ -18,8 +18,9 @@ from kinshop.ops.jobs import run_due
 from kinshop.orders import services as orders
 from kinshop.orders.models import Order
 from kinshop.trust import jobs as trust_jobs
+from kinshop.trust import queries as trust_queries
 from kinshop.trust import services
-from kinshop.trust.models import FraudFlag, OrderScreening
+from kinshop.trust.models import FraudFlag, OrderScreening, Penalty
 from kinshop.trust.tests.helpers import buy, refund_fully
 
 pytestmark = pytest.mark.django_db
@@ -118,6 +119,35 @@ def test_rules_can_be_switched_off(shop, product, settings):
     run_due()
     assert not FraudFlag.objects.exists()
     assert OrderScreening.objects.count() == 3
+
+
+def test_the_shared_address_rule_can_be_switched_off(shop, product, settings):
+    settings.KINSHOP_FRAUD_LINKED_IDENTITY = False
+    sharer = testing.make_user()
+    buy(shop=shop, product=product, buyer=sharer, detail="home 3")
+    buy(shop=shop, product=product, sharer=sharer, detail="home 3")
+    run_due()
+    assert not FraudFlag.objects.exists()
+    assert (_wallet(sharer)["held"], _wallet(sharer)["pending"]) == (0, 990)
+
+
+def test_the_refund_abuse_rule_can_be_switched_off(shop, product, operator, settings):
+    settings.KINSHOP_FRAUD_REFUND_ABUSE = False
+    buyer = testing.make_user()
+    for _ in range(3):
+        refund_fully(buy(shop=shop, product=product, buyer=buyer), operator)
+    buy(shop=shop, product=product, buyer=buyer, sharer=testing.make_user())
+    assert run_due()["screen_refund_patterns"] == 0
+    assert not FraudFlag.objects.exists()
+
+
+def test_the_group_self_fill_rule_can_be_switched_off(settings):
+    leader = testing.make_user(phone="13800000021")
+    twin = testing.make_user(phone="13800000021")
+    group = {"leader_id": leader.id, "member_ids": [leader.id, twin.id], "order_ids": []}
+    assert services.group_self_fill_finding(group_key="9", **group) is not None
+    settings.KINSHOP_FRAUD_GROUP_SELF_FILL = False
+    assert services.group_self_fill_finding(group_key="9", **group) is None
 
 
 def test_held_commission_is_never_settled_nor_withdrawn(shop, product, staff, operator, settings):
@@ -230,3 +260,33 @@ def test_the_screening_job_looks_back_only_over_its_window(
     settings.KINSHOP_TRUST_SCREEN_LOOKBACK_DAYS = 32
     assert trust_jobs.screen_paid_orders() == 1
     assert OrderScreening.objects.filter(order_id=old.id).exists()
+
+
+def test_only_penalty_points_of_the_last_year_suspend(shop, product, staff, operator, settings):
+    settings.KINSHOP_SUSPEND_POINTS = 12
+    supplier = product.supplier
+
+    def uphold(points: int) -> None:
+        order = buy(shop=shop, product=product, receive=True, staff=staff)
+        complaint = services.file_complaint(
+            user=order.buyer, order_id=order.id, reason="damaged", text="cracked"
+        )
+        services.decide_complaint(
+            user=operator, complaint_id=complaint.pk, upheld=True, note="ok", penalty_points=points
+        )
+
+    # given 8 points given a year and a day ago
+    uphold(8)
+    Penalty.objects.update(created_at=clock.now() - dt.timedelta(days=366))
+
+    # when 8 more come now, then the old ones no longer count: 8 < 12
+    uphold(8)
+    supplier.refresh_from_db()
+    assert supplier.status == "verified"
+    assert trust_queries.penalty_points(supplier_id=supplier.pk) == 8
+
+    # and 4 more within the year reach the threshold
+    uphold(4)
+    supplier.refresh_from_db()
+    assert supplier.status == "suspended"
+    assert trust_queries.supplier_signals(supplier.pk).penalty_points == 12
