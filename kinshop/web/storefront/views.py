@@ -24,7 +24,7 @@ from kinshop.sharing import services as sharing
 from kinshop.sharing.cookie import share_code_of
 from kinshop.shops import queries
 from kinshop.shops.models import Shop
-from kinshop.web import traffic
+from kinshop.web import traffic, trust_cards
 from kinshop.web.campaign_cards import product_campaigns
 
 if TYPE_CHECKING:
@@ -160,6 +160,30 @@ def product_page(request, handle: str, product_id: int):
             **details,
             "shared_by": _shared_by(request, shop),
             "campaigns": campaigns,
+        },
+    )
+
+
+def supplier_page(request, supplier_id: int):
+    """A supplier's public page: the verified badge while its verification
+    stands (a notice once it is withdrawn and its products left the market)
+    and its trust card. A supplier the operator never verified has no page."""
+    supplier = Supplier.objects.filter(pk=supplier_id, verified_at__isnull=False).first()
+    if supplier is None:
+        raise Http404
+    card = trust_cards.supplier_card(supplier.pk, is_verified=supplier.is_verified)
+    rates = [
+        (_("On-time shipping"), card["on_time_shipping_rate"]),
+        (_("Orders refunded"), card["refund_rate"]),
+        (_("Complaints upheld"), card["upheld_complaint_rate"]),
+    ]
+    return render(
+        request,
+        "web/storefront/supplier.html",
+        {
+            "supplier": supplier,
+            "card": card,
+            "rates": [(label, f"{bp / 100:.1f}%") for label, bp in rates],
         },
     )
 

@@ -117,3 +117,65 @@ def test_paying_on_the_sandbox_page_screens_the_order_at_once(shop, product):
     assert response.status_code == 302
     assert OrderScreening.objects.filter(order=order).exists()
     assert FraudFlag.objects.get().kind == "linked_identity"
+
+
+def test_trust_shows_where_buyers_and_shopkeepers_choose(shop, product, supplier_pair, operator):
+    from kinshop.trust import services
+    from kinshop.trust.tests.helpers import refund_fully
+
+    _, staff = supplier_pair
+    for rating in (5, 5, 3):
+        order = buy(shop=shop, product=product, receive=True, staff=staff)
+        services.create_review(
+            user=order.buyer,
+            order_id=order.id,
+            sku_id=order.lines.get().sku_id,
+            rating=rating,
+            text=f"{rating} stars",
+        )
+    refund_fully(order, operator)  # the 3-star line
+
+    # the product page: the badge, the score, the distribution, the refunded mark
+    page = Client().get(f"/shop/{shop.handle}/p/{product.id}/").content.decode()
+    assert 'data-testid="verified-badge"' in page
+    assert 'data-testid="trust-score"' in page
+    for stars, count in (("5", 2), ("4", 0), ("3", 1), ("2", 0), ("1", 0)):
+        assert f'data-testid="rating-bar-{stars}" data-count="{count}"' in page
+    assert page.count('data-testid="refunded-mark"') == 1
+    # the storefront and the market the shopkeepers pick from
+    assert 'data-testid="trust-score"' in Client().get(f"/shop/{shop.handle}/").content.decode()
+    market = _client(shop.owner).get("/console/shop/market/").content.decode()
+    assert 'data-testid="trust-score"' in market and "badge-verified" in market
+
+
+def test_a_suppliers_page_shows_its_badge_until_verification_is_withdrawn(
+    shop, product, supplier_pair, operator
+):
+    from kinshop.catalog import services as catalog
+
+    supplier, _ = supplier_pair
+    product_url = f"/shop/{shop.handle}/p/{product.id}/"
+    assert f'href="/supplier/{supplier.id}/"' in Client().get(product_url).content.decode()
+    market = _client(shop.owner).get("/console/shop/market/").content.decode()
+    assert f'href="/supplier/{supplier.id}/"' in market
+
+    page = Client().get(f"/supplier/{supplier.id}/")
+
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'data-testid="verified-badge"' in html and 'data-testid="trust-score"' in html
+    assert 'data-testid="penalty-points">0<' in html
+    assert "verification-withdrawn" not in html
+    chinese = Client(headers={"accept-language": "zh-hans"}).get(f"/supplier/{supplier.id}/")
+    assert "认证供应商" in chinese.content.decode()
+
+    # withdrawn: no badge but a notice, and its products leave the market
+    catalog.change_supplier_status(supplier=supplier, to="suspended", actor=operator)
+    html = Client().get(f"/supplier/{supplier.id}/").content.decode()
+    assert 'data-testid="verified-badge"' not in html
+    assert 'data-testid="verification-withdrawn"' in html
+    assert Client().get(product_url).status_code == 404
+    # a supplier never verified has no public page
+    pending, _ = testing.make_supplier(verified=False)
+    assert Client().get(f"/supplier/{pending.id}/").status_code == 404
+    assert Client().get("/supplier/999999/").status_code == 404
