@@ -33,8 +33,8 @@ REFUND_WEIGHT = 15
 COMPLAINT_WEIGHT = 15
 POINTS_PER_PENALTY = 3
 # The stated bound: k new reviews move the score by at most
-# RATING_WEIGHT × k / (PRIOR_REVIEWS + k) points, plus one for rounding: three
-# reviews at most 7 points, one review at most 3.
+# RATING_WEIGHT × k / (PRIOR_REVIEWS + k) points rounded up, plus one for the
+# score's own rounding down: three reviews at most 8 points, one review at most 4.
 MAX_SWING_ROUNDING = 1
 
 

@@ -90,6 +90,19 @@ def test_monotone_in_each_good_signal(s):
         )
 
 
+@given(signals())
+def test_more_good_history_never_lowers_the_score(s):
+    base = rules.trust_score(s)
+    fields = s.__dict__
+    one_more = {
+        "an on-time shipment": {"shipped": s.shipped + 1, "shipped_on_time": s.shipped_on_time + 1},
+        "an order kept": {"orders": s.orders + 1},
+        "a complaint dismissed": {"complaints": s.complaints + 1},
+    }
+    for what, change in one_more.items():
+        assert rules.trust_score(TrustSignals(**{**fields, **change})) >= base, what
+
+
 @given(signals(), st.lists(st.integers(1, 5), min_size=1, max_size=3))
 def test_a_few_reviews_cannot_swing_the_score_more_than_stated(s, new_ratings):
     after = TrustSignals(
