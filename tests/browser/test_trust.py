@@ -129,6 +129,8 @@ def test_the_operator_releases_a_flag_in_one_step(server, new_context):
     response = operator.goto(f"{server.base_url}/admin/trust/fraudflag/{flag['id']}/change/")
     helpers.assert_clean(operator, response, what="flag evidence")
     assert "linked_identity" in operator.content()
+    held = server.api("GET", "/wallet", as_=SHARER).json()
+    assert held["held"] > 0
     operator.goto(f"{server.base_url}/admin/trust/fraudflag/?status__exact=open")
     operator.check(f"input[name=_selected_action][value='{flag['id']}']")
     operator.select_option("select[name=action]", "release")
@@ -137,3 +139,7 @@ def test_the_operator_releases_a_flag_in_one_step(server, new_context):
 
     after = server.api("GET", "/fraud/flags", as_=OPERATOR, params={"status": "released"}).json()
     assert flag["id"] in [item["id"] for item in after["items"]]
+    # released: the held commission went back to the sharer's pending, fen for fen
+    released = server.api("GET", "/wallet", as_=SHARER).json()
+    moved = held["held"] - released["held"]
+    assert moved > 0 and released["pending"] - held["pending"] == moved
