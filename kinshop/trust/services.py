@@ -223,8 +223,10 @@ def _complaint_for(user, complaint_id: int) -> Complaint:
 
 def respond_complaint(*, user, complaint_id: int, text: str) -> Complaint:
     """The supplier's staff or the shop's keeper of the order answer; the first
-    answer before the deadline makes the complaint `answered`. Later messages
-    join the exchange until the operator decides."""
+    answer before the deadline makes the complaint `answered`. An answer after
+    the deadline is kept but cannot stop the escalation: the complaint goes to
+    the operator as the job would have sent it. Later messages join the
+    exchange until the operator decides."""
     complaint = _complaint_for(user, complaint_id)
     if complaint.suppliers.filter(supplier_id__in=queries.supplier_ids_of(user)).exists():
         role = ComplaintMessage.Role.SUPPLIER
@@ -238,7 +240,11 @@ def respond_complaint(*, user, complaint_id: int, text: str) -> Complaint:
     if complaint.status in (Complaint.Status.UPHELD, Complaint.Status.DISMISSED):
         raise Conflict("This complaint is decided.", code="complaint_closed")
     if complaint.status == Complaint.Status.OPEN:
-        transition(complaint, Complaint.Status.ANSWERED, actor=user, reason="answered")
+        now = clock.now()
+        if now > complaint.respond_by:
+            _escalate(complaint, now=now)
+        else:
+            transition(complaint, Complaint.Status.ANSWERED, actor=user, reason="answered", at=now)
     _message(complaint, role=role, text=text, author=user)
     return complaint
 
@@ -344,14 +350,18 @@ def escalate_overdue_complaints(*, now: dt.datetime, limit: int = 200) -> int:
         .select_for_update(skip_locked=True)[:limit]
     )
     for complaint in overdue:
-        transition(complaint, Complaint.Status.ESCALATED, reason="not answered in time", at=now)
-        ComplaintMessage.objects.create(
-            complaint=complaint,
-            role=ComplaintMessage.Role.SYSTEM,
-            text="Not answered by the deadline: the operator will decide.",
-            created_at=now,
-        )
+        _escalate(complaint, now=now)
     return len(overdue)
+
+
+def _escalate(complaint: Complaint, *, now: dt.datetime) -> None:
+    transition(complaint, Complaint.Status.ESCALATED, reason="not answered in time", at=now)
+    ComplaintMessage.objects.create(
+        complaint=complaint,
+        role=ComplaintMessage.Role.SYSTEM,
+        text="Not answered by the deadline: the operator will decide.",
+        created_at=now,
+    )
 
 
 # ---- fraud flags ------------------------------------------------------------------------

@@ -325,6 +325,33 @@ def test_an_unanswered_complaint_is_escalated_by_the_job(received, operator):
     assert dismissed.json()["status"] == "dismissed"
 
 
+def test_an_answer_after_the_deadline_still_goes_to_the_operator(received, staff, operator):
+    import datetime as dt
+
+    from kinshop.core import clock
+    from kinshop.ops.jobs import run_due
+
+    complaint = (
+        testing.ApiClient(received.buyer)
+        .post(f"/orders/{received.id}/complaints", {"reason": "damaged", "text": "cracked"})
+        .json()
+    )
+
+    # the supplier answers at hour 49, before the job has run
+    with clock.travel(dt.timedelta(hours=49)):
+        late = testing.ApiClient(staff).post(
+            f"/complaints/{complaint['id']}/responses", {"text": "Sorry, late"}
+        )
+        assert run_due()["escalate_complaints"] == 0
+
+    assert late.status_code == 201, late.content
+    body = late.json()
+    assert body["status"] == "escalated"
+    assert [m["role"] for m in body["messages"]] == ["buyer", "system", "supplier"]
+    listed = testing.ApiClient(operator).get("/complaints", status="escalated").json()
+    assert [item["id"] for item in listed["items"]] == [complaint["id"]]
+
+
 # ---- fraud flags -----------------------------------------------------------------------
 
 
