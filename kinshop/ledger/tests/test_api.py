@@ -287,3 +287,91 @@ def test_two_settlement_workers_share_the_backlog_and_post_each_line_once():
     assert JournalEntry.objects.filter(kind="settlement").count() == len(orders)
     assert queries.wallet(sharer)["available"] == 990 * 2 * 10
     assert queries.health()["balanced"] is True
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_four_settlement_workers_and_a_refund_at_once_settle_each_line_once_and_skip_held():
+    # given a backlog: twelve matured orders of two lines, one whose commission is
+    # held under a fraud flag, one partly and one fully refunded, one not yet due
+    with transaction.atomic():
+        _, staff = make_supplier()
+        product = make_product(staff=staff)
+        shop = make_shop(products=[product], price=9900)
+        sharer = verified(make_user())
+
+        def paid(lines: int = 1):
+            return make_paid_order(shop=shop, product=product, sharer=sharer, lines=lines)
+
+        matured = [complete(paid(2), days_ago=30) for _ in range(12)]
+        held = complete(paid(), days_ago=30)
+        services.hold_commission(line=held.lines.get(), reason="same address")
+        partly = paid()
+        refund_order(partly, 3300)
+        complete(partly, days_ago=30)
+        fully = paid()
+        refund_order(fully, 9900)
+        not_yet = complete(paid(), days_ago=0)
+    lines = [line for order in (*matured, held, partly, fully) for line in order.lines.all()]
+    barrier = threading.Barrier(5)
+    settled: dict[int, list[int]] = {number: [] for number in range(4)}
+    errors: list[Exception] = []
+
+    def worker(number: int) -> None:
+        # each walks the backlog as the job does, from where its last batch ended
+        try:
+            barrier.wait(timeout=30)
+            after = 0
+            while True:
+                with transaction.atomic():
+                    count, last = services.settle_batch(
+                        now=clock.now(), max_orders=2, after_order_id=after
+                    )
+                    time.sleep(0.05)
+                if last is None:
+                    break
+                after = last
+                settled[number].append(count)
+        except Exception as error:  # surfaced below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    def refunder() -> None:
+        # a refund of a matured order lands while the workers run (before or
+        # after its settlement: it waits for the order's lock either way)
+        try:
+            barrier.wait(timeout=30)
+            time.sleep(0.1)
+            with transaction.atomic():
+                refund_order(matured[5], 3300)
+        except Exception as error:  # surfaced below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(number,)) for number in range(4)]
+    threads.append(threading.Thread(target=refunder))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    # then every due line was settled exactly once, by one of the workers
+    assert errors == []
+    assert sum(1 for counts in settled.values() if counts) >= 2
+    assert sum(sum(counts) for counts in settled.values()) == len(lines) == 27
+    assert sorted(LineSettlement.objects.values_list("line_id", flat=True)) == sorted(
+        line.pk for line in lines
+    )
+    assert not LineSettlement.objects.filter(order=not_yet).exists()
+    # one settlement entry per order that had money pending (not the fully refunded)
+    entries = JournalEntry.objects.filter(kind="settlement")
+    assert sorted(entries.values_list("order_id", flat=True)) == sorted(
+        order.pk for order in (*matured, held, partly)
+    )
+    # the held commission stayed held; 990 per line settled, less the refunds' share
+    wallet = queries.wallet(sharer)
+    assert (wallet["held"], wallet["pending"]) == (990, 990)
+    assert wallet["available"] == 990 * 24 + 660 - 330
+    assert queries.health()["balanced"] is True
