@@ -22,5 +22,11 @@ def settle(now: dt.datetime | None = None) -> int:
     now = now or clock.now()
     after = _progress[1] if _progress is not None and _progress[0] == now else 0
     settled, last = services.settle_batch(now=now, after_order_id=after)
+    # A batch can settle nothing and still have claimed orders (every line of
+    # them refunded with money still pending, or settled by another worker a
+    # moment ago): go on past it, or a run would stop there, and every later
+    # run, starting again from the beginning, would stop there too.
+    while not settled and last is not None:
+        settled, last = services.settle_batch(now=now, after_order_id=last)
     _progress = (now, last) if settled and last is not None else None
     return settled

@@ -419,6 +419,30 @@ def test_settlement_goes_one_batch_at_a_time_and_the_job_finishes_the_backlog(
     assert run_due()["settle"] == 0
 
 
+def test_a_batch_that_settles_nothing_does_not_stop_the_job_before_the_rest(
+    shop, product, sharer, settings, monkeypatch
+):
+    # given, first in the backlog, a refunded order whose line still has money
+    # pending (settlement leaves such a line alone), then a matured order
+    stuck = make_paid_order(shop=shop, product=product, sharer=sharer)
+    Order.objects.filter(pk=stuck.pk).update(status=Order.Status.REFUNDED)
+    due = complete(
+        make_paid_order(shop=shop, product=product, sharer=sharer),
+        days_ago=settings.KINSHOP_AFTER_SALES_DAYS + 1,
+    )
+    # and batches of one order, so the first batch settles nothing
+    batch = services.settle_batch
+    monkeypatch.setattr(
+        services, "settle_batch", lambda **kwargs: batch(**{**kwargs, "max_orders": 1})
+    )
+    from kinshop.ops.jobs import run_due
+
+    # when the jobs run: then the job went past the first batch to the matured order
+    assert run_due()["settle"] == 1
+    assert list(LineSettlement.objects.values_list("line__order", flat=True)) == [due.pk]
+    assert run_due()["settle"] == 0
+
+
 def test_self_purchases_per_shop_and_period(shop, product, sharer):
     # given a self-referred order in this shop, a linked one elsewhere, and a
     # keeper's own purchase paid ten days ago
