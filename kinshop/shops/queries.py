@@ -77,6 +77,9 @@ class StorefrontVersions(NamedTuple):
     header: str
 
 
+HANDLE_MAX_LENGTH = Shop._meta.get_field("handle").max_length or 0
+
+
 @functools.cache
 def _storefront_versions_sql() -> str:
     # Written out, not built by the ORM: this runs on every storefront request,
@@ -102,6 +105,8 @@ def storefront_versions(handle: str) -> StorefrontVersions | None:
     buyer is charged never comes from a storefront: an order prices from the
     database."""
     handle = handle.lower()
+    if len(handle) > HANDLE_MAX_LENGTH:  # no such shop: no query, no cache key of any length
+        return None
     recheck = settings.KINSHOP_STOREFRONT_RECHECK_SECONDS
     key = f"storefront-versions:{handle}"
     now = clock.now().timestamp()

@@ -29,6 +29,7 @@ def test_the_home_page_and_the_storefront_answer(shop):
 
 def test_an_unknown_shop_or_product_is_404(shop, product):
     assert Client().get("/shop/nobody/").status_code == 404
+    assert _queries_of_404("/shop/" + "x" * 31 + "/") == 0  # longer than any handle
     assert Client().get(f"/shop/nobody/p/{product.id}/").status_code == 404
     assert Client().get("/shop/nutshop/p/999999/").status_code == 404
 
@@ -76,6 +77,12 @@ def test_the_product_page_names_the_friend_who_shared_it(shop, product):
     page = browser.get(f"/shop/nutshop/p/{product.id}/").content.decode()
 
     assert "来自 阿梅 的分享" in page
+
+
+def _queries_of_404(path: str) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert Client().get(path).status_code == 404
+    return len(queries)
 
 
 def _queries(path: str) -> int:
