@@ -341,6 +341,11 @@ CACHES = {
         }
     )
 }
+# A storefront's versions (what its kept page is keyed on) are read from the
+# database at most once per this many seconds per shop (per process with the
+# local-memory cache): a change shows on storefronts at most this late, at once
+# in the process that made it; 0 reads them on every request.
+KINSHOP_STOREFRONT_RECHECK_SECONDS = env_int("KINSHOP_STOREFRONT_RECHECK_SECONDS", 1)
 KINSHOP_PUBLIC_URL = os.environ.get("KINSHOP_PUBLIC_URL", "http://127.0.0.1:8000")
 # Uploaded files are served by Kinshop itself unless a front server does it.
 KINSHOP_SERVE_MEDIA = env_bool("KINSHOP_SERVE_MEDIA", True)

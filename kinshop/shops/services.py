@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.files.base import ContentFile
+from django.db import transaction
 from django.db.models import F, Max
 
 from kinshop.catalog import rules as catalog_rules
 from kinshop.catalog.models import Product, Supplier
 from kinshop.core.errors import Conflict, Forbidden, InvalidInput, NotFound
-from kinshop.shops import rules
+from kinshop.shops import queries, rules
 from kinshop.shops.models import Selection, SelectionPrice, Shop
 
 
@@ -38,6 +39,7 @@ def set_shop_suspended(*, shop: Shop, is_suspended: bool, actor) -> Shop:
     Shop.objects.filter(pk=shop.pk).update(
         is_suspended=is_suspended, storefront_version=F("storefront_version") + 1
     )
+    _forget_storefront_versions(shop)
     shop.refresh_from_db(fields=["is_suspended", "storefront_version"])
     return shop
 
@@ -53,6 +55,7 @@ def update_shop(*, user, shop: Shop, name: str | None = None, bio: str | None = 
     if bio is not None:
         shop.bio = bio.strip()
     shop.save(update_fields=["name", "bio"])
+    _forget_storefront_versions(shop)
     return shop
 
 
@@ -62,6 +65,7 @@ def set_shop_avatar(*, user, shop: Shop, filename: str, content: bytes) -> Shop:
         raise Forbidden("Only the shopkeeper can edit this shop.", code="not_shopkeeper")
     shop.avatar.save(filename, ContentFile(content), save=False)
     shop.save(update_fields=["avatar"])
+    _forget_storefront_versions(shop)
     return shop
 
 
@@ -129,6 +133,15 @@ def _touch_storefront(shop: Shop) -> None:
     """What the shop sells or its prices changed: its cached storefront and
     product pages are stale from now on (their keys include this version)."""
     Shop.objects.filter(pk=shop.pk).update(storefront_version=F("storefront_version") + 1)
+    _forget_storefront_versions(shop)
+
+
+def _forget_storefront_versions(shop: Shop) -> None:
+    """Storefronts read a shop's versions (and its header) at most once per
+    KINSHOP_STOREFRONT_RECHECK_SECONDS: once this change commits, read them
+    anew, so that a shopkeeper sees their own change at once."""
+    handle = shop.handle
+    transaction.on_commit(lambda: queries.forget_storefront_versions(handle))
 
 
 def remove_selection(*, user, shop: Shop, product_id: int) -> None:

@@ -15,3 +15,5 @@ class WebConfig(AppConfig):
     def ready(self) -> None:
         # `<id:...>` in the pages' URLs: an id a primary key can hold, else 404.
         register_converter(IdConverter, "id")
+        # The viewer parts that pages share and other modules keep (see viewer_parts).
+        from kinshop.web.orders import cart  # noqa: F401  the header's cart badge

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.core.cache import cache
 
+from kinshop.core import clock
 from kinshop.trust import queries
 
 CARD_SECONDS = 300
@@ -26,12 +27,21 @@ def supplier_card(supplier_id: int, *, is_verified: bool) -> dict:
 def shop_card(shop_id: int, version: int = 0) -> dict:
     """Kept per storefront version too, so a storefront rendered anew (its
     selection changed) reads its card anew with it."""
+    return shop_card_and_lifetime(shop_id, version)[0]
+
+
+def shop_card_and_lifetime(shop_id: int, version: int = 0) -> tuple[dict, int]:
+    """The shop's card and the seconds it may still be shown: a page kept with
+    the card in it is kept no longer than that, so the card a visitor sees is
+    never older than CARD_SECONDS, in a kept page or not."""
     key = f"trust:shop:{shop_id}:{version}"
-    card = cache.get(key)
-    if card is None:
+    kept = cache.get(key)
+    now = clock.now().timestamp()
+    if kept is None or kept["until"] <= now:
         card = queries.trust_summary(queries.shop_signals(shop_id), is_verified=True)
-        cache.set(key, card, CARD_SECONDS)
-    return card
+        kept = {"card": card, "until": now + CARD_SECONDS}
+        cache.set(key, kept, CARD_SECONDS)
+    return kept["card"], max(1, int(kept["until"] - now))
 
 
 def product_reviews(product_id: int) -> dict:

@@ -5,6 +5,9 @@ supplier_console, shop_console, campaigns, storefront."""
 from django.urls import include, path
 
 urlpatterns = [
+    # Storefronts first: the pages a shared link brings crowds to (each pattern
+    # tried before costs every request), and nothing else lives under /shop/.
+    path("", include("kinshop.web.storefront.urls")),  # home, /shop/<handle>/, products
     path("", include("kinshop.web.accounts.urls")),  # sign up, sign in, sign out
     path("", include("kinshop.web.orders.payment_urls")),  # paying an order
     path("", include("kinshop.web.sharing.urls")),  # share sheet, /s/<code> landing, poster
@@ -16,5 +19,4 @@ urlpatterns = [
     path("", include("kinshop.web.live.urls")),  # live rooms /live/<id>/, /console/shop/live/
     path("", include("kinshop.web.campaigns.urls")),  # group buys, groups, flash sales
     path("", include("kinshop.web.shop_console.urls")),  # shop console /console/shop/
-    path("", include("kinshop.web.storefront.urls")),  # storefronts last: /shop/<handle>/
 ]

@@ -7,7 +7,10 @@ One shop is checked out at a time, so each shop's part stands alone."""
 
 from __future__ import annotations
 
+from django.utils.html import format_html
+
 from kinshop.orders.rules import MAX_DISTINCT_LINES, MAX_QUANTITY
+from kinshop.web import viewer_parts
 
 SESSION_KEY = "cart"
 
@@ -57,3 +60,12 @@ class Cart:
     def count(self) -> int:
         """Units in the cart, for the badge in the header."""
         return sum(sum(lines.values()) for lines in self.data.values())
+
+
+@viewer_parts.part("cart")
+def cart_badge(request, context) -> str:
+    """The header's badge: how many units are in this visitor's cart, if any."""
+    count = Cart(request.session).count() if hasattr(request, "session") else 0
+    if not count:
+        return ""
+    return format_html('<span class="cart-count" data-testid="cart-count">{}</span>', count)

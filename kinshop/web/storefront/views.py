@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, TypedDict
 
 from django.core.cache import cache
 from django.db.models import Count, Q
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
@@ -19,12 +19,10 @@ from django.utils.translation import gettext_lazy as _
 from kinshop.catalog import queries as catalog_queries
 from kinshop.catalog import rules as catalog_rules
 from kinshop.catalog.models import Supplier
-from kinshop.core.errors import NotFound
-from kinshop.sharing import services as sharing
-from kinshop.sharing.cookie import share_code_of
+from kinshop.core import clock
 from kinshop.shops import queries
 from kinshop.shops.models import Shop
-from kinshop.web import traffic, trust_cards
+from kinshop.web import traffic, trust_cards, viewer_parts
 from kinshop.web.campaign_cards import product_campaigns
 
 if TYPE_CHECKING:
@@ -54,18 +52,6 @@ def _stock(stock: int) -> _Stock:
     return {"stock_state": state, "stock_label": STOCK_LABELS[state]}
 
 
-def _shared_by(request, shop: Shop) -> str:
-    """The name of the friend whose link brought this visitor to this shop, if any."""
-    code = share_code_of(request)
-    if not code:
-        return ""
-    try:
-        link = sharing.link_by_code(code)
-    except NotFound:
-        return ""
-    return link.sharer.public_name if link.shop_id == shop.id else ""
-
-
 def home(request):
     on_sale = Q(
         selections__product__is_active=True,
@@ -81,16 +67,38 @@ def home(request):
 
 
 def storefront(request, handle: str):
-    """The shop's header is read per request (one query, with the versions);
-    its product grid, the same for every viewer, is rendered once per version
-    and language and kept in the cache. Per-viewer parts (cart, sign-in, CSRF,
-    who shared the link) stay outside it."""
-    shop = queries.shop_with_page_versions(handle)
-    if shop is None:
+    """The page is the same for every viewer but for its viewer parts (cart,
+    account menu, CSRF token, toasts, who shared the link): it is kept rendered
+    as a frame per shop, versions and language (kinshop.web.viewer_parts), so a
+    request costs the filling of its parts and at most one small query (the
+    versions, read at most once per KINSHOP_STOREFRONT_RECHECK_SECONDS). The
+    frame is kept no longer than the trust card in it may be shown."""
+    versions = queries.storefront_versions(handle)
+    if versions is None:
         raise Http404
+    shop_id, storefront_version, catalog_version, header = versions
+    language = get_language()
+    key = f"storefront-page:{shop_id}:{storefront_version}:{catalog_version}:{header}:{language}"
+    now = clock.now().timestamp()
+    kept = cache.get(key)
+    if kept is None or kept[0] <= now:
+        shop = queries.shop_by_id(shop_id)
+        if shop is None:  # gone since the versions were read
+            raise Http404
+        frame, seconds = _storefront_frame(shop, versions, language)
+        kept = (now + seconds, frame)
+        cache.set(key, kept, seconds)
+    return HttpResponse(viewer_parts.fill(kept[1], request, {"shop_id": shop_id}))
+
+
+def _storefront_frame(
+    shop: Shop, versions: queries.StorefrontVersions, language: str
+) -> tuple[viewer_parts.Frame, int]:
+    """The storefront rendered for every viewer, and for how many seconds it may
+    be kept. Its product grid is kept on its own, per versions and language, so
+    that a frame rendered again for a newer trust card does not read it again."""
     key = (
-        f"storefront:{shop.id}:{shop.storefront_version}:{shop.catalog_version}:"  # type: ignore[attr-defined]
-        f"{get_language()}"
+        f"storefront:{shop.id}:{versions.storefront_version}:{versions.catalog_version}:{language}"
     )
     grid = cache.get(key)
     if grid is None:
@@ -98,16 +106,17 @@ def storefront(request, handle: str):
         html = render_to_string("web/storefront/_grid.html", {"shop": shop, "cards": cards})
         grid = {"count": len(cards), "html": html}
         cache.set(key, grid)
-    return render(
-        request,
+    trust_card, seconds = trust_cards.shop_card_and_lifetime(shop.pk, versions.storefront_version)
+    frame = viewer_parts.render_frame(
         "web/storefront/storefront.html",
         {
             "shop": shop,
             "card_count": grid["count"],
             "grid": mark_safe(grid["html"]),  # rendered by our own template, escaped there
-            "shared_by": _shared_by(request, shop),
+            "trust_card": trust_card,
         },
     )
+    return frame, seconds
 
 
 def _cards(shop: Shop) -> list[dict]:
@@ -136,7 +145,7 @@ def product_page(request, handle: str, product_id: int):
     images) are kept in the cache per version and language; the page around
     them (its form's CSRF token, the cart, who shared) is per request. What a
     buyer is charged never comes from here: an order prices from the database."""
-    shop = queries.shop_with_page_versions(handle, product_id=product_id)
+    shop = queries.shop_with_product_version(handle, product_id=product_id)
     if shop is None or shop.product_version is None:  # type: ignore[attr-defined]
         raise Http404
     key = (
@@ -158,7 +167,7 @@ def product_page(request, handle: str, product_id: int):
         {
             "shop": shop,
             **details,
-            "shared_by": _shared_by(request, shop),
+            "shop_id": shop.pk,  # for the viewer part naming who shared the link
             "campaigns": campaigns,
         },
     )

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from django import template
+from django.utils.safestring import SafeString
 
-from kinshop.web.orders.cart import Cart
+from kinshop.web import viewer_parts
 
 register = template.Library()
 
 
 @register.simple_tag(takes_context=True)
-def cart_count(context) -> int:
-    request = context.get("request")
-    if request is None or not hasattr(request, "session"):
-        return 0
-    return Cart(request.session).count()
+def viewer_part(context, name: str) -> SafeString:
+    """`{% viewer_part "cart" %}`: a part of the page that is the viewer's own
+    (see kinshop.web.viewer_parts): rendered for this request, or left as a
+    marker when the page is kept rendered for every viewer."""
+    return viewer_parts.render_part(name, context)
 
 
 @register.simple_tag

@@ -1,14 +1,21 @@
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
+
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from kinshop import testing
+from kinshop.campaigns import services as campaigns
 from kinshop.catalog import services as catalog
+from kinshop.core import clock
 from kinshop.shops import services as shops
 from kinshop.shops.models import SelectionPrice
+from kinshop.web import trust_cards
 
 pytestmark = pytest.mark.django_db
 
@@ -22,6 +29,7 @@ def test_the_home_page_and_the_storefront_answer(shop):
 
 def test_an_unknown_shop_or_product_is_404(shop, product):
     assert Client().get("/shop/nobody/").status_code == 404
+    assert _queries_of_404("/shop/" + "x" * 31 + "/") == 0  # longer than any handle
     assert Client().get(f"/shop/nobody/p/{product.id}/").status_code == 404
     assert Client().get("/shop/nutshop/p/999999/").status_code == 404
 
@@ -71,6 +79,12 @@ def test_the_product_page_names_the_friend_who_shared_it(shop, product):
     assert "来自 阿梅 的分享" in page
 
 
+def _queries_of_404(path: str) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert Client().get(path).status_code == 404
+    return len(queries)
+
+
 def _queries(path: str) -> int:
     with CaptureQueriesContext(connection) as queries:
         assert Client().get(path).status_code == 200
@@ -94,18 +108,41 @@ def test_the_storefront_makes_as_many_queries_with_50_products_as_with_5(supplie
     assert (_queries("/shop/big/"), _queries("/")) == with_5
 
 
-# the cached product grid and product details ---------------------------------------------
+# the kept storefront and the cached product details -----------------------------------
 
 
-def test_a_cached_storefront_and_product_page_cost_one_query(shop, product):
-    # given each page was seen once (rendered and kept)
+@contextlib.contextmanager
+def _after_the_recheck():
+    """As if the storefront's versions were due to be read again (settings:
+    KINSHOP_STOREFRONT_RECHECK_SECONDS)."""
+    with clock.travel(dt.timedelta(seconds=settings.KINSHOP_STOREFRONT_RECHECK_SECONDS + 1)):
+        yield
+
+
+def test_a_kept_storefront_costs_no_query_then_one_per_recheck(shop, product):
+    # given the storefront was seen once: its versions, the shop, its
+    # selections with their prices and images (3), and its trust card's eight
+    # signals
+    assert _queries("/shop/nutshop/") == 1 + 1 + 3 + 8
+    # then the next visitors cost no query until its versions are due to be
+    # read again; then one, the versions, and none again after that
+    assert _queries("/shop/nutshop/") == 0
+    with _after_the_recheck():
+        assert _queries("/shop/nutshop/") == 1
+        assert _queries("/shop/nutshop/") == 0
+
+
+def test_with_no_recheck_every_storefront_reads_its_versions(shop, product, settings):
+    settings.KINSHOP_STOREFRONT_RECHECK_SECONDS = 0
     _queries("/shop/nutshop/")
+    assert _queries("/shop/nutshop/") == 1
+
+
+def test_a_cached_product_page_costs_four_queries(shop, product):
     _queries(f"/shop/nutshop/p/{product.id}/")
-    # then the next visitors cost one query each: the shop and its versions;
-    # the product page three more, read per request as seats and units move:
+    # the shop and its versions; then, read per request as seats and units move:
     # its SKUs' group buys on now, flash sales not ended and pre-sales still
     # open (none here)
-    assert _queries("/shop/nutshop/") == 1
     assert _queries(f"/shop/nutshop/p/{product.id}/") == 4
 
 
@@ -115,24 +152,143 @@ def test_a_new_price_shows_at_once(shop, product):
     assert "¥99.00" in Client().get(f"/shop/nutshop/p/{product.id}/").content.decode()
 
     shops.add_selection(user=shop.owner, shop=shop, product_id=product.id, prices={sku.id: 10500})
+    testing.commit()
 
     assert "¥105.00" in Client().get("/shop/nutshop/").content.decode()
     assert "¥105.00" in Client().get(f"/shop/nutshop/p/{product.id}/").content.decode()
 
 
-def test_a_sku_selling_out_shows_at_once(shop, product, supplier_pair):
+def test_a_product_taken_off_the_shop_leaves_its_storefront_at_once(shop, product):
+    assert (
+        f'href="/shop/nutshop/p/{product.id}/"' in Client().get("/shop/nutshop/").content.decode()
+    )
+
+    shops.remove_selection(user=shop.owner, shop=shop, product_id=product.id)
+    testing.commit()
+
+    page = Client().get("/shop/nutshop/").content.decode()
+    assert f'href="/shop/nutshop/p/{product.id}/"' not in page
+    assert "0 件商品" in page and "店主还没有选品。" in page
+
+
+def test_a_new_shop_name_shows_at_once(shop, product):
+    assert "Nut Corner" not in Client().get("/shop/nutshop/").content.decode()
+
+    shops.update_shop(user=shop.owner, shop=shop, name="Nut Corner")
+    testing.commit()
+
+    assert "Nut Corner" in Client().get("/shop/nutshop/").content.decode()
+
+
+def test_a_sku_selling_out_shows_on_its_page_at_once_and_on_the_storefront_by_the_recheck(
+    shop, product, supplier_pair
+):
     _, staff = supplier_pair
     sku = product.skus.get()
     assert (
         'data-testid="add-to-cart"'
         in Client().get(f"/shop/nutshop/p/{product.id}/").content.decode()
     )
+    assert "已售罄" not in Client().get("/shop/nutshop/").content.decode()
 
+    # when the supplier's stock runs out (a change of the catalog, which does
+    # not know the shops that sell the product)
     catalog.adjust_stock(user=staff, sku_id=sku.id, delta=-sku.stock)
+    testing.commit()
 
     page = Client().get(f"/shop/nutshop/p/{product.id}/").content.decode()
     assert 'data-testid="add-to-cart"' not in page
+    with _after_the_recheck():
+        assert "已售罄" in Client().get("/shop/nutshop/").content.decode()
+
+
+def test_without_a_recheck_interval_a_sku_selling_out_shows_at_once(
+    shop, product, supplier_pair, settings
+):
+    settings.KINSHOP_STOREFRONT_RECHECK_SECONDS = 0
+    _, staff = supplier_pair
+    sku = product.skus.get()
+    assert "已售罄" not in Client().get("/shop/nutshop/").content.decode()
+
+    catalog.adjust_stock(user=staff, sku_id=sku.id, delta=-sku.stock)
+
     assert "已售罄" in Client().get("/shop/nutshop/").content.decode()
+
+
+def test_a_flash_sale_starting_shows_on_a_cached_product_page(shop, product):
+    sku = product.skus.get()
+    page = f"/shop/nutshop/p/{product.id}/"
+    assert 'data-testid="campaigns"' not in Client().get(page).content.decode()
+
+    now = clock.now()
+    sale = campaigns.create_flash_sale(
+        user=shop.owner,
+        shop=shop,
+        sku_id=sku.id,
+        price=8000,
+        units=2,
+        per_buyer_limit=2,
+        starts_at=now - dt.timedelta(minutes=1),
+        ends_at=now + dt.timedelta(hours=1),
+        payment_minutes=10,
+    )
+    testing.commit()
+
+    shown = Client().get(page).content.decode()
+    assert 'data-testid="campaigns"' in shown and f'href="/flash-sales/{sale.pk}/"' in shown
+
+
+def test_the_kept_storefront_lives_no_longer_than_its_trust_card(shop, product):
+    _queries("/shop/nutshop/")
+    assert _queries("/shop/nutshop/") == 0
+    # when the trust card has been shown for as long as it may be
+    with clock.travel(dt.timedelta(seconds=trust_cards.CARD_SECONDS)):
+        # then the page is rendered anew with the card read anew: the versions,
+        # the shop and the card's eight signals (the product grid is still kept)
+        assert _queries("/shop/nutshop/") == 1 + 1 + 8
+        assert _queries("/shop/nutshop/") == 0
+
+
+def test_the_kept_storefront_keeps_nothing_of_the_viewer_who_caused_it(shop, product):
+    # given a signed-in buyer with a unit in the cart is the first to see it
+    buyer = testing.make_user("firstviewer", display_name="头一个")
+    first = Client()
+    first.force_login(buyer)
+    added = first.post(
+        "/cart/add/", {"shop": "nutshop", "sku": product.skus.get().id, "quantity": "2"}
+    )
+    assert added.status_code == 302
+    page = first.get("/shop/nutshop/").content.decode()
+    assert "头一个" in page and 'data-testid="cart-count">2<' in page
+    assert 'data-testid="sign-out"' in page
+    # then the next visitor sees their own parts only
+    anonymous = Client()
+    page = anonymous.get("/shop/nutshop/?from=poster").content.decode()
+    assert "头一个" not in page and 'data-testid="cart-count"' not in page
+    assert 'data-testid="nav-sign-in"' in page
+    assert "?next=/shop/nutshop/%3Ffrom%3Dposter" in page
+    assert 'name="next" value="/shop/nutshop/?from=poster"' in page
+    # and their own CSRF token, which the language form accepts
+    token = page.split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
+    assert f'"X-CSRFToken": "{token}"' in page
+    switched = anonymous.post(
+        "/i18n/setlang/",
+        {"csrfmiddlewaretoken": token, "language": "en", "next": "/shop/nutshop/"},
+    )
+    assert switched.status_code == 302
+    assert "On sale" in anonymous.get("/shop/nutshop/").content.decode()
+
+
+def test_the_storefront_names_the_friend_who_shared_it(shop):
+    sharer = testing.make_user("amei2", display_name="阿梅")
+    from kinshop.sharing import services as sharing
+
+    link = sharing.create_share_link(sharer=sharer, shop=shop)
+    friend = Client()
+    friend.get(f"/s/{link.code}")
+
+    assert "来自 阿梅 的分享" in friend.get("/shop/nutshop/").content.decode()
+    assert "来自 阿梅 的分享" not in Client().get("/shop/nutshop/").content.decode()
 
 
 def test_the_language_is_part_of_the_key(shop, product):
