@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+from django.core.cache import cache
 from django.db.models import Prefetch, QuerySet
 
 from kinshop.catalog.models import SKU, Product, ProductImage, Supplier, SupplierMembership
+
+# Counts, in the cache, the committed changes to what shoppers see of any
+# product (a version bump). Pages that keep a product's version for a moment
+# (the storefront) look at it to know at once that one may have changed.
+PRODUCTS_EPOCH_KEY = "catalog:products-epoch"
+
+
+def products_epoch() -> int:
+    return cache.get(PRODUCTS_EPOCH_KEY, 0)
 
 
 def supplier_of(user) -> Supplier | None:

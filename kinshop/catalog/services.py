@@ -8,7 +8,9 @@ from functools import reduce
 from operator import or_
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.files.base import ContentFile
+from django.db import transaction
 from django.db.models import Case, F, Q, When
 
 from kinshop.catalog import rules
@@ -58,7 +60,7 @@ def change_supplier_status(*, supplier: Supplier, to: str, actor, reason: str = 
     supplier = Supplier.objects.select_for_update().get(pk=supplier.pk)
     transition(supplier, to, actor=actor, reason=reason)
     # Its products leave or come back to every storefront.
-    Product.objects.filter(supplier=supplier).update(version=F("version") + 1)
+    _bump_versions(Product.objects.filter(supplier=supplier))
     return supplier
 
 
@@ -185,7 +187,7 @@ def add_product_image(*, product: Product, filename: str, content: bytes, positi
     image = ProductImage(product=product, supplier_id=product.supplier_id, position=position)
     image.image.save(filename, ContentFile(content), save=False)
     image.save()
-    Product.objects.filter(pk=product.pk).update(version=F("version") + 1)
+    _bump_versions(Product.objects.filter(pk=product.pk))
     return image
 
 
@@ -261,7 +263,7 @@ def take_locked_stock(*, quantities: dict[int, int], stock: dict[int, int]) -> N
     if low := [
         sku_id for sku_id in ids if current[sku_id] - quantities[sku_id] <= rules.LOW_STOCK_AT
     ]:
-        Product.objects.filter(skus__pk__in=low).update(version=F("version") + 1)
+        _bump_versions(Product.objects.filter(skus__pk__in=low))
 
 
 def return_stock(*, quantities: dict[int, int]) -> None:
@@ -288,4 +290,20 @@ def _touch_if_stock_state_may_change(changes: dict[int, int]) -> None:
             for sku_id, added in changes.items()
         ),
     )
-    Product.objects.filter(low).update(version=F("version") + 1)
+    _bump_versions(Product.objects.filter(low))
+
+
+def _bump_versions(products) -> None:
+    """Bump these products' versions; once that commits, count a change in the
+    cache's products epoch (`queries.products_epoch`)."""
+    if products.update(version=F("version") + 1):
+        transaction.on_commit(_count_products_change)
+
+
+def _count_products_change() -> None:
+    from kinshop.catalog.queries import PRODUCTS_EPOCH_KEY
+
+    try:
+        cache.incr(PRODUCTS_EPOCH_KEY)
+    except ValueError:  # not in the cache (yet, or any more)
+        cache.set(PRODUCTS_EPOCH_KEY, 1, None)

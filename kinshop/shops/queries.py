@@ -15,6 +15,7 @@ from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 from kinshop.accounts import rules as account_rules
 from kinshop.accounts.models import User
 from kinshop.catalog.models import Product, ProductImage, Supplier, SupplierMembership
+from kinshop.catalog.queries import PRODUCTS_EPOCH_KEY
 from kinshop.core import clock
 from kinshop.shops.models import Selection, SelectionPrice, Shop
 
@@ -110,9 +111,14 @@ def storefront_versions(handle: str) -> StorefrontVersions | None:
     recheck = settings.KINSHOP_STOREFRONT_RECHECK_SECONDS
     key = f"storefront-versions:{handle}"
     now = clock.now().timestamp()
+    epoch = 0
     if recheck > 0:
-        kept = cache.get(key)
-        if kept is not None and kept[0] > now:
+        found = cache.get_many([key, PRODUCTS_EPOCH_KEY])
+        epoch = found.get(PRODUCTS_EPOCH_KEY, 0)
+        kept = found.get(key)
+        # A product change anywhere counts in the epoch, so a stock state or a
+        # supplier's standing shows at once too, not only the shop's own changes.
+        if kept is not None and kept[0] > now and kept[2] == epoch:
             return kept[1]
     with connection.cursor() as cursor:
         cursor.execute(_storefront_versions_sql(), [handle])
@@ -125,7 +131,7 @@ def storefront_versions(handle: str) -> StorefrontVersions | None:
         shop_id, storefront_version, int(catalog_version), digest.hexdigest()
     )
     if recheck > 0:
-        cache.set(key, (now + recheck, versions), math.ceil(recheck) + 1)
+        cache.set(key, (now + recheck, versions, epoch), math.ceil(recheck) + 1)
     return versions
 
 

@@ -180,11 +180,12 @@ def test_a_new_shop_name_shows_at_once(shop, product):
     assert "Nut Corner" in Client().get("/shop/nutshop/").content.decode()
 
 
-def test_a_sku_selling_out_shows_on_its_page_at_once_and_on_the_storefront_by_the_recheck(
+def test_a_sku_selling_out_shows_on_its_page_and_its_storefront_at_once(
     shop, product, supplier_pair
 ):
     _, staff = supplier_pair
     sku = product.skus.get()
+    testing.commit()  # the shop's own changes are behind it: none forgets its versions later
     assert (
         'data-testid="add-to-cart"'
         in Client().get(f"/shop/nutshop/p/{product.id}/").content.decode()
@@ -198,8 +199,23 @@ def test_a_sku_selling_out_shows_on_its_page_at_once_and_on_the_storefront_by_th
 
     page = Client().get(f"/shop/nutshop/p/{product.id}/").content.decode()
     assert 'data-testid="add-to-cart"' not in page
-    with _after_the_recheck():
-        assert "已售罄" in Client().get("/shop/nutshop/").content.decode()
+    # then the storefront, kept with its versions, saw the catalog's change count
+    assert "已售罄" in Client().get("/shop/nutshop/").content.decode()
+
+
+def test_a_change_elsewhere_in_the_catalog_costs_a_kept_storefront_one_recheck(
+    shop, product, supplier_pair
+):
+    _, staff = supplier_pair
+    other = testing.make_product(staff=staff)
+    _queries("/shop/nutshop/")
+    assert _queries("/shop/nutshop/") == 0
+    # when a product no shop of this page sells sells out
+    catalog.adjust_stock(user=staff, sku_id=other.skus.get().id, delta=-other.skus.get().stock)
+    testing.commit()
+    # then the storefront reads its versions once, finds them the same, and is kept again
+    assert _queries("/shop/nutshop/") == 1
+    assert _queries("/shop/nutshop/") == 0
 
 
 def test_without_a_recheck_interval_a_sku_selling_out_shows_at_once(
