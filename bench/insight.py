@@ -505,6 +505,19 @@ def section() -> str:
     lines += [
         "",
         "Build steps (s): " + ", ".join(f"{k} {v}" for k, v in build_["steps"].items()) + ".",
+        "",
+        "What grows with the size: a shop's insight counts its own visitor-days (the",
+        "biggest shop here has a few percent of all traffic), so it grows with that",
+        "shop's traffic, not the platform's; the platform's usual periods are read",
+        "from the rollup job's snapshot, and any other period counts its rollups;",
+        "cohorts read a shop's cohort cells. The next run of the rollup job",
+        "recomputes the last KINSHOP_INSIGHT_RECOMPUTE_DAYS days, then counts the",
+        "platform's usual periods anew for its snapshot (distinct visitors and",
+        "buyers over up to a year of rollups, each with its previous period), so",
+        "it costs more than a few days' orders would. The reference is DuckDB reading the same PostgreSQL",
+        "tables through its postgres extension; `INSTALL postgres` cannot download it",
+        "here (no access to DuckDB's extension server), so bench/insight.sh installs",
+        "the PyPI package `duckdb-ext-postgres`, which ships the same binary.",
         END,
     ]
     return "\n".join(lines) + "\n"
