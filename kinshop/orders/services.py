@@ -34,6 +34,7 @@ from kinshop.orders.models import (
 from kinshop.orders.rules import Address, LineRequest
 from kinshop.sharing import rules as sharing_rules
 from kinshop.sharing import services as sharing
+from kinshop.shops import queries as shop_queries
 from kinshop.shops.models import Shop
 
 __all__ = ["Address", "CampaignTerms", "LineRequest"]
@@ -44,7 +45,7 @@ __all__ = ["Address", "CampaignTerms", "LineRequest"]
 def place_order(
     *,
     buyer,
-    shop: Shop,
+    shop: Shop | str,
     lines: Iterable[LineRequest],
     address: Address,
     share_code: str = "",
@@ -59,7 +60,8 @@ def place_order(
     on this buyer, the refusal and its reason; so are prices and rates. The
     recipient phone and the device are kept as the buyer's identifiers first,
     so that this very order counts for linked identities. Constant SQL whatever
-    the number of lines."""
+    the number of lines. `shop`: the shop, or the handle of an active shop
+    (then read with the SKUs, in the same query; 404 when there is none)."""
     return _place(
         buyer=buyer,
         shop=shop,
@@ -126,7 +128,7 @@ def place_campaign_order(
 def _place(
     *,
     buyer,
-    shop: Shop,
+    shop: Shop | str,
     lines: Iterable[LineRequest],
     address: Address,
     share_code: str = "",
@@ -137,17 +139,26 @@ def _place(
     try:
         quantities = rules.merge_lines(lines)
     except ValueError as error:
+        if isinstance(shop, str):
+            _active_shop(shop)  # no such shop: that is the answer
         raise InvalidInput(LINE_PROBLEMS[str(error)], code=str(error)) from None
+    # One read of the SKUs, their products, suppliers and this shop's prices
+    # (and, given a handle, the shop), which also locks the SKU rows in
+    # primary-key order for taking stock.
+    if isinstance(shop, str):
+        found, locked = queries.lock_skus_with_shop(shop, list(quantities))
+        shop = found or _active_shop(shop)
+    else:
+        locked = None
     if problem := rules.address_problem(address):
         raise InvalidInput("The delivery address is incomplete.", code=problem)
     if not shop.is_active:
         raise NotFound("No such shop.", code="shop_not_found")
     if shop.is_suspended:
         raise Conflict("This shop is closed to new orders.", code="suspended")
-
-    # One read of the SKUs, their products, suppliers and this shop's prices,
-    # which also locks the SKU rows in primary-key order for taking stock.
-    skus = {sku.id: sku for sku in queries.lock_skus_with_prices(shop.id, list(quantities))}
+    if locked is None:
+        locked = queries.lock_skus_with_prices(shop.id, list(quantities))
+    skus = {sku.id: sku for sku in locked}
     if unknown := sorted(set(quantities) - set(skus)):
         raise InvalidInput("Some SKUs do not exist.", code="unknown_sku", sku_ids=unknown)
     prices = {sku.id: sku.shop_price for sku in skus.values() if sku.shop_price is not None}  # type: ignore[attr-defined]
@@ -220,6 +231,13 @@ def _place(
         allotment_units=_units_taken(allotment, quantities),
         presale=terms if terms is not None and terms.deposit_per_unit else None,
     )
+
+
+def _active_shop(handle: str) -> Shop:
+    shop = shop_queries.shop_by_handle(handle)
+    if shop is None:
+        raise NotFound("No such shop.", code="shop_not_found")
+    return shop
 
 
 def _units_taken(allotment: Allotment | None, quantities: dict[int, int]) -> int:
