@@ -186,6 +186,14 @@ def lock_skus_with_shop(handle: str, sku_ids: list[int]) -> tuple[Shop | None, l
     return shop, skus
 
 
+def lines_in_memory(order: Order) -> list[OrderLine] | None:
+    """The lines attached to `order` as prefetched (by `with_details`, or by the
+    capture, which read them under the order's lock), or None when they are not
+    at hand and must be read."""
+    cached = getattr(order, "_prefetched_objects_cache", {}).get("lines")
+    return None if cached is None else list(cached)
+
+
 def lock_order(order_id: int) -> Order:
     """Every change to an order starts here, so concurrent changes queue. Lock
     order: an order before its refunds and payments."""

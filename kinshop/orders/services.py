@@ -434,6 +434,22 @@ def _as_prefetched(order: Order, **related: list) -> None:
         cache[name] = queryset
 
 
+def _read_lines_and_fulfilments(order: Order) -> None:
+    """Read an order's lines with their fulfilments in one query, under the
+    order's lock, and attach both to `order` as prefetched: the capture's
+    later readers (the ledger's split, the fraud screening) take them from
+    memory. Every fulfilment has lines (they are written together), so none
+    is missed; lines of one supplier share one fulfilment object."""
+    lines = list(
+        OrderLine.objects.filter(order_id=order.pk).select_related("fulfilment").order_by("pk")
+    )
+    fulfilments: dict[int, Fulfilment] = {}
+    for line in lines:
+        line.fulfilment = fulfilments.setdefault(line.fulfilment_id, line.fulfilment)
+        line.order = order
+    _as_prefetched(order, lines=lines, fulfilments=[fulfilments[pk] for pk in sorted(fulfilments)])
+
+
 def _refuse_over_unpaid_cap(*, requested: dict[int, int], unpaid: dict[int, int]) -> None:
     """Consumer orders only: a wholesale order (its own service) has the
     holding cap instead and never comes here."""
@@ -534,6 +550,7 @@ def mark_paid(*, order: Order, at: dt.datetime, payer: str = "") -> bool:
     if order.awaiting_group and not _count_group_payment(order, at=at):
         return False  # the group failed or its time is up: the caller refunds
     transition(order, Order.Status.PAID, reason="payment captured", at=at)
+    _read_lines_and_fulfilments(order)
     transition_all(
         list(order.fulfilments.all()), Fulfilment.Status.TO_SHIP, reason="payment captured", at=at
     )
@@ -677,12 +694,20 @@ def _refuse_linked_commissions(order: Order) -> None:
             shopkeeper=keeper,
         )
         if refusal:
+            refused = {
+                "commission_beneficiary_id": None,
+                "commission_rate_bp": 0,
+                "commission_refusal": refusal.code,
+                "attribution_note": f"{refusal.code} at payment: {refusal.evidence}"[:120],
+            }
             OrderLine.objects.filter(order=order, commission_beneficiary_id=sharer_id).update(
-                commission_beneficiary=None,
-                commission_rate_bp=0,
-                commission_refusal=refusal.code,
-                attribution_note=f"{refusal.code} at payment: {refusal.evidence}"[:120],
+                **refused
             )
+            # The lines read at capture (if any) stay what the database holds.
+            for line in queries.lines_in_memory(order) or ():
+                if line.commission_beneficiary_id == sharer_id:
+                    for field, value in refused.items():
+                        setattr(line, field, value)
 
 
 # ---- fulfilment ---------------------------------------------------------------

@@ -454,6 +454,21 @@ def _attributed_lines(order_ids: Iterable[int]) -> list[OrderLine]:
     )
 
 
+def _attributed_lines_of(order: Order) -> list[OrderLine]:
+    """`_attributed_lines` of one order, from memory when the capture has just
+    read its lines under the order's lock."""
+    known = order_queries.lines_in_memory(order)
+    if known is None:
+        return _attributed_lines([order.pk])
+    lines = sorted(
+        (line for line in known if line.commission_beneficiary_id is not None),
+        key=lambda line: line.pk,
+    )
+    for line in lines:
+        line.order = order
+    return lines
+
+
 def _linked_identity(order: Order, lines: list[OrderLine], now: dt.datetime) -> list[Finding]:
     findings = []
     buyer_address = rules.address_key(order.region, order.address_detail)
@@ -605,7 +620,7 @@ def screen_order(*, order: Order, now: dt.datetime | None = None) -> list[FraudF
     now = now or clock.now()
     if not _claim_screening(order.pk, now):
         return []
-    lines = _attributed_lines([order.pk])
+    lines = _attributed_lines_of(order)
     findings: list[Finding] = []
     if lines and settings.KINSHOP_FRAUD_LINKED_IDENTITY:
         findings += _linked_identity(order, lines, now)
