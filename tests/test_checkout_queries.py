@@ -2,7 +2,7 @@
 each with an Idempotency-Key as the apps send it: its exact statements, the
 same for one line as for many. `make bench` counts the same requests outside a
 test, where each request's transaction is BEGIN/COMMIT instead of the
-SAVEPOINT/RELEASE pair counted here: the same 15 + 7 + 21 = 43 statements."""
+SAVEPOINT/RELEASE pair counted here: the same 14 + 7 + 17 = 38 statements."""
 
 from __future__ import annotations
 
@@ -15,25 +15,28 @@ from kinshop.orders.tests.conftest import ADDRESS
 
 pytestmark = pytest.mark.django_db
 
-# the token; savepoint; the shop, the SKUs with this shop's prices (locked); the
-# buyer's identifiers (phone and device); the buyer's last click; the stock
-# update; the unpaid units of these SKUs; the order, the fulfilments, the lines,
-# two history rows; the idempotency record; release.
-CREATE_ORDER = 15
+# the token; savepoint; the SKUs with this shop's prices and the shop itself
+# (found by its handle in the same query; the SKU rows locked); the buyer's
+# identifiers (phone and device); the buyer's last click; the stock update; the
+# unpaid units of these SKUs (counted after the lock); the order, the
+# fulfilments, the lines, two history rows; the idempotency record; release.
+CREATE_ORDER = 14
 # the token; savepoint; the order (locked); the payment (with its pay URL: the
 # sandbox answers without a call out) and its history row; the idempotency
 # record; release.
 PAY_ORDER = 7
 # the token; savepoint; the order (locked, through its payment), its payments
-# (locked); the webhook event; the order paid and its history row; the
-# fulfilments to ship, their update and history rows; the identifiers of the
-# buyer, the sharer and the shopkeeper (linked identities, checked again now
-# that the payer is known); the lines; the ledger
-# accounts; the journal entry and its postings; the payment captured and its
-# history row; then the fraud screening of the order just paid (kinshop.checkout):
-# its screening row claimed, its attributed lines, the buyer's recent full
-# refunds; release.
-SANDBOX_CONFIRM = 21
+# (locked); the webhook event; the order paid and its history row; the lines
+# with their fulfilments (read once: the ledger's split and the screening take
+# them from memory); the fulfilments' update and history rows; the identifiers
+# of the buyer, the sharer and the shopkeeper (linked identities, checked again
+# now that the payer is known); the journal entry; its postings, with their
+# ledger accounts found in the same INSERT ... SELECT; the payment captured and
+# its history row; then the fraud screening of the order just paid
+# (kinshop.checkout): its screening row claimed, returning the buyer's recent
+# full refunds counted (their list is read only when there are enough);
+# release.
+SANDBOX_CONFIRM = 17
 
 
 def _checkout(client, shop, skus, *, counts: tuple[int, int, int] | None = None):
