@@ -683,7 +683,11 @@ def unwind_failed_group_order(*, order_id: int, at: dt.datetime) -> Refund | Non
 def _refuse_linked_commissions(order: Order) -> None:
     """The linked-identity rule again, at capture, with what is known now (a
     payer account in common, a phone or device seen since the order): one
-    query, and one more only for a line found linked."""
+    query, and one more only for a line found linked; none when the lines,
+    read at capture, pay no sharer (then nobody's commission is at stake)."""
+    lines = queries.lines_in_memory(order)
+    if lines is not None and all(line.commission_beneficiary_id is None for line in lines):
+        return
     known = queries.identities_at_capture(order)
     buyer = sharing_rules.Person(id=order.buyer_id, identifiers=known["buyer"])
     keeper = sharing_rules.Person(id=known["keeper_id"] or 0, identifiers=known["keeper"])
