@@ -158,7 +158,7 @@ def lock_skus_with_shop(handle: str, sku_ids: list[int]) -> tuple[Shop | None, l
     price = SelectionPrice.objects.filter(
         shop_id=Subquery(shops.values("pk")[:1]), sku=OuterRef("pk")
     ).values("retail_price")[:1]
-    skus = list(
+    skus: list[SKU] = list(
         SKU.objects.select_related("product", "supplier")
         .select_for_update(of=("self",))
         .filter(pk__in=sku_ids)
