@@ -2,7 +2,7 @@
 each with an Idempotency-Key as the apps send it: its exact statements, the
 same for one line as for many. `make bench` counts the same requests outside a
 test, where each request's transaction is BEGIN/COMMIT instead of the
-SAVEPOINT/RELEASE pair counted here: the same 14 + 7 + 16 = 37 statements."""
+SAVEPOINT/RELEASE pair counted here: the same 13 + 7 + 16 = 36 statements."""
 
 from __future__ import annotations
 
@@ -16,12 +16,13 @@ from kinshop.sharing import services as sharing
 
 pytestmark = pytest.mark.django_db
 
-# the token; savepoint; the SKUs with this shop's prices and the shop itself
-# (found by its handle in the same query; the SKU rows locked); the buyer's
-# identifiers (phone and device); the buyer's last click; the stock update; the
-# unpaid units of these SKUs (counted after the lock); the order, the
-# fulfilments, the lines, two history rows; the idempotency record; release.
-CREATE_ORDER = 14
+# the token; savepoint; the SKUs with this shop's prices, the shop itself (found
+# by its handle) and the id of the buyer's last click on it (none here), in one
+# query that locks the SKU rows; the buyer's identifiers (phone and device); the
+# stock update; the unpaid units of these SKUs (counted after the lock); the
+# order, the fulfilments, the lines, two history rows; the idempotency record;
+# release.
+CREATE_ORDER = 13
 # the token; savepoint; the order (locked); the payment (with its pay URL: the
 # sandbox answers without a call out) and its history row; the idempotency
 # record; release.
@@ -38,11 +39,10 @@ PAY_ORDER = 7
 # identities are not checked again (see the test through a share link).
 SANDBOX_CONFIRM = 16
 
-# Through a share link, the sharer's commission is at stake:
-# CREATE_ORDER and, instead of the buyer's last click, the link of the share
-# code, the click it records, and the identifiers of the buyer, the sharer and
-# the shopkeeper (may this sharer earn on this buyer?).
-SHARED_CREATE_ORDER = CREATE_ORDER + 2
+# Through a share link, the sharer's commission is at stake: CREATE_ORDER and
+# the link of the share code, the click it records, and the identifiers of the
+# buyer, the sharer and the shopkeeper (may this sharer earn on this buyer?).
+SHARED_CREATE_ORDER = CREATE_ORDER + 3
 # SANDBOX_CONFIRM and the identifiers of the buyer, the sharer and the
 # shopkeeper (linked identities, checked again now that the payer is known); the
 # screening's linked-identity rule (the sharer's own addresses) and its order

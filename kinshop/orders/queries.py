@@ -131,11 +131,14 @@ def orders_as(user, role: str) -> QuerySet[Order]:
     return with_details(queryset).order_by("-id")
 
 
-def lock_skus_with_prices(shop_id: int, sku_ids: list[int]) -> list[SKU]:
+def lock_skus_with_prices(
+    shop_id: int, sku_ids: list[int], *, also: dict[str, Subquery] | None = None
+) -> list[SKU]:
     """The SKUs with their products and suppliers and, as `shop_price`, this
     shop's price (None when it does not sell one), their rows locked in
     primary-key order (so two orders never wait on each other in a cycle): the
-    start of taking stock, in one query."""
+    start of taking stock, in one query. `also`: more subqueries to annotate
+    every row with, read in the same statement."""
     price = SelectionPrice.objects.filter(shop_id=shop_id, sku=OuterRef("pk")).values(
         "retail_price"
     )[:1]
@@ -143,12 +146,14 @@ def lock_skus_with_prices(shop_id: int, sku_ids: list[int]) -> list[SKU]:
         SKU.objects.select_related("product", "supplier")
         .select_for_update(of=("self",))
         .filter(pk__in=sku_ids)
-        .annotate(shop_price=Subquery(price))
+        .annotate(shop_price=Subquery(price), **(also or {}))
         .order_by("pk")
     )
 
 
-def lock_skus_with_shop(handle: str, sku_ids: list[int]) -> tuple[Shop | None, list[SKU]]:
+def lock_skus_with_shop(
+    handle: str, sku_ids: list[int], *, also: dict[str, Subquery] | None = None
+) -> tuple[Shop | None, list[SKU]]:
     """`lock_skus_with_prices` for the active shop of this handle, found in the
     same query (its id, keeper and state as columns of every row): the same
     SKU rows locked in the same order, with the shop. The shop is None when
@@ -167,6 +172,7 @@ def lock_skus_with_shop(handle: str, sku_ids: list[int]) -> tuple[Shop | None, l
             at_shop_id=Subquery(shops.values("pk")[:1]),
             at_shop_owner_id=Subquery(shops.values("owner_id")[:1]),
             at_shop_is_suspended=Subquery(shops.values("is_suspended")[:1]),
+            **(also or {}),
         )
         .order_by("pk")
     )

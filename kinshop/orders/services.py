@@ -143,10 +143,12 @@ def _place(
             _active_shop(shop)  # no such shop: that is the answer
         raise InvalidInput(LINE_PROBLEMS[str(error)], code=str(error)) from None
     # One read of the SKUs, their products, suppliers and this shop's prices
-    # (and, given a handle, the shop), which also locks the SKU rows in
-    # primary-key order for taking stock.
+    # (and, given a handle, the shop; and the buyer's last click on this shop,
+    # for attribution), which also locks the SKU rows in primary-key order for
+    # taking stock.
+    last_click = {"last_click_id": sharing.last_click_id(buyer=buyer, shop=shop, at=clock.now())}
     if isinstance(shop, str):
-        found, locked = queries.lock_skus_with_shop(shop, list(quantities))
+        found, locked = queries.lock_skus_with_shop(shop, list(quantities), also=last_click)
         shop = found or _active_shop(shop)
     else:
         locked = None
@@ -157,7 +159,7 @@ def _place(
     if shop.is_suspended:
         raise Conflict("This shop is closed to new orders.", code="suspended")
     if locked is None:
-        locked = queries.lock_skus_with_prices(shop.id, list(quantities))
+        locked = queries.lock_skus_with_prices(shop.id, list(quantities), also=last_click)
     skus = {sku.id: sku for sku in locked}
     if unknown := sorted(set(quantities) - set(skus)):
         raise InvalidInput("Some SKUs do not exist.", code="unknown_sku", sku_ids=unknown)
@@ -180,7 +182,12 @@ def _place(
     recipient_phone = normalise_phone(address.phone)
     accounts.note_identifiers(user=buyer, phones=[recipient_phone], devices=[device_id], at=now)
     decision = sharing.resolve_attribution(
-        buyer=buyer, shop=shop, share_code=share_code or "", at=now, channel=channel
+        buyer=buyer,
+        shop=shop,
+        share_code=share_code or "",
+        at=now,
+        channel=channel,
+        known_last_click_id=next(iter(skus.values())).last_click_id,  # type: ignore[attr-defined]
     )
     attribution = decision.attribution
     fee_bp = settings.KINSHOP_PLATFORM_FEE_BP

@@ -179,13 +179,13 @@ def test_create_order_query_count_does_not_grow_with_lines(api, supplier_pair, b
     client = api(buyer)
 
     def order(lines):
-        # 13: the token; the SKUs with their prices and the shop (locked); the
-        # buyer's identifiers (phone and device, one insert); the buyer's last
-        # click; the stock; the unpaid units of these SKUs; the order, its one
-        # fulfilment, its lines and two history rows; the transaction's savepoint
-        # and release (the test's own transaction is around it). Nothing read
-        # back; not one more per line.
-        with testing.assert_query_count(13):
+        # 12: the token; the SKUs with their prices, the shop and the id of the
+        # buyer's last click on it (none; the SKUs locked); the buyer's
+        # identifiers (phone and device, one insert); the stock; the unpaid units
+        # of these SKUs; the order, its one fulfilment, its lines and two history
+        # rows; the transaction's savepoint and release (the test's own
+        # transaction is around it). Nothing read back; not one more per line.
+        with testing.assert_query_count(12):
             response = client.post(
                 "/orders", {"shop": shop.handle, "lines": lines, "address": ADDRESS}
             )
