@@ -129,6 +129,55 @@ def _write_entry(entry: JournalEntry, builder: _EntryBuilder) -> JournalEntry:
     return _write_entries([(entry, builder)])[0]
 
 
+def _write_entry_finding_accounts(entry: JournalEntry, builder: _EntryBuilder) -> JournalEntry:
+    """`_write_entry` in two statements when every account exists: the entry,
+    then its postings inserted with their accounts found in the same statement
+    (`INSERT ... SELECT` joining the accounts), all of them or, when one
+    account is missing, none. Then, and only then, `_accounts` finds or
+    creates them and the postings are inserted as `_write_entries` does."""
+    if builder.total() != 0:
+        raise AssertionError(f"unbalanced {entry.kind} entry: {builder.postings}")
+    entry.save(force_insert=True)
+    if not builder.postings:
+        return entry
+    rows = ", ".join(
+        ["(%s, %s, CAST(%s AS BIGINT), CAST(%s AS BIGINT), %s)"] * len(builder.postings)
+    )
+    params: list = []
+    for position, (ref, amount, line_id) in enumerate(builder.postings):
+        params += [ref.owner.key, ref.kind, amount, line_id, position]
+    posting, account = Posting._meta.db_table, Account._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH wanted (owner_key, kind, amount, line_id, position) AS (VALUES {rows}), "
+            "kinds AS (SELECT DISTINCT owner_key, kind FROM wanted) "
+            f"INSERT INTO {posting} (entry_id, account_id, amount, line_id) "
+            "SELECT %s, account.id, wanted.amount, wanted.line_id "
+            f"FROM wanted INNER JOIN {account} account ON account.owner_key = wanted.owner_key "
+            "AND account.kind = wanted.kind AND account.currency = %s "
+            # all or nothing: (kind, owner, currency) is unique, so every
+            # account exists when as many are found as are wanted
+            f"WHERE (SELECT COUNT(*) FROM kinds INNER JOIN {account} found "
+            "ON found.owner_key = kinds.owner_key AND found.kind = kinds.kind "
+            "AND found.currency = %s) = (SELECT COUNT(*) FROM kinds) "
+            f"ORDER BY wanted.position RETURNING {posting}.id",
+            [*params, entry.pk, builder.currency, builder.currency],
+        )
+        inserted = len(cursor.fetchall())
+    if inserted == len(builder.postings):
+        return entry
+    if inserted:
+        raise AssertionError(f"{inserted} of {len(builder.postings)} postings of {entry}")
+    accounts = _accounts(ref for ref, _, _ in builder.postings)
+    Posting.objects.bulk_create(
+        [
+            Posting(entry=entry, account=accounts[ref], amount=amount, line_id=line_id)
+            for ref, amount, line_id in builder.postings
+        ]
+    )
+    return entry
+
+
 def line_split(line) -> catalog_rules.Split:
     """The split of a paid line with the rates frozen on it; no beneficiary, no
     commission (the margin keeps it). A wholesale line has neither commission nor
@@ -205,7 +254,7 @@ def record_capture(*, order, is_first: bool = False) -> JournalEntry:
         memo=f"payment of order #{order.pk}",
         created_at=clock.now(),
     )
-    return _write_entry(entry, builder)
+    return _write_entry_finding_accounts(entry, builder)
 
 
 def record_refund(*, refund, allocations: dict[int, int]) -> JournalEntry:

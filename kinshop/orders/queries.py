@@ -131,11 +131,14 @@ def orders_as(user, role: str) -> QuerySet[Order]:
     return with_details(queryset).order_by("-id")
 
 
-def lock_skus_with_prices(shop_id: int, sku_ids: list[int]) -> list[SKU]:
+def lock_skus_with_prices(
+    shop_id: int, sku_ids: list[int], *, also: dict[str, Subquery] | None = None
+) -> list[SKU]:
     """The SKUs with their products and suppliers and, as `shop_price`, this
     shop's price (None when it does not sell one), their rows locked in
     primary-key order (so two orders never wait on each other in a cycle): the
-    start of taking stock, in one query."""
+    start of taking stock, in one query. `also`: more subqueries to annotate
+    every row with, read in the same statement."""
     price = SelectionPrice.objects.filter(shop_id=shop_id, sku=OuterRef("pk")).values(
         "retail_price"
     )[:1]
@@ -143,9 +146,58 @@ def lock_skus_with_prices(shop_id: int, sku_ids: list[int]) -> list[SKU]:
         SKU.objects.select_related("product", "supplier")
         .select_for_update(of=("self",))
         .filter(pk__in=sku_ids)
-        .annotate(shop_price=Subquery(price))
+        .annotate(shop_price=Subquery(price), **(also or {}))
         .order_by("pk")
     )
+
+
+def lock_skus_with_shop(
+    handle: str, sku_ids: list[int], *, also: dict[str, Subquery] | None = None
+) -> tuple[Shop | None, list[SKU]]:
+    """`lock_skus_with_prices` for the active shop of this handle, found in the
+    same query (its id, keeper and state as columns of every row): the same
+    SKU rows locked in the same order, with the shop. The shop is None when
+    there is no such active shop, or when none of the SKUs exists (then nothing
+    says whether the shop does)."""
+    shops = Shop.objects.filter(handle=handle.lower(), is_active=True)
+    price = SelectionPrice.objects.filter(
+        shop_id=Subquery(shops.values("pk")[:1]), sku=OuterRef("pk")
+    ).values("retail_price")[:1]
+    skus: list[SKU] = list(
+        SKU.objects.select_related("product", "supplier")
+        .select_for_update(of=("self",))
+        .filter(pk__in=sku_ids)
+        .annotate(
+            shop_price=Subquery(price),
+            at_shop_id=Subquery(shops.values("pk")[:1]),
+            at_shop_owner_id=Subquery(shops.values("owner_id")[:1]),
+            at_shop_is_suspended=Subquery(shops.values("is_suspended")[:1]),
+            **(also or {}),
+        )
+        .order_by("pk")
+    )
+    first = skus[0] if skus else None
+    if first is None or first.at_shop_id is None:  # type: ignore[attr-defined]
+        return None, skus
+    known = {
+        "id": first.at_shop_id,  # type: ignore[attr-defined]
+        "owner_id": first.at_shop_owner_id,  # type: ignore[attr-defined]
+        "handle": handle.lower(),
+        "is_active": True,
+        "is_suspended": bool(first.at_shop_is_suspended),  # type: ignore[attr-defined]
+    }
+    # Only these fields are loaded; any other is read if ever asked for (deferred).
+    names = [field.attname for field in Shop._meta.concrete_fields if field.attname in known]
+    shop = Shop.from_db(SKU.objects.db, names, [known[name] for name in names])
+    return shop, skus
+
+
+def lines_in_memory(order: Order) -> list[OrderLine] | None:
+    """The lines attached to `order` as prefetched (by `with_details`, or by the
+    capture, which read them under the order's lock), or None when they are not
+    at hand and must be read."""
+    cached = getattr(order, "_prefetched_objects_cache", {}).get("lines")
+    return None if cached is None else list(cached)
 
 
 def lock_order(order_id: int) -> Order:

@@ -34,6 +34,7 @@ from kinshop.orders.models import (
 from kinshop.orders.rules import Address, LineRequest
 from kinshop.sharing import rules as sharing_rules
 from kinshop.sharing import services as sharing
+from kinshop.shops import queries as shop_queries
 from kinshop.shops.models import Shop
 
 __all__ = ["Address", "CampaignTerms", "LineRequest"]
@@ -44,7 +45,7 @@ __all__ = ["Address", "CampaignTerms", "LineRequest"]
 def place_order(
     *,
     buyer,
-    shop: Shop,
+    shop: Shop | str,
     lines: Iterable[LineRequest],
     address: Address,
     share_code: str = "",
@@ -59,7 +60,8 @@ def place_order(
     on this buyer, the refusal and its reason; so are prices and rates. The
     recipient phone and the device are kept as the buyer's identifiers first,
     so that this very order counts for linked identities. Constant SQL whatever
-    the number of lines."""
+    the number of lines. `shop`: the shop, or the handle of an active shop
+    (then read with the SKUs, in the same query; 404 when there is none)."""
     return _place(
         buyer=buyer,
         shop=shop,
@@ -126,7 +128,7 @@ def place_campaign_order(
 def _place(
     *,
     buyer,
-    shop: Shop,
+    shop: Shop | str,
     lines: Iterable[LineRequest],
     address: Address,
     share_code: str = "",
@@ -137,17 +139,28 @@ def _place(
     try:
         quantities = rules.merge_lines(lines)
     except ValueError as error:
+        if isinstance(shop, str):
+            _active_shop(shop)  # no such shop: that is the answer
         raise InvalidInput(LINE_PROBLEMS[str(error)], code=str(error)) from None
+    # One read of the SKUs, their products, suppliers and this shop's prices
+    # (and, given a handle, the shop; and the buyer's last click on this shop,
+    # for attribution), which also locks the SKU rows in primary-key order for
+    # taking stock.
+    last_click = {"last_click_id": sharing.last_click_id(buyer=buyer, shop=shop, at=clock.now())}
+    if isinstance(shop, str):
+        found, locked = queries.lock_skus_with_shop(shop, list(quantities), also=last_click)
+        shop = found or _active_shop(shop)
+    else:
+        locked = None
     if problem := rules.address_problem(address):
         raise InvalidInput("The delivery address is incomplete.", code=problem)
     if not shop.is_active:
         raise NotFound("No such shop.", code="shop_not_found")
     if shop.is_suspended:
         raise Conflict("This shop is closed to new orders.", code="suspended")
-
-    # One read of the SKUs, their products, suppliers and this shop's prices,
-    # which also locks the SKU rows in primary-key order for taking stock.
-    skus = {sku.id: sku for sku in queries.lock_skus_with_prices(shop.id, list(quantities))}
+    if locked is None:
+        locked = queries.lock_skus_with_prices(shop.id, list(quantities), also=last_click)
+    skus = {sku.id: sku for sku in locked}
     if unknown := sorted(set(quantities) - set(skus)):
         raise InvalidInput("Some SKUs do not exist.", code="unknown_sku", sku_ids=unknown)
     prices = {sku.id: sku.shop_price for sku in skus.values() if sku.shop_price is not None}  # type: ignore[attr-defined]
@@ -169,7 +182,12 @@ def _place(
     recipient_phone = normalise_phone(address.phone)
     accounts.note_identifiers(user=buyer, phones=[recipient_phone], devices=[device_id], at=now)
     decision = sharing.resolve_attribution(
-        buyer=buyer, shop=shop, share_code=share_code or "", at=now, channel=channel
+        buyer=buyer,
+        shop=shop,
+        share_code=share_code or "",
+        at=now,
+        channel=channel,
+        known_last_click_id=next(iter(skus.values())).last_click_id,  # type: ignore[attr-defined]
     )
     attribution = decision.attribution
     fee_bp = settings.KINSHOP_PLATFORM_FEE_BP
@@ -220,6 +238,13 @@ def _place(
         allotment_units=_units_taken(allotment, quantities),
         presale=terms if terms is not None and terms.deposit_per_unit else None,
     )
+
+
+def _active_shop(handle: str) -> Shop:
+    shop = shop_queries.shop_by_handle(handle)
+    if shop is None:
+        raise NotFound("No such shop.", code="shop_not_found")
+    return shop
 
 
 def _units_taken(allotment: Allotment | None, quantities: dict[int, int]) -> int:
@@ -416,6 +441,22 @@ def _as_prefetched(order: Order, **related: list) -> None:
         cache[name] = queryset
 
 
+def _read_lines_and_fulfilments(order: Order) -> None:
+    """Read an order's lines with their fulfilments in one query, under the
+    order's lock, and attach both to `order` as prefetched: the capture's
+    later readers (the ledger's split, the fraud screening) take them from
+    memory. Every fulfilment has lines (they are written together), so none
+    is missed; lines of one supplier share one fulfilment object."""
+    lines = list(
+        OrderLine.objects.filter(order_id=order.pk).select_related("fulfilment").order_by("pk")
+    )
+    fulfilments: dict[int, Fulfilment] = {}
+    for line in lines:
+        line.fulfilment = fulfilments.setdefault(line.fulfilment_id, line.fulfilment)
+        line.order = order
+    _as_prefetched(order, lines=lines, fulfilments=[fulfilments[pk] for pk in sorted(fulfilments)])
+
+
 def _refuse_over_unpaid_cap(*, requested: dict[int, int], unpaid: dict[int, int]) -> None:
     """Consumer orders only: a wholesale order (its own service) has the
     holding cap instead and never comes here."""
@@ -516,6 +557,7 @@ def mark_paid(*, order: Order, at: dt.datetime, payer: str = "") -> bool:
     if order.awaiting_group and not _count_group_payment(order, at=at):
         return False  # the group failed or its time is up: the caller refunds
     transition(order, Order.Status.PAID, reason="payment captured", at=at)
+    _read_lines_and_fulfilments(order)
     transition_all(
         list(order.fulfilments.all()), Fulfilment.Status.TO_SHIP, reason="payment captured", at=at
     )
@@ -648,7 +690,11 @@ def unwind_failed_group_order(*, order_id: int, at: dt.datetime) -> Refund | Non
 def _refuse_linked_commissions(order: Order) -> None:
     """The linked-identity rule again, at capture, with what is known now (a
     payer account in common, a phone or device seen since the order): one
-    query, and one more only for a line found linked."""
+    query, and one more only for a line found linked; none when the lines,
+    read at capture, pay no sharer (then nobody's commission is at stake)."""
+    lines = queries.lines_in_memory(order)
+    if lines is not None and all(line.commission_beneficiary_id is None for line in lines):
+        return
     known = queries.identities_at_capture(order)
     buyer = sharing_rules.Person(id=order.buyer_id, identifiers=known["buyer"])
     keeper = sharing_rules.Person(id=known["keeper_id"] or 0, identifiers=known["keeper"])
@@ -659,12 +705,20 @@ def _refuse_linked_commissions(order: Order) -> None:
             shopkeeper=keeper,
         )
         if refusal:
+            refused = {
+                "commission_beneficiary_id": None,
+                "commission_rate_bp": 0,
+                "commission_refusal": refusal.code,
+                "attribution_note": f"{refusal.code} at payment: {refusal.evidence}"[:120],
+            }
             OrderLine.objects.filter(order=order, commission_beneficiary_id=sharer_id).update(
-                commission_beneficiary=None,
-                commission_rate_bp=0,
-                commission_refusal=refusal.code,
-                attribution_note=f"{refusal.code} at payment: {refusal.evidence}"[:120],
+                **refused
             )
+            # The lines read at capture (if any) stay what the database holds.
+            for line in queries.lines_in_memory(order) or ():
+                if line.commission_beneficiary_id == sharer_id:
+                    for field, value in refused.items():
+                        setattr(line, field, value)
 
 
 # ---- fulfilment ---------------------------------------------------------------

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Literal
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
+from django.db.models import Q, Subquery
 
 from kinshop.accounts import services as accounts
 from kinshop.core import clock
@@ -353,14 +355,36 @@ def attribute(*, buyer, shop: Shop, share_code: str = "", at: dt.datetime) -> At
     return resolve_attribution(buyer=buyer, shop=shop, share_code=share_code, at=at).attribution
 
 
+def last_click_id(*, buyer, shop: Shop | str, at: dt.datetime) -> Subquery:
+    """The id of `buyer`'s latest click on the links of `shop` (or of the active
+    shop of this handle) within the window before `at`: the click
+    `resolve_attribution` looks for, as a subquery, so that a caller reading
+    other rows first (the order's SKUs) asks for it in the same statement."""
+    of_shop = (
+        Q(shop=shop)
+        if isinstance(shop, Shop)
+        else Q(shop__handle=shop.lower(), shop__is_active=True)
+    )
+    clicks = Click.objects.filter(of_shop, viewer=buyer, at__gt=at - window(), at__lte=at)
+    return Subquery(clicks.order_by("-at", "-id").values("pk")[:1])
+
+
 def resolve_attribution(
-    *, buyer, shop: Shop, share_code: str = "", at: dt.datetime, channel: str = "link"
+    *,
+    buyer,
+    shop: Shop,
+    share_code: str = "",
+    at: dt.datetime,
+    channel: str = "link",
+    known_last_click_id: int | Literal["unknown"] | None = "unknown",
 ) -> Decision:
     """The attribution rule. `last_click`: the buyer's latest click on this
     shop's links within the window wins; a share code given at checkout counts
     as a click made now (through `channel`: "live" for a purchase in a live
     room). `binding`: the buyer's live binding for the shop wins;
-    without one, the click rule finds the sharer and binds the buyer to them."""
+    without one, the click rule finds the sharer and binds the buyer to them.
+    `known_last_click_id`: that latest click as the caller found it with
+    `last_click_id` (None: there is none), so it is not looked for again."""
     current = policy()
     click = None
     if share_code:
@@ -395,13 +419,15 @@ def resolve_attribution(
                 policy=current,
                 note=f"bound until {binding.expires_at:%Y-%m-%d}",
             )
-    if click is None:
+    if click is None and known_last_click_id == "unknown":
         click = (
             Click.objects.select_related("sharer")
             .filter(viewer=buyer, shop=shop, at__gt=at - window(), at__lte=at)
             .order_by("-at", "-id")
             .first()
         )
+    elif click is None and known_last_click_id is not None:
+        click = Click.objects.select_related("sharer").filter(pk=known_last_click_id).first()
     if click is None:
         return Decision(attribution=None, click_id=None, policy=current, note="no_click")
     decision = _decide(

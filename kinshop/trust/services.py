@@ -464,6 +464,21 @@ def _attributed_lines(order_ids: Iterable[int]) -> list[OrderLine]:
     )
 
 
+def _attributed_lines_of(order: Order) -> list[OrderLine]:
+    """`_attributed_lines` of one order, from memory when the capture has just
+    read its lines under the order's lock."""
+    known = order_queries.lines_in_memory(order)
+    if known is None:
+        return _attributed_lines([order.pk])
+    lines = sorted(
+        (line for line in known if line.commission_beneficiary_id is not None),
+        key=lambda line: line.pk,
+    )
+    for line in lines:
+        line.order = order
+    return lines
+
+
 def _linked_identity(order: Order, lines: list[OrderLine], now: dt.datetime) -> list[Finding]:
     findings = []
     buyer_address = rules.address_key(order.region, order.address_detail)
@@ -613,16 +628,19 @@ def screen_order(*, order: Order, now: dt.datetime | None = None) -> list[FraudF
     is not screened again) and raise what they find. The caller holds the
     order's lock."""
     now = now or clock.now()
-    if not _claim_screening(order.pk, now):
+    full_refunds = _claim_screening(order, now)
+    if full_refunds is None:
         return []
-    lines = _attributed_lines([order.pk])
+    lines = _attributed_lines_of(order)
     findings: list[Finding] = []
     if lines and settings.KINSHOP_FRAUD_LINKED_IDENTITY:
         findings += _linked_identity(order, lines, now)
     if lines and settings.KINSHOP_FRAUD_ORDER_RING:
         findings += _order_ring(order, lines, now)
-    if settings.KINSHOP_FRAUD_REFUND_ABUSE and (
-        finding := _buyer_refund_finding(order.buyer_id, now, extra_orders=[order.pk])
+    if (
+        settings.KINSHOP_FRAUD_REFUND_ABUSE
+        and full_refunds >= settings.KINSHOP_REFUND_ABUSE_BUYER_REFUNDS
+        and (finding := _buyer_refund_finding(order.buyer_id, now, extra_orders=[order.pk]))
     ):
         findings.append(finding)
     if order.allotment_id is not None and (finding := _completed_group_finding(order.allotment_id)):
@@ -634,17 +652,31 @@ def screen_order(*, order: Order, now: dt.datetime | None = None) -> list[FraudF
     return flags
 
 
-def _claim_screening(order_id: int, now: dt.datetime) -> bool:
-    """Record that the order is screened now; False when it already was. One
-    statement, no savepoint: `INSERT ... ON CONFLICT DO NOTHING RETURNING`."""
+def _claim_screening(order: Order, now: dt.datetime) -> int | None:
+    """Record that the order is screened now: None when it already was, else how
+    many of its buyer's orders were fully refunded in the window (what
+    `_full_refunds_of` lists; the refund-abuse rule reads the list only when
+    there are enough). One statement, no savepoint: `INSERT ... ON CONFLICT DO
+    NOTHING RETURNING`, the count a subquery of what it returns."""
     table = OrderScreening._meta.db_table
+    orders_table = Order._meta.db_table
+    adapt = connection.ops.adapt_datetimefield_value
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} (order_id, screened_at) VALUES (%s, %s) "
-            "ON CONFLICT (order_id) DO NOTHING RETURNING id",
-            [order_id, connection.ops.adapt_datetimefield_value(now)],
+            "ON CONFLICT (order_id) DO NOTHING RETURNING "
+            f"(SELECT COUNT(*) FROM {orders_table} "
+            "WHERE buyer_id = %s AND status = %s AND paid_at >= %s)",
+            [
+                order.pk,
+                adapt(now),
+                order.buyer_id,
+                Order.Status.REFUNDED,
+                adapt(_window(now)),
+            ],
         )
-        return cursor.fetchone() is not None
+        row = cursor.fetchone()
+    return None if row is None else int(row[0])
 
 
 def screen_paid_order(*, order_id: int, order: Order | None = None) -> list[FraudFlag]:

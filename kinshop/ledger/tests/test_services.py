@@ -92,8 +92,37 @@ def test_capture_runs_a_constant_number_of_queries(shop, product, sharer):
             shop=shop, product=product, sharer=other_shop_sharer, lines=lines, capture=False
         )
         order = Order.objects.get(pk=order.pk)
-        with assert_query_count(7):
+        # 8: no capture yet; the lines; the entry; its postings joined with
+        # their accounts, refused whole (the sharer has none yet); the accounts,
+        # the missing one created, then found; the postings
+        with assert_query_count(8):
             services.record_capture(order=order)
+        assert Posting.objects.filter(entry__order=order).count() == 5 * lines
+
+
+def test_capture_with_every_account_known_inserts_its_postings_with_them(shop, product, sharer):
+    make_paid_order(shop=shop, product=product, sharer=sharer)  # the parties' accounts exist
+    for lines in (1, 8):
+        order = make_paid_order(
+            shop=shop, product=product, sharer=sharer, lines=lines, capture=False
+        )
+        order = Order.objects.get(pk=order.pk)
+        # 4: no capture yet; the lines; the entry; its postings, each with its
+        # account found in the same INSERT ... SELECT
+        with assert_query_count(4):
+            entry = services.record_capture(order=order)
+        postings = list(entry.postings.select_related("account").order_by("id"))
+        assert len(postings) == 5 * lines
+        assert sum(posting.amount for posting in postings) == 0
+        assert [(p.account.owner_key, p.account.kind) for p in postings[:5]] == [
+            ("platform", "clearing"),
+            (f"supplier:{product.supplier_id}", "pending"),
+            ("platform", "platform_fee"),
+            (f"sharer:{sharer.pk}", "pending"),
+            (f"shop:{shop.pk}", "pending"),
+        ]
+        assert all(p.line_id is not None for p in postings)
+        assert balance_of(PLATFORM, Account.Kind.CLEARING) < 0
 
 
 def test_capture_refuses_an_order_whose_total_is_not_its_lines(shop, product):

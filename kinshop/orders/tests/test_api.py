@@ -15,6 +15,7 @@ from kinshop.orders.models import Order
 from kinshop.orders.tests.conftest import ADDRESS, order_payload
 from kinshop.payments.models import Payment, WebhookEvent
 from kinshop.payments.providers import sandbox
+from kinshop.shops.models import SelectionPrice, Shop
 
 pytestmark = pytest.mark.django_db
 
@@ -104,6 +105,46 @@ def test_a_sku_the_shop_does_not_sell_is_refused(api, shop, buyer, supplier_pair
     assert response.json()["code"] == "sku_not_sold_here"
 
 
+@pytest.mark.parametrize("state", ["unknown", "inactive", "suspended"])
+@pytest.mark.parametrize("lines", ["sold", "unknown_sku"])
+def test_a_shop_that_cannot_sell_answers_the_same_whatever_the_lines(
+    api, shop, sku, buyer, state, lines
+):
+    # the shop is read with the SKUs in one query: when that finds nothing (no
+    # such SKU), the shop is looked up alone, and its answer still comes first
+    handle = shop.handle
+    if state == "unknown":
+        handle = "no-such-shop"
+    else:
+        Shop.objects.filter(pk=shop.pk).update(
+            **{
+                "inactive": {"is_active": False},
+                "suspended": {"is_suspended": True},
+            }[state]
+        )
+    payload = {**order_payload(shop, sku), "shop": handle.upper()}
+    if lines == "unknown_sku":
+        payload["lines"] = [{"sku_id": 999999, "quantity": 1}]
+    response = api(buyer).post("/orders", payload)
+    expected = (409, "suspended") if state == "suspended" else (404, "shop_not_found")
+    assert (response.status_code, response.json()["code"]) == expected
+    assert Order.objects.count() == 0
+    assert SKU.objects.get(pk=sku.pk).stock == sku.stock
+
+
+def test_an_order_by_handle_reads_the_shop_it_names(api, shop, sku, buyer):
+    # the handle is matched as the storefront matches it (lower case)
+    payload = {**order_payload(shop, sku), "shop": shop.handle.upper()}
+    response = api(buyer).post("/orders", payload)
+    assert response.status_code == 201, response.json()
+    assert response.json()["shop"] == shop.handle
+    order = Order.objects.get(pk=response.json()["id"])
+    assert (order.shop_id, order.lines.get().unit_price) == (
+        shop.pk,
+        SelectionPrice.objects.get(shop=shop, sku=sku).retail_price,
+    )
+
+
 def test_more_than_the_stock_is_out_of_stock(api, shop, sku, buyer):
     response = api(buyer).post("/orders", order_payload(shop, sku, 101))
     assert response.status_code == 409
@@ -138,12 +179,13 @@ def test_create_order_query_count_does_not_grow_with_lines(api, supplier_pair, b
     client = api(buyer)
 
     def order(lines):
-        # 14: the token; the shop; the SKUs with their prices (locked); the buyer's
-        # identifiers (phone and device, one insert); the buyer's last click; the
-        # stock; the unpaid units of these SKUs; the order, its one fulfilment, its
-        # lines and two history rows; the transaction's savepoint and release (the
-        # test's own transaction is around it). Nothing read back; not one more per line.
-        with testing.assert_query_count(14):
+        # 12: the token; the SKUs with their prices, the shop and the id of the
+        # buyer's last click on it (none; the SKUs locked); the buyer's
+        # identifiers (phone and device, one insert); the stock; the unpaid units
+        # of these SKUs; the order, its one fulfilment, its lines and two history
+        # rows; the transaction's savepoint and release (the test's own
+        # transaction is around it). Nothing read back; not one more per line.
+        with testing.assert_query_count(12):
             response = client.post(
                 "/orders", {"shop": shop.handle, "lines": lines, "address": ADDRESS}
             )

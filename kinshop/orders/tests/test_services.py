@@ -347,14 +347,16 @@ def _five_sku_product(staff):
     )
 
 
-# Ten statements on both databases, whatever the number of SKUs: the SKUs with
-# their prices and locks, the buyer's identifiers (recipient phone and device, one
-# insert), the buyer's latest click, the stock's one conditional update, the
-# unpaid units of these SKUs (the buyer's and their linked identities'), the
-# order, the fulfilments, the lines (one bulk insert each), and the history rows
-# of the order and of its fulfilments. A click whose sharer is someone else adds
-# one: the identifiers of the buyer, the sharer and the shopkeeper.
-PLACE_ORDER_QUERIES = 10
+# Nine statements on both databases, whatever the number of SKUs: the SKUs with
+# their prices and locks (and the id of the buyer's latest click on this shop,
+# none here), the buyer's identifiers (recipient phone and device, one insert),
+# the stock's one conditional update, the unpaid units of these SKUs (the
+# buyer's and their linked identities'), the order, the fulfilments, the lines
+# (one bulk insert each), and the history rows of the order and of its
+# fulfilments. A latest click adds one (the click with its sharer), and when its
+# sharer is someone else one more: the identifiers of the buyer, the sharer and
+# the shopkeeper.
+PLACE_ORDER_QUERIES = 9
 
 
 @pytest.mark.parametrize("sku_count", [1, 5])
@@ -369,6 +371,48 @@ def test_place_order_runs_the_same_queries_for_one_sku_or_five(supplier_pair, bu
         order = orders.place_order(buyer=buyer, shop=shop, lines=lines, address=HOME)
     # then the same statements ran
     assert order.lines.count() == sku_count
+
+
+@pytest.mark.parametrize("by_handle", [False, True])
+def test_the_latest_click_found_with_the_skus_names_the_sharer(
+    supplier_pair, buyer, settings, by_handle
+):
+    # given a buyer who opened two sharers' links to this shop, one before the
+    # attribution window, and a third sharer's link to another shop since
+    _, staff = supplier_pair
+    product = _five_sku_product(staff)
+    shop = testing.make_shop(products=[product])
+    elsewhere = testing.make_shop(products=[product])
+    old, recent, other = (testing.make_user() for _ in range(3))
+    now = clock.now()
+    window = dt.timedelta(days=settings.KINSHOP_ATTRIBUTION_DAYS)
+    for sharer, at_shop, at in (
+        (old, shop, now - window - dt.timedelta(minutes=1)),
+        (recent, shop, now - window + dt.timedelta(minutes=1)),
+        (other, elsewhere, now - dt.timedelta(minutes=1)),
+    ):
+        code = sharing.create_share_link(sharer=sharer, shop=at_shop, product=product).code
+        sharing.record_click(code=code, viewer=buyer, at=at)
+    lines = [LineRequest(sku_id=product.skus.first().id, quantity=1)]
+    # when the buyer orders with no share code: the click's id is read with
+    # the SKUs, then the click and its sharer, then whose identifiers they are
+    with transaction.atomic(), testing.assert_query_count(PLACE_ORDER_QUERIES + 2):
+        order = orders.place_order(
+            buyer=buyer, shop=shop.handle if by_handle else shop, lines=lines, address=HOME
+        )
+    # then the latest click on this shop within the window names the sharer
+    line = order.lines.get()
+    assert line.commission_beneficiary_id == recent.id
+    assert line.attribution_click.sharer_id == recent.id
+    # and a buyer whose only click on this shop is older than the window has none
+    late = testing.make_user()
+    code = sharing.create_share_link(sharer=old, shop=shop, product=product).code
+    sharing.record_click(code=code, viewer=late, at=now - window - dt.timedelta(minutes=1))
+    with transaction.atomic(), testing.assert_query_count(PLACE_ORDER_QUERIES):
+        order = orders.place_order(
+            buyer=late, shop=shop.handle if by_handle else shop, lines=lines, address=HOME
+        )
+    assert order.lines.get().commission_beneficiary_id is None
 
 
 # ---- cancel_order -----------------------------------------------------------------

@@ -98,6 +98,34 @@ def test_a_pay_then_refund_buyer_is_flagged_with_the_refunds_as_evidence(shop, p
     assert run_due()["screen_refund_patterns"] == 0
 
 
+def test_a_paid_order_is_screened_for_refunds_paid_inside_the_window_only(
+    shop, product, operator, settings
+):
+    # given a buyer with three full refunds, the oldest paid just before the window
+    buyer = testing.make_user()
+    refunded = []
+    for _ in range(3):
+        order = buy(shop=shop, product=product, buyer=buyer)
+        refund_fully(order, operator)
+        refunded.append(order)
+    now = clock.now()
+    window = dt.timedelta(days=settings.KINSHOP_FRAUD_WINDOW_DAYS)
+    Order.objects.filter(pk=refunded[0].pk).update(paid_at=now - window - dt.timedelta(seconds=1))
+    Order.objects.filter(pk=refunded[1].pk).update(paid_at=now - window + dt.timedelta(seconds=1))
+    # when their next paid order is screened (the refunds counted as it is claimed)
+    later = buy(shop=shop, product=product, buyer=buyer)
+    assert services.screen_order(order=later, now=now) == []
+    # then two refunds in the window are not enough; three are
+    Order.objects.filter(pk=refunded[0].pk).update(paid_at=now - window)
+    again = buy(shop=shop, product=product, buyer=buyer)
+    [flag] = services.screen_order(order=again, now=now)
+    assert (flag.kind, flag.subject) == ("refund_abuse", f"buyer:{buyer.id}")
+    assert flag.evidence["order_ids"] == sorted(order.pk for order in refunded)
+    assert again.pk in flag.order_ids
+    # and an order screened once is not screened again
+    assert services.screen_order(order=again, now=now) == []
+
+
 def test_a_sharer_whose_orders_are_mostly_refunded(shop, product, operator):
     sharer = testing.make_user()
     placed = [buy(shop=shop, product=product, sharer=sharer) for _ in range(5)]
