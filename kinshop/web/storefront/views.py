@@ -106,7 +106,9 @@ def _storefront_frame(
         html = render_to_string("web/storefront/_grid.html", {"shop": shop, "cards": cards})
         grid = {"count": len(cards), "html": html}
         cache.set(key, grid)
-    trust_card, seconds = trust_cards.shop_card_and_lifetime(shop.pk, versions.storefront_version)
+    trust_card, seconds = trust_cards.shop_card_and_lifetime(
+        shop.pk, versions.storefront_version, is_suspended=shop.is_suspended
+    )
     frame = viewer_parts.render_frame(
         "web/storefront/storefront.html",
         {

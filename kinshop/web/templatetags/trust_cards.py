@@ -17,7 +17,9 @@ def supplier_trust(supplier) -> dict:
 
 @register.simple_tag
 def shop_trust(shop) -> dict:
-    return trust_cards.shop_card(shop.pk, getattr(shop, "storefront_version", 0))
+    return trust_cards.shop_card(
+        shop.pk, getattr(shop, "storefront_version", 0), is_suspended=shop.is_suspended
+    )
 
 
 @register.simple_tag
