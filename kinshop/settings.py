@@ -320,6 +320,13 @@ KINSHOP_WECHATPAY = {
     "NOTIFY_URL": os.environ.get("WECHATPAY_NOTIFY_URL", ""),
 }
 KINSHOP_REDIS_URL = os.environ.get("REDIS_URL", "")
+# The running code's release (a deploy may name it, e.g. its git commit; else a
+# digest of the package's files, read once at start when a shared cache needs it).
+KINSHOP_RELEASE = os.environ.get("KINSHOP_RELEASE", "")
+if KINSHOP_REDIS_URL and not KINSHOP_RELEASE:
+    from kinshop.core.release import code_digest
+
+    KINSHOP_RELEASE = code_digest(BASE_DIR / "kinshop")
 # What does not change per viewer (the storefront's product grid, a product's
 # details) is kept rendered here, under keys versioned by the services that
 # change it: on Redis, shared by every process, when REDIS_URL is set; else in
@@ -329,7 +336,8 @@ CACHES = {
         {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": KINSHOP_REDIS_URL,
-            "KEY_PREFIX": "kinshop",
+            # Shared across deploys: each release keeps its own (core.release).
+            "KEY_PREFIX": f"kinshop:{KINSHOP_RELEASE}",
             "TIMEOUT": 3600,
         }
         if KINSHOP_REDIS_URL
