@@ -173,3 +173,44 @@ def test_admin_shows_retail_reach_by_shop_and_supplier_and_the_units_held_longes
     assert '<td class="field-held">15</td>' in holdings.content.decode()
     for page in ("wholesaletier", "offlinesale", "wholesalereturn"):
         assert client.get(f"/admin/wholesale/{page}/").status_code == 200
+
+
+def test_an_operators_price_change_and_takedown_in_the_admin_show_on_the_storefront_at_once(
+    client, superuser, shop, product
+):
+    from django.contrib import admin as django_admin
+    from django.test import Client, RequestFactory
+
+    from kinshop.catalog.models import Product
+    from kinshop.shops.models import SelectionPrice
+
+    testing.commit()
+    page = f"/shop/{shop.handle}/"
+    assert "¥99.00" in Client().get(page).content.decode()  # kept from now on
+
+    # when the operator changes a retail price in the admin's form
+    price = SelectionPrice.objects.get(shop=shop)
+    client.force_login(superuser)
+    response = client.post(
+        f"/admin/shops/selectionprice/{price.pk}/change/",
+        {
+            "selection": price.selection_id,
+            "shop": shop.pk,
+            "sku": price.sku_id,
+            "retail_price": 11000,
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    testing.commit()
+    # then the kept storefront shows it at once
+    assert "¥110.00" in Client().get(page).content.decode()
+
+    # when the operator takes the product down (the admin saves the product)
+    product_admin = django_admin.site._registry[Product]
+    request = RequestFactory().post("/admin/")
+    request.user = superuser
+    product.is_active = False
+    product_admin.save_model(request, product, form=None, change=True)
+    testing.commit()
+    # then it leaves the storefront at once
+    assert f'href="/shop/{shop.handle}/p/{product.id}/"' not in Client().get(page).content.decode()

@@ -147,6 +147,17 @@ class ProductAdmin(admin.ModelAdmin):
     list_select_related = ("supplier",)
     inlines = [SKUInline, ProductImageInline]
 
+    # An operator's edits (the product, its SKUs, its images) show on every
+    # storefront at once, as a supplier's do through the services.
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        if change:
+            services.products_changed([obj.pk])
+
+    def save_formset(self, request, form, formset, change) -> None:
+        super().save_formset(request, form, formset, change)
+        services.products_changed([form.instance.pk])
+
 
 @admin.register(SKU)
 class SKUAdmin(admin.ModelAdmin):
@@ -154,3 +165,7 @@ class SKUAdmin(admin.ModelAdmin):
     search_fields = ("code", "name", "product__title")
     list_select_related = ("product",)
     readonly_fields = ("stock",)
+
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        services.products_changed([obj.product_id])

@@ -293,6 +293,12 @@ def _touch_if_stock_state_may_change(changes: dict[int, int]) -> None:
     _bump_versions(Product.objects.filter(low))
 
 
+def products_changed(product_ids: Iterable[int]) -> None:
+    """An operator edited these products (or their SKUs, images) in the admin:
+    every page that shows them is stale from now on."""
+    _bump_versions(Product.objects.filter(pk__in=list(product_ids)))
+
+
 def _bump_versions(products) -> None:
     """Bump these products' versions; once that commits, count a change in the
     cache's products epoch (`queries.products_epoch`)."""

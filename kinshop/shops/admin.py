@@ -54,6 +54,18 @@ class ShopAdmin(admin.ModelAdmin):
     # storefront's version, so no cached page keeps selling).
     readonly_fields = ("is_suspended",)
     inlines = [SelectionInline]
+
+    # An operator's edits here (the header, what the shop sells) show on its
+    # storefront at once, as a shopkeeper's do through the services.
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        if change:
+            services.storefront_changed(obj)
+
+    def save_formset(self, request, form, formset, change) -> None:
+        super().save_formset(request, form, formset, change)
+        services.storefront_changed(form.instance)
+
     actions = [
         _suspension_action(
             is_suspended=True, name="suspend", label=_("Suspend: close to new orders")
@@ -66,6 +78,20 @@ class ShopAdmin(admin.ModelAdmin):
 
 @admin.register(SelectionPrice)
 class SelectionPriceAdmin(admin.ModelAdmin):
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        services.storefront_changed(obj.shop)
+
+    def delete_model(self, request, obj) -> None:
+        super().delete_model(request, obj)
+        services.storefront_changed(obj.shop)
+
+    def delete_queryset(self, request, queryset) -> None:
+        shops = list(Shop.objects.filter(pk__in=queryset.values("shop_id")))
+        super().delete_queryset(request, queryset)
+        for shop in shops:
+            services.storefront_changed(shop)
+
     list_display = ("shop", "sku", "retail_price")
     list_select_related = ("shop", "sku", "sku__product")
     search_fields = ("shop__handle", "sku__code")

@@ -129,6 +129,12 @@ def add_selection(*, user, shop: Shop, product_id: int, prices: dict[int, int]) 
     return selection
 
 
+def storefront_changed(shop: Shop) -> None:
+    """An operator changed what the shop sells, its prices or its header in the
+    admin: its kept storefront and product pages are stale from now on."""
+    _touch_storefront(shop)
+
+
 def _touch_storefront(shop: Shop) -> None:
     """What the shop sells or its prices changed: its cached storefront and
     product pages are stale from now on (their keys include this version)."""
