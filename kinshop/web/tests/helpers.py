@@ -8,6 +8,7 @@ import datetime as dt
 from django.db import transaction
 
 from kinshop import testing
+from kinshop.campaigns import services as campaigns
 from kinshop.core import clock
 from kinshop.ops import jobs
 from kinshop.orders import services as orders
@@ -49,3 +50,20 @@ def settled_commission(shop, product, sharer):
         orders.confirm_receipt(user=order.buyer, order_id=order.id)
     jobs.run_due(now=clock.now() + dt.timedelta(days=8))
     return order
+
+
+def running_flash_sale(*, shop, sku, units: int = 2):
+    """A flash sale of `sku` in `shop` that started a minute ago and runs an
+    hour: 80 yuan, at most 2 per buyer, 10 minutes to pay."""
+    now = clock.now()
+    return campaigns.create_flash_sale(
+        user=shop.owner,
+        shop=shop,
+        sku_id=sku.id,
+        price=8000,
+        units=units,
+        per_buyer_limit=2,
+        starts_at=now - dt.timedelta(minutes=1),
+        ends_at=now + dt.timedelta(hours=1),
+        payment_minutes=10,
+    )

@@ -16,6 +16,7 @@ from kinshop.core import clock
 from kinshop.ops.jobs import run_due
 from kinshop.orders.models import Order
 from kinshop.sharing import services as sharing
+from kinshop.web.tests.helpers import running_flash_sale
 
 pytestmark = pytest.mark.django_db
 
@@ -50,18 +51,7 @@ def group_buy(shop, sku) -> GroupBuy:
 
 @pytest.fixture
 def flash_sale(shop, sku) -> FlashSale:
-    now = clock.now()
-    return services.create_flash_sale(
-        user=shop.owner,
-        shop=shop,
-        sku_id=sku.id,
-        price=8000,
-        units=2,
-        per_buyer_limit=2,
-        starts_at=now - dt.timedelta(minutes=1),
-        ends_at=now + dt.timedelta(hours=1),
-        payment_minutes=10,
-    )
+    return running_flash_sale(shop=shop, sku=sku)
 
 
 def _start(group_buy, user) -> int:

@@ -10,12 +10,12 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from kinshop import testing
-from kinshop.campaigns import services as campaigns
 from kinshop.catalog import services as catalog
 from kinshop.core import clock
 from kinshop.shops import services as shops
 from kinshop.shops.models import SelectionPrice
 from kinshop.web import trust_cards
+from kinshop.web.tests.helpers import running_flash_sale
 
 pytestmark = pytest.mark.django_db
 
@@ -236,18 +236,7 @@ def test_a_flash_sale_starting_shows_on_a_cached_product_page(shop, product):
     page = f"/shop/nutshop/p/{product.id}/"
     assert 'data-testid="campaigns"' not in Client().get(page).content.decode()
 
-    now = clock.now()
-    sale = campaigns.create_flash_sale(
-        user=shop.owner,
-        shop=shop,
-        sku_id=sku.id,
-        price=8000,
-        units=2,
-        per_buyer_limit=2,
-        starts_at=now - dt.timedelta(minutes=1),
-        ends_at=now + dt.timedelta(hours=1),
-        payment_minutes=10,
-    )
+    sale = running_flash_sale(shop=shop, sku=sku)
     testing.commit()
 
     shown = Client().get(page).content.decode()
