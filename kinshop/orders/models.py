@@ -305,8 +305,9 @@ class Refund(models.Model):
         FAILED = "failed", _("failed")
 
     # A failed refund is not approved again: its provider refunds (one per
-    # payment it goes back through) exist already, and a part of it may have
-    # succeeded; approving it again would send that part twice.
+    # payment it went back through) exist already and all failed; the buyer asks
+    # again instead. A refund that went back in part succeeds for that part, and
+    # its failed rest is recorded as a failed refund of its own.
     TRANSITIONS: ClassVar[Transitions] = {
         Status.REQUESTED: {Status.APPROVED, Status.REJECTED},
         Status.APPROVED: {Status.SUCCEEDED, Status.FAILED},

@@ -783,7 +783,10 @@ def auto_confirm(*, now: dt.datetime, limit: int = 500) -> int:
 # ---- after-sales --------------------------------------------------------------
 
 _REFUNDABLE = {Order.Status.PAID, Order.Status.SHIPPED, Order.Status.COMPLETED}
-_OPEN_REFUND = {Refund.Status.REQUESTED, Refund.Status.APPROVED, Refund.Status.FAILED}
+# A failed refund sent no money back (a refund that went back in part completes
+# for that part, and its failed rest is a refund of its own): it no longer counts
+# as asked for, and the buyer may ask again.
+_OPEN_REFUND = {Refund.Status.REQUESTED, Refund.Status.APPROVED}
 
 
 def _refund_scope(order: Order, supplier_id: int | None) -> list[OrderLine]:
@@ -913,10 +916,60 @@ def complete_refund(*, refund_id: int) -> tuple[Refund, dict[int, int]]:
     `{line_id: fen}`, which payments books in the ledger. Idempotent: a refund
     completes once (a repeat returns the allocation recorded the first time)."""
     refund = _lock_order_then_refund(refund_id)
-    order = refund.order
     if refund.status == Refund.Status.SUCCEEDED:
         return refund, dict(refund.allocations.values_list("line_id", "amount"))
     check_transition(refund, Refund.Status.SUCCEEDED)  # before any money moves
+    return refund, _complete_locked(refund, reason="money returned")
+
+
+def complete_refund_in_part(
+    *, refund_id: int, returned: int
+) -> tuple[Refund, dict[int, int], Refund]:
+    """Part of an approved refund went back and the rest could not (one of the
+    payments it was sent through refused it): the refund completes for what went
+    back, allocated over the lines as any refund, and the rest moves to a new
+    refund that failed, which the buyer may ask for again. Returns the refund,
+    its allocation and the failed refund. Once: the refund is approved no more."""
+    refund = _lock_order_then_refund(refund_id)
+    check_transition(refund, Refund.Status.SUCCEEDED)  # before any money moves
+    if not 0 < returned < refund.amount:
+        raise InvalidInput(
+            "What went back must be a part of the refund.",
+            code="invalid_amount",
+            amount=refund.amount,
+            returned=returned,
+        )
+    now = clock.now()
+    asked = refund.amount
+    failed = Refund.objects.create(
+        order_id=refund.order_id,
+        supplier_id=refund.supplier_id,
+        amount=asked - returned,
+        reason=refund.reason,
+        status=Refund.Status.FAILED,
+        restock=refund.restock,
+        requested_by_id=refund.requested_by_id,
+        decided_by_id=refund.decided_by_id,
+        decision_note=refund.decision_note,
+        created_at=now,
+        decided_at=refund.decided_at,
+    )
+    record_creation(failed, reason=f"the provider refused this part of refund #{refund.pk}", at=now)
+    refund.amount = returned
+    refund.save(update_fields=["amount"])
+    allocations = _complete_locked(
+        refund,
+        reason=f"{returned} of {asked} fen returned; the rest failed as refund #{failed.pk}",
+        at=now,
+    )
+    return refund, allocations, failed
+
+
+def _complete_locked(
+    refund: Refund, *, reason: str, at: dt.datetime | None = None
+) -> dict[int, int]:
+    """Complete an approved refund whose order and row the caller has locked."""
+    order = refund.order
     scope = _refund_scope(order, refund.supplier_id)
     allocations = dict(
         rules.allocate_refund(
@@ -938,8 +991,8 @@ def complete_refund(*, refund_id: int) -> tuple[Refund, dict[int, int]]:
             if amount
         ]
     )
-    now = clock.now()
-    transition(refund, Refund.Status.SUCCEEDED, reason="money returned", at=now)
+    now = at or clock.now()
+    transition(refund, Refund.Status.SUCCEEDED, reason=reason, at=now)
     order.refunded_amount += refund.amount
     order.save(update_fields=["refunded_amount"])
     if refund.restock and fully_refunded:
@@ -955,7 +1008,7 @@ def complete_refund(*, refund_id: int) -> tuple[Refund, dict[int, int]]:
             reason="fully refunded",
             at=now,
         )
-    return refund, allocations
+    return allocations
 
 
 def fail_refund(*, refund_id: int) -> Refund:

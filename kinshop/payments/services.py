@@ -5,9 +5,10 @@ money. The only writers of payments.
 Payments orchestrate: a capture marks the order paid (orders) and then books the
 split (ledger); an approved refund is decided by orders, recorded here as one
 provider refund per payment it goes back through (a pre-sale's balance, then
-its deposit), each carried out after commit by the task worker; when all have
-succeeded, the refund completes in orders and its split is reversed in the
-ledger, once. Nothing below payments calls back up.
+its deposit), each carried out after commit by the task worker; when all are
+settled, the refund completes in orders for what went back (a failed rest
+becomes a failed refund of its own) and its split is reversed in the ledger,
+once. Nothing below payments calls back up.
 """
 
 from __future__ import annotations
@@ -379,11 +380,9 @@ def _lock_provider_refund(provider_refund_pk: int) -> ProviderRefund:
 
 
 def _mark_refund_succeeded(provider_refund_pk: int, *, provider_refund_id: str = "") -> None:
-    """The money is back with the payer: complete the after-sales refund and
-    reverse its split once all its parts are back (one per payment it was sent
-    through), or close the books of a late payment or a lapsed deposit. Once:
-    the parts of one refund lock the same order first, so the last of them
-    sees the others succeeded, and a part reported twice stops here."""
+    """The money is back with the payer: settle the after-sales refund it is a
+    part of (see `_settle_refund`), or close the books of a late payment or a
+    lapsed deposit. Once: a part reported twice stops here."""
     provider_refund = _lock_provider_refund(provider_refund_pk)
     if provider_refund.status == ProviderRefund.Status.SUCCEEDED:
         return
@@ -395,14 +394,7 @@ def _mark_refund_succeeded(provider_refund_pk: int, *, provider_refund_id: str =
         also=("provider_refund_id",),
     )
     if provider_refund.refund_id:
-        if (
-            ProviderRefund.objects.filter(refund_id=provider_refund.refund_id)
-            .exclude(status=ProviderRefund.Status.SUCCEEDED)
-            .exists()
-        ):
-            return  # another part of the refund is still on its way (or failed)
-        refund, allocations = orders.complete_refund(refund_id=provider_refund.refund_id)
-        ledger.record_refund(refund=refund, allocations=allocations)
+        _settle_refund(provider_refund.refund_id)
     elif provider_refund.payment.status == Payment.Status.CAPTURED:
         # Only a pre-sale's deposit is refunded without an after-sales refund.
         ledger.record_deposit_refund(payment=provider_refund.payment)
@@ -417,8 +409,34 @@ def _mark_refund_failed(provider_refund_pk: int, *, error: str) -> None:
     provider_refund.last_error = error[:200]
     transition(provider_refund, ProviderRefund.Status.FAILED, reason=error, also=("last_error",))
     if provider_refund.refund_id:
-        # One failed part fails the whole refund, as a refund in one part does.
-        orders.fail_refund(refund_id=provider_refund.refund_id)
+        _settle_refund(provider_refund.refund_id)
+
+
+def _settle_refund(refund_id: int) -> None:
+    """Once the last part of an after-sales refund is settled (one per payment it
+    was sent through): all back, the refund completes and its split is reversed;
+    none back, it fails; some back, it completes for what went back (its split
+    reversed pro rata to that) and the rest becomes a failed refund of its own,
+    taking the failed parts with it. The caller holds the order's lock and has
+    just settled one part, so exactly one part's settling sees the last."""
+    parts = list(ProviderRefund.objects.filter(refund_id=refund_id).values_list("status", "amount"))
+    settled = (ProviderRefund.Status.SUCCEEDED, ProviderRefund.Status.FAILED)
+    if any(status not in settled for status, _ in parts):
+        return  # another part of the refund is still on its way
+    returned = sum(amount for status, amount in parts if status == ProviderRefund.Status.SUCCEEDED)
+    if returned == 0:
+        orders.fail_refund(refund_id=refund_id)
+        return
+    if returned == sum(amount for _, amount in parts):
+        refund, allocations = orders.complete_refund(refund_id=refund_id)
+    else:
+        refund, allocations, failed = orders.complete_refund_in_part(
+            refund_id=refund_id, returned=returned
+        )
+        ProviderRefund.objects.filter(
+            refund_id=refund_id, status=ProviderRefund.Status.FAILED
+        ).update(refund=failed)
+    ledger.record_refund(refund=refund, allocations=allocations)
 
 
 # ---- refunds -------------------------------------------------------------------
@@ -478,7 +496,7 @@ def _record_refund_parts(refund: Refund) -> list[ProviderRefund]:
     caller's transaction (which holds the order's lock): one per captured
     payment it needs, as `rules.split_refund` divides it over what is left on
     each (a pre-sale's balance first, then its deposit). Each is sent by the
-    task worker after commit; the refund succeeds once all of them have."""
+    task worker after commit; the refund is settled once all of them are."""
     payments = sorted(
         Payment.objects.filter(order_id=refund.order_id, status=Payment.Status.CAPTURED).annotate(
             sent=Coalesce(

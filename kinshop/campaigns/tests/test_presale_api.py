@@ -339,26 +339,144 @@ def test_a_part_notified_twice_reverses_the_refund_once(
     assert ledger_queries.health()["balanced"]
 
 
-def test_a_failed_part_fails_the_refund_and_what_is_left_can_still_go_back(
-    presale, supplier_pair, provider_answers_later
-):
+def _refund_journal_clearing(refund_id: int) -> int:
+    """What the refund's ledger entry takes out of clearing (positive)."""
+    return -sum(
+        Posting.objects.filter(
+            entry__kind="refund", entry__refund_id=refund_id, account__kind=Account.Kind.CLEARING
+        ).values_list("amount", flat=True)
+    )
+
+
+def _shared_and_fully_paid(presale, shop, sku) -> tuple[object, dict, int]:
+    sharer = testing.make_user()
+    code = sharing.create_share_link(sharer=sharer, shop=shop, product=sku.product)
     client = buyer()
-    order = _fully_paid(client, presale["id"])
+    order = _fully_paid(client, presale["id"], share_code=code.code)
+    commission = -_sharer_balance(sharer)
+    assert commission > 0
+    return sharer, order, client
+
+
+@pytest.mark.parametrize(
+    "failure_first", [False, True], ids=["balance-back-first", "deposit-refused-first"]
+)
+def test_a_refund_back_through_one_payment_and_refused_by_the_other_completes_for_what_went_back(
+    presale, supplier_pair, shop, sku, provider_answers_later, failure_first
+):
+    sharer, order, client = _shared_and_fully_paid(presale, shop, sku)
+    commission = -_sharer_balance(sharer)
+    supplier = testing.ApiClient(supplier_pair[1])
+    approved = _refund(client, supplier, order["id"], 18000)
+    refund_id = approved.json()["id"]
+    balance, deposit = ProviderRefund.objects.filter(refund_id=refund_id).order_by(
+        "payment__purpose"
+    )
+    assert (balance.amount, deposit.amount) == (16000, 2000)
+
+    # the balance's 16000 go back and the deposit's 2000 are refused, in either order
+    if failure_first:
+        _notify(base.REFUND_FAILED, deposit, "evt-deposit")
+        refund = Refund.objects.get(pk=refund_id)
+        assert refund.status == "approved"  # the balance's part is still on its way
+        assert not JournalEntry.objects.filter(kind="refund", order_id=order["id"]).exists()
+        _notify(base.REFUND_SUCCEEDED, balance, "evt-balance")
+    else:
+        _notify(base.REFUND_SUCCEEDED, balance, "evt-balance")
+        assert Refund.objects.get(pk=refund_id).status == "approved"
+        _notify(base.REFUND_FAILED, deposit, "evt-deposit")
+
+    # the refund completes for what went back; the rest is a failed refund of its own
+    refund = Refund.objects.get(pk=refund_id)
+    assert (refund.status, refund.amount) == ("succeeded", 16000)
+    assert sum(refund.allocations.values_list("amount", flat=True)) == 16000
+    assert refund.history.get(to_status="succeeded").reason.startswith("16000 of 18000 fen")
+    [failed] = Refund.objects.filter(order_id=order["id"]).exclude(pk=refund_id)
+    assert (failed.status, failed.amount) == ("failed", 2000)
+    assert [(c.from_status, c.to_status) for c in failed.history.all()] == [("", "failed")]
+    assert list(refund.provider_refunds.values_list("pk", "status")) == [(balance.pk, "succeeded")]
+    assert list(failed.provider_refunds.values_list("pk", "status")) == [(deposit.pk, "failed")]
+    shown = Order.objects.get(pk=order["id"])
+    assert (shown.status, shown.refunded_amount) == ("paid", 16000)
+    # the ledger reverses exactly what went back, the commission pro rata
+    assert JournalEntry.objects.filter(kind="refund", order_id=order["id"]).count() == 1
+    assert _refund_journal_clearing(refund_id) == 16000
+    assert clearing() == 2000
+    assert _sharer_balance(sharer) == -(commission - commission * 16000 // 18000)
+    assert ledger_queries.health()["balanced"]
+
+    # the buyer asks for the rest again: it goes back through the deposit
+    again = _refund(client, supplier, order["id"], 2000)
+    assert (again.status_code, again.json()["status"]) == (200, "approved"), again.json()
+    [part] = ProviderRefund.objects.filter(refund_id=again.json()["id"])
+    assert (part.payment.purpose, part.amount) == ("deposit", 2000)
+    _notify(base.REFUND_SUCCEEDED, part, "evt-rest")
+    assert Refund.objects.get(pk=again.json()["id"]).status == "succeeded"
+    shown = Order.objects.get(pk=order["id"])
+    assert (shown.status, shown.refunded_amount) == ("refunded", 18000)
+    assert JournalEntry.objects.filter(kind="refund", order_id=order["id"]).count() == 2
+    assert _sharer_balance(sharer) == 0
+    assert (clearing(), deposits_held()) == (0, 0)
+    assert ledger_queries.health()["balanced"]
+
+
+def test_a_refund_refused_by_both_payments_fails_whole_and_can_be_asked_again(
+    presale, supplier_pair, shop, sku, provider_answers_later
+):
+    sharer, order, client = _shared_and_fully_paid(presale, shop, sku)
+    commission = -_sharer_balance(sharer)
     supplier = testing.ApiClient(supplier_pair[1])
     approved = _refund(client, supplier, order["id"], 18000)
     balance, deposit = ProviderRefund.objects.filter(refund_id=approved.json()["id"]).order_by(
         "payment__purpose"
     )
-    _notify(base.REFUND_SUCCEEDED, balance, "evt-1")
-    _notify(base.REFUND_FAILED, deposit, "evt-2")
-    refund = Refund.objects.get(pk=approved.json()["id"])
-    assert refund.status == "failed"  # as a refund in one part that fails
-    assert not JournalEntry.objects.filter(kind="refund", order_id=order["id"]).exists()
-    assert Order.objects.get(pk=order["id"]).status == "paid"
 
-    # the failed refund still counts as asked for: the buyer cannot ask again
-    again = client.post(f"/orders/{order['id']}/refunds", {"amount": 2000, "reason": "x"})
-    assert (again.status_code, again.json()["code"]) == (422, "refund_exceeds_paid")
+    _notify(base.REFUND_FAILED, balance, "evt-1")
+    assert Refund.objects.get(pk=approved.json()["id"]).status == "approved"
+    _notify(base.REFUND_FAILED, deposit, "evt-2")
+
+    [refund] = Refund.objects.filter(order_id=order["id"])
+    assert (refund.status, refund.amount) == ("failed", 18000)
+    assert refund.provider_refunds.filter(status="failed").count() == 2
+    assert not JournalEntry.objects.filter(kind="refund", order_id=order["id"]).exists()
+    shown = Order.objects.get(pk=order["id"])
+    assert (shown.status, shown.refunded_amount) == ("paid", 0)
+    assert _sharer_balance(sharer) == -commission
+    assert clearing() == 18000
+    assert ledger_queries.health()["balanced"]
+    # no money went back: the buyer may ask for all of it again
+    again = client.post(f"/orders/{order['id']}/refunds", {"amount": 18000, "reason": "x"})
+    assert again.status_code == 201, again.json()
+
+
+def test_parts_reported_again_record_a_refund_back_in_part_once(
+    presale, supplier_pair, shop, sku, provider_answers_later
+):
+    sharer, order, client = _shared_and_fully_paid(presale, shop, sku)
+    commission = -_sharer_balance(sharer)
+    supplier = testing.ApiClient(supplier_pair[1])
+    approved = _refund(client, supplier, order["id"], 18000)
+    refund_id = approved.json()["id"]
+    balance, deposit = ProviderRefund.objects.filter(refund_id=refund_id).order_by(
+        "payment__purpose"
+    )
+
+    _notify(base.REFUND_SUCCEEDED, balance, "evt-balance")
+    _notify(base.REFUND_SUCCEEDED, balance, "evt-balance-again")
+    _notify(base.REFUND_FAILED, deposit, "evt-deposit")
+    _notify(base.REFUND_FAILED, deposit, "evt-deposit-again")
+    _notify(base.REFUND_SUCCEEDED, balance, "evt-balance-late")
+    assert payments.send_provider_refund(provider_refund_id=balance.pk) == "succeeded"
+    assert payments.send_provider_refund(provider_refund_id=deposit.pk) == "failed"
+
+    refund = Refund.objects.get(pk=refund_id)
+    assert (refund.status, refund.amount) == ("succeeded", 16000)
+    assert refund.history.filter(to_status="succeeded").count() == 1
+    assert Refund.objects.filter(order_id=order["id"], status="failed").count() == 1
+    assert Order.objects.get(pk=order["id"]).refunded_amount == 16000
+    assert JournalEntry.objects.filter(kind="refund", order_id=order["id"]).count() == 1
+    assert _refund_journal_clearing(refund_id) == 16000
+    assert _sharer_balance(sharer) == -(commission - commission * 16000 // 18000)
     assert ledger_queries.health()["balanced"]
 
 
