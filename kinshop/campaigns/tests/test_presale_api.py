@@ -5,6 +5,7 @@ error code; the ledger balanced after each step."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import NamedTuple
 
 import pytest
 from django.db import transaction
@@ -348,7 +349,7 @@ def _refund_journal_clearing(refund_id: int) -> int:
     )
 
 
-def _shared_and_fully_paid(presale, shop, sku) -> tuple[object, dict, int]:
+def _shared_and_fully_paid(presale, shop, sku) -> tuple[object, dict, object]:
     sharer = testing.make_user()
     code = sharing.create_share_link(sharer=sharer, shop=shop, product=sku.product)
     client = buyer()
@@ -358,12 +359,20 @@ def _shared_and_fully_paid(presale, shop, sku) -> tuple[object, dict, int]:
     return sharer, order, client
 
 
-@pytest.mark.parametrize(
-    "failure_first", [False, True], ids=["balance-back-first", "deposit-refused-first"]
-)
-def test_a_refund_back_through_one_payment_and_refused_by_the_other_completes_for_what_went_back(
-    presale, supplier_pair, shop, sku, provider_answers_later, failure_first
-):
+class TwoPartRefund(NamedTuple):
+    sharer: object
+    order: dict
+    client: object
+    supplier: object
+    commission: int
+    refund_id: int
+    balance: ProviderRefund
+    deposit: ProviderRefund
+
+
+def _whole_refund_in_two_parts(presale, supplier_pair, shop, sku) -> TwoPartRefund:
+    """A pre-sale bought through a share link and paid in full (2000 + 16000),
+    then refunded whole: approved, and carried by one provider refund per payment."""
     sharer, order, client = _shared_and_fully_paid(presale, shop, sku)
     commission = -_sharer_balance(sharer)
     supplier = testing.ApiClient(supplier_pair[1])
@@ -371,6 +380,18 @@ def test_a_refund_back_through_one_payment_and_refused_by_the_other_completes_fo
     refund_id = approved.json()["id"]
     balance, deposit = ProviderRefund.objects.filter(refund_id=refund_id).order_by(
         "payment__purpose"
+    )
+    return TwoPartRefund(sharer, order, client, supplier, commission, refund_id, balance, deposit)
+
+
+@pytest.mark.parametrize(
+    "failure_first", [False, True], ids=["balance-back-first", "deposit-refused-first"]
+)
+def test_a_refund_back_through_one_payment_and_refused_by_the_other_completes_for_what_went_back(
+    presale, supplier_pair, shop, sku, provider_answers_later, failure_first
+):
+    sharer, order, client, supplier, commission, refund_id, balance, deposit = (
+        _whole_refund_in_two_parts(presale, supplier_pair, shop, sku)
     )
     assert (balance.amount, deposit.amount) == (16000, 2000)
 
@@ -423,16 +444,12 @@ def test_a_refund_back_through_one_payment_and_refused_by_the_other_completes_fo
 def test_a_refund_refused_by_both_payments_fails_whole_and_can_be_asked_again(
     presale, supplier_pair, shop, sku, provider_answers_later
 ):
-    sharer, order, client = _shared_and_fully_paid(presale, shop, sku)
-    commission = -_sharer_balance(sharer)
-    supplier = testing.ApiClient(supplier_pair[1])
-    approved = _refund(client, supplier, order["id"], 18000)
-    balance, deposit = ProviderRefund.objects.filter(refund_id=approved.json()["id"]).order_by(
-        "payment__purpose"
+    sharer, order, client, _supplier, commission, refund_id, balance, deposit = (
+        _whole_refund_in_two_parts(presale, supplier_pair, shop, sku)
     )
 
     _notify(base.REFUND_FAILED, balance, "evt-1")
-    assert Refund.objects.get(pk=approved.json()["id"]).status == "approved"
+    assert Refund.objects.get(pk=refund_id).status == "approved"
     _notify(base.REFUND_FAILED, deposit, "evt-2")
 
     [refund] = Refund.objects.filter(order_id=order["id"])
@@ -452,13 +469,8 @@ def test_a_refund_refused_by_both_payments_fails_whole_and_can_be_asked_again(
 def test_parts_reported_again_record_a_refund_back_in_part_once(
     presale, supplier_pair, shop, sku, provider_answers_later
 ):
-    sharer, order, client = _shared_and_fully_paid(presale, shop, sku)
-    commission = -_sharer_balance(sharer)
-    supplier = testing.ApiClient(supplier_pair[1])
-    approved = _refund(client, supplier, order["id"], 18000)
-    refund_id = approved.json()["id"]
-    balance, deposit = ProviderRefund.objects.filter(refund_id=refund_id).order_by(
-        "payment__purpose"
+    sharer, order, _client, _supplier, commission, refund_id, balance, deposit = (
+        _whole_refund_in_two_parts(presale, supplier_pair, shop, sku)
     )
 
     _notify(base.REFUND_SUCCEEDED, balance, "evt-balance")
