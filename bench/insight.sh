@@ -15,19 +15,14 @@ PYTHON=${PYTHON:-.venv/bin/python}
 export PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432/test}
 ORDERS=${BENCH_INSIGHT_ORDERS:-10000000}
 EVENTS=${BENCH_INSIGHT_EVENTS:-50000000}
-own_tmp=""
-if [[ -z ${BENCH_TMP:-} ]]; then
-  BENCH_TMP=$(mktemp -d -t kinshop-insight.XXXXXX)
-  own_tmp=$BENCH_TMP
-fi
-export BENCH_TMP
-export DJANGO_SETTINGS_MODULE=bench.settings DEBUG=0 KINSHOP_PAYMENT_SANDBOX=1 LOG_LEVEL=ERROR
-export KINSHOP_VAR_DIR=${KINSHOP_VAR_DIR:-$BENCH_TMP/var} SECRET_KEY=${SECRET_KEY:-"bench-$RANDOM-$RANDOM"}
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
+bench_env insight
 DATABASE_URL=$("$PYTHON" -m bench.db url kinshop_insight_bench)
 export DATABASE_URL
 cleanup() {
   if [[ ${BENCH_KEEP_DB:-0} != 1 ]]; then "$PYTHON" -m bench.db drop kinshop_insight_bench || true; fi
-  if [[ -n $own_tmp ]]; then rm -rf "$own_tmp"; fi
+  if [[ -n $bench_own_tmp ]]; then rm -rf "$bench_own_tmp"; fi
 }
 trap cleanup EXIT
 

@@ -17,14 +17,9 @@ export PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432/test}
 export BENCH_LIVE_WORKERS=${BENCH_LIVE_WORKERS:-$(nproc)}
 export REDIS_URL=${BENCH_REDIS_URL:-redis://127.0.0.1:6379/11}
 own_db=""
-own_tmp=""
-if [[ -z ${BENCH_TMP:-} ]]; then
-  BENCH_TMP=$(mktemp -d -t kinshop-live.XXXXXX)
-  own_tmp=$BENCH_TMP
-fi
-export BENCH_TMP
-export DJANGO_SETTINGS_MODULE=bench.settings DEBUG=0 KINSHOP_PAYMENT_SANDBOX=1 LOG_LEVEL=ERROR
-export KINSHOP_VAR_DIR=${KINSHOP_VAR_DIR:-$BENCH_TMP/var} SECRET_KEY=${SECRET_KEY:-"bench-$RANDOM-$RANDOM-$RANDOM"}
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
+bench_env live
 export BENCH_LIVE_LOAD
 BENCH_LIVE_LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
 if [[ -z ${DATABASE_URL:-} ]]; then
@@ -35,14 +30,9 @@ export DATABASE_URL
 
 live_pid=""
 cleanup() {
-  if [[ -n $live_pid ]] && kill -0 "$live_pid" 2>/dev/null; then
-    kill -TERM "$live_pid"
-    for _ in $(seq 50); do kill -0 "$live_pid" 2>/dev/null || break; sleep 0.2; done
-    kill -0 "$live_pid" 2>/dev/null && kill -KILL "$live_pid"
-    wait "$live_pid" 2>/dev/null || true
-  fi
+  stop_process "$live_pid"
   if [[ -n $own_db && ${BENCH_KEEP_DB:-0} != 1 ]]; then "$PYTHON" -m bench.db drop "$own_db" || true; fi
-  if [[ -n $own_tmp ]]; then rm -rf "$own_tmp"; fi
+  if [[ -n $bench_own_tmp ]]; then rm -rf "$bench_own_tmp"; fi
 }
 trap cleanup EXIT
 
@@ -66,7 +56,7 @@ live_pid=$!
 if grep -qiE 'error|traceback' "$BENCH_TMP/serve_live.log"; then
   echo "  kinshop serve logged errors:"; grep -iE -m 20 'error|traceback' "$BENCH_TMP/serve_live.log" | sed 's/^/    /'
 fi
-if [[ -n $own_tmp ]]; then
+if [[ -n $bench_own_tmp ]]; then
   "$PYTHON" -m bench.live record
 fi
 echo "live phase: $SECONDS s"

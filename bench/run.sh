@@ -32,14 +32,13 @@ GUNICORN=$(dirname "$PYTHON")/gunicorn
 PGBENCH=$(command -v pgbench || echo /usr/lib/postgresql/15/bin/pgbench)
 [[ -x $PGBENCH ]] || { echo "pgbench not found: apt-get install postgresql-contrib"; exit 1; }
 
-export BENCH_TMP
-BENCH_TMP=$(mktemp -d -t kinshop-bench.XXXXXX)
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
+# A run of its own: a new temp dir, var dir and secret whatever the caller set.
+unset BENCH_TMP KINSHOP_VAR_DIR SECRET_KEY
+bench_env bench
 export BENCH_LOAD_BEFORE
 BENCH_LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
-# The app under test: production settings plus the bench-only trivial view.
-export DJANGO_SETTINGS_MODULE=bench.settings DEBUG=0 KINSHOP_PAYMENT_SANDBOX=1
-export KINSHOP_VAR_DIR=$BENCH_TMP/var SECRET_KEY="bench-$RANDOM-$RANDOM-$RANDOM"
-export LOG_LEVEL=ERROR
 export BENCH_DB=${BENCH_DB:-kinshop_bench} BENCH_PGBENCH_DB=${BENCH_PGBENCH_DB:-kinshop_pgbench}
 DATABASE_URL=$("$PYTHON" -m bench.db url "$BENCH_DB")
 PGBENCH_URL=$("$PYTHON" -m bench.db url "$BENCH_PGBENCH_DB")
@@ -47,12 +46,7 @@ export DATABASE_URL
 
 server_pid=""
 stop_server() {
-  if [[ -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then
-    kill -TERM "$server_pid"
-    for _ in $(seq 50); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.2; done
-    kill -0 "$server_pid" 2>/dev/null && kill -KILL "$server_pid"
-    wait "$server_pid" 2>/dev/null || true
-  fi
+  stop_process "$server_pid"
   server_pid=""
 }
 cleanup() {
