@@ -178,6 +178,8 @@ def test_admin_shows_retail_reach_by_shop_and_supplier_and_the_units_held_longes
 def test_an_operators_price_change_and_takedown_in_the_admin_show_on_the_storefront_at_once(
     client, superuser, shop, product
 ):
+    from types import SimpleNamespace
+
     from django.contrib import admin as django_admin
     from django.test import Client, RequestFactory
 
@@ -205,12 +207,15 @@ def test_an_operators_price_change_and_takedown_in_the_admin_show_on_the_storefr
     # then the kept storefront shows it at once
     assert "¥110.00" in Client().get(page).content.decode()
 
-    # when the operator takes the product down (the admin saves the product)
+    # when the operator takes the product down (the admin saves the product,
+    # then its inlines: none changed here)
     product_admin = django_admin.site._registry[Product]
     request = RequestFactory().post("/admin/")
     request.user = superuser
     product.is_active = False
     product_admin.save_model(request, product, form=None, change=True)
+    form = SimpleNamespace(instance=product, save_m2m=lambda: None)
+    product_admin.save_related(request, form, formsets=[], change=True)
     testing.commit()
     # then it leaves the storefront at once
     assert f'href="/shop/{shop.handle}/p/{product.id}/"' not in Client().get(page).content.decode()

@@ -149,13 +149,9 @@ class ProductAdmin(admin.ModelAdmin):
 
     # An operator's edits (the product, its SKUs, its images) show on every
     # storefront at once, as a supplier's do through the services.
-    def save_model(self, request, obj, form, change) -> None:
-        super().save_model(request, obj, form, change)
-        if change:
-            services.products_changed([obj.pk])
-
-    def save_formset(self, request, form, formset, change) -> None:
-        super().save_formset(request, form, formset, change)
+    # Once per save, after the product and all its inlines are written.
+    def save_related(self, request, form, formsets, change) -> None:
+        super().save_related(request, form, formsets, change)
         services.products_changed([form.instance.pk])
 
 

@@ -57,13 +57,9 @@ class ShopAdmin(admin.ModelAdmin):
 
     # An operator's edits here (the header, what the shop sells) show on its
     # storefront at once, as a shopkeeper's do through the services.
-    def save_model(self, request, obj, form, change) -> None:
-        super().save_model(request, obj, form, change)
-        if change:
-            services.storefront_changed(obj)
-
-    def save_formset(self, request, form, formset, change) -> None:
-        super().save_formset(request, form, formset, change)
+    # Once per save, after the shop and its selections are written.
+    def save_related(self, request, form, formsets, change) -> None:
+        super().save_related(request, form, formsets, change)
         services.storefront_changed(form.instance)
 
     actions = [
