@@ -419,15 +419,15 @@ def resolve_attribution(
                 policy=current,
                 note=f"bound until {binding.expires_at:%Y-%m-%d}",
             )
-    if click is None and known_last_click_id == "unknown":
-        click = (
-            Click.objects.select_related("sharer")
-            .filter(viewer=buyer, shop=shop, at__gt=at - window(), at__lte=at)
-            .order_by("-at", "-id")
-            .first()
+    if click is None and known_last_click_id is not None:
+        # The latest click in the window (one query either way): as the caller
+        # found it, or looked for now by the same rule.
+        click_id = (
+            last_click_id(buyer=buyer, shop=shop, at=at)
+            if known_last_click_id == "unknown"
+            else known_last_click_id
         )
-    elif click is None and known_last_click_id is not None:
-        click = Click.objects.select_related("sharer").filter(pk=known_last_click_id).first()
+        click = Click.objects.select_related("sharer").filter(pk=click_id).first()
     if click is None:
         return Decision(attribution=None, click_id=None, policy=current, note="no_click")
     decision = _decide(
