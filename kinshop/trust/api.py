@@ -297,7 +297,7 @@ def get_shop_trust(request, handle: str):
     shop = shop_queries.shop_by_handle(handle[:30])
     if shop is None:
         raise NotFound("No such shop.", code="shop_not_found")
-    return queries.trust_summary(queries.shop_signals(shop.pk), is_verified=not shop.is_suspended)
+    return queries.shop_summary(shop.pk, is_suspended=shop.is_suspended)
 
 
 # ---- complaints --------------------------------------------------------------------

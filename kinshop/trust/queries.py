@@ -135,6 +135,12 @@ def trust_summary(signals: rules.TrustSignals, *, is_verified: bool) -> dict:
     }
 
 
+def shop_summary(shop_id: int, *, is_suspended: bool) -> dict:
+    """A shop's public trust card: a shop in good standing (not suspended) is
+    verified."""
+    return trust_summary(shop_signals(shop_id), is_verified=not is_suspended)
+
+
 def open_flags() -> QuerySet[FraudFlag]:
     return FraudFlag.objects.filter(status=FraudFlag.Status.OPEN)
 

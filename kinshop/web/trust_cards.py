@@ -24,13 +24,6 @@ def supplier_card(supplier_id: int, *, is_verified: bool) -> dict:
     return card
 
 
-def shop_card(shop_id: int, version: int = 0, *, is_suspended: bool = False) -> dict:
-    """Kept per storefront version too, so a storefront rendered anew (its
-    selection changed, or it was suspended or reopened) reads its card anew
-    with it."""
-    return shop_card_and_lifetime(shop_id, version, is_suspended=is_suspended)[0]
-
-
 def shop_card_and_lifetime(
     shop_id: int, version: int = 0, *, is_suspended: bool = False
 ) -> tuple[dict, int]:
@@ -41,8 +34,7 @@ def shop_card_and_lifetime(
     kept = cache.get(key)
     now = clock.now().timestamp()
     if kept is None or kept["until"] <= now:
-        # as get_shop_trust answers: a shop in good standing is verified
-        card = queries.trust_summary(queries.shop_signals(shop_id), is_verified=not is_suspended)
+        card = queries.shop_summary(shop_id, is_suspended=is_suspended)
         kept = {"card": card, "until": now + CARD_SECONDS}
         cache.set(key, kept, CARD_SECONDS)
     return kept["card"], max(1, int(kept["until"] - now))

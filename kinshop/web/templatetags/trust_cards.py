@@ -1,4 +1,4 @@
-"""`{% supplier_trust supplier as card %}`, `{% shop_trust shop as card %}` and
+"""`{% supplier_trust supplier as card %}` and
 `{% product_reviews product_id as reviews %}`: trust on any page (cached)."""
 
 from __future__ import annotations
@@ -13,13 +13,6 @@ register = template.Library()
 @register.simple_tag
 def supplier_trust(supplier) -> dict:
     return trust_cards.supplier_card(supplier.pk, is_verified=supplier.is_verified)
-
-
-@register.simple_tag
-def shop_trust(shop) -> dict:
-    return trust_cards.shop_card(
-        shop.pk, getattr(shop, "storefront_version", 0), is_suspended=shop.is_suspended
-    )
 
 
 @register.simple_tag

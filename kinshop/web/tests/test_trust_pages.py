@@ -183,17 +183,22 @@ def test_a_suppliers_page_shows_its_badge_until_verification_is_withdrawn(
 
 def test_the_storefronts_trust_card_says_what_the_api_says_of_a_suspended_shop(shop, product):
     from kinshop.shops import services as shops
-    from kinshop.web.templatetags.trust_cards import shop_trust
+    from kinshop.web.trust_cards import shop_card_and_lifetime
+
+    def storefronts_card():
+        shop.refresh_from_db()
+        return shop_card_and_lifetime(
+            shop.pk, shop.storefront_version, is_suspended=shop.is_suspended
+        )[0]
 
     operator = testing.make_user("operator-card", is_staff=True)
     api = Client()
-    assert shop_trust(shop) == api.get(f"/api/v1/shops/{shop.handle}/trust").json()
-    assert shop_trust(shop)["is_verified"] is True
+    assert storefronts_card() == api.get(f"/api/v1/shops/{shop.handle}/trust").json()
+    assert storefronts_card()["is_verified"] is True
 
     shops.set_shop_suspended(shop=shop, is_suspended=True, actor=operator)
     testing.commit()
 
-    shop.refresh_from_db()
     answer = api.get(f"/api/v1/shops/{shop.handle}/trust").json()
     assert answer["is_verified"] is False
-    assert shop_trust(shop) == answer
+    assert storefronts_card() == answer
