@@ -132,13 +132,14 @@ def orders_as(user, role: str) -> QuerySet[Order]:
 
 
 def lock_skus_with_prices(
-    shop_id: int, sku_ids: list[int], *, also: dict[str, Subquery] | None = None
+    shop_id: int | Subquery, sku_ids: list[int], *, also: dict[str, Subquery] | None = None
 ) -> list[SKU]:
     """The SKUs with their products and suppliers and, as `shop_price`, this
     shop's price (None when it does not sell one), their rows locked in
     primary-key order (so two orders never wait on each other in a cycle): the
-    start of taking stock, in one query. `also`: more subqueries to annotate
-    every row with, read in the same statement."""
+    start of taking stock, in one query. `shop_id` may be a subquery that finds
+    the shop in the same statement. `also`: more subqueries to annotate every
+    row with, read in the same statement."""
     price = SelectionPrice.objects.filter(shop_id=shop_id, sku=OuterRef("pk")).values(
         "retail_price"
     )[:1]
@@ -160,21 +161,15 @@ def lock_skus_with_shop(
     there is no such active shop, or when none of the SKUs exists (then nothing
     says whether the shop does)."""
     shops = Shop.objects.filter(handle=handle.lower(), is_active=True)
-    price = SelectionPrice.objects.filter(
-        shop_id=Subquery(shops.values("pk")[:1]), sku=OuterRef("pk")
-    ).values("retail_price")[:1]
-    skus: list[SKU] = list(
-        SKU.objects.select_related("product", "supplier")
-        .select_for_update(of=("self",))
-        .filter(pk__in=sku_ids)
-        .annotate(
-            shop_price=Subquery(price),
-            at_shop_id=Subquery(shops.values("pk")[:1]),
-            at_shop_owner_id=Subquery(shops.values("owner_id")[:1]),
-            at_shop_is_suspended=Subquery(shops.values("is_suspended")[:1]),
+    skus = lock_skus_with_prices(
+        Subquery(shops.values("pk")[:1]),
+        sku_ids,
+        also={
+            "at_shop_id": Subquery(shops.values("pk")[:1]),
+            "at_shop_owner_id": Subquery(shops.values("owner_id")[:1]),
+            "at_shop_is_suspended": Subquery(shops.values("is_suspended")[:1]),
             **(also or {}),
-        )
-        .order_by("pk")
+        },
     )
     first = skus[0] if skus else None
     if first is None or first.at_shop_id is None:  # type: ignore[attr-defined]
