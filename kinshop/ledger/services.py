@@ -108,18 +108,29 @@ class _EntryBuilder:
         return sum(amount for _, amount, _ in self.postings)
 
 
+def _check_balanced(entry: JournalEntry, builder: _EntryBuilder) -> None:
+    if builder.total() != 0:
+        raise AssertionError(f"unbalanced {entry.kind} entry: {builder.postings}")
+
+
+def _postings(entry: JournalEntry, builder: _EntryBuilder, accounts) -> list[Posting]:
+    return [
+        Posting(entry=entry, account=accounts[ref], amount=amount, line_id=line_id)
+        for ref, amount, line_id in builder.postings
+    ]
+
+
 def _write_entries(batch: list[tuple[JournalEntry, _EntryBuilder]]) -> list[JournalEntry]:
     """Insert entries and their postings in bulk, after checking each balances."""
     for entry, builder in batch:
-        if builder.total() != 0:
-            raise AssertionError(f"unbalanced {entry.kind} entry: {builder.postings}")
+        _check_balanced(entry, builder)
     accounts = _accounts(ref for _, builder in batch for ref, _, _ in builder.postings)
     entries = JournalEntry.objects.bulk_create([entry for entry, _ in batch])
     Posting.objects.bulk_create(
         [
-            Posting(entry=entry, account=accounts[ref], amount=amount, line_id=line_id)
+            posting
             for entry, (_, builder) in zip(entries, batch, strict=True)
-            for ref, amount, line_id in builder.postings
+            for posting in _postings(entry, builder, accounts)
         ]
     )
     return entries
@@ -135,8 +146,7 @@ def _write_entry_finding_accounts(entry: JournalEntry, builder: _EntryBuilder) -
     (`INSERT ... SELECT` joining the accounts), all of them or, when one
     account is missing, none. Then, and only then, `_accounts` finds or
     creates them and the postings are inserted as `_write_entries` does."""
-    if builder.total() != 0:
-        raise AssertionError(f"unbalanced {entry.kind} entry: {builder.postings}")
+    _check_balanced(entry, builder)
     entry.save(force_insert=True)
     if not builder.postings:
         return entry
@@ -160,6 +170,8 @@ def _write_entry_finding_accounts(entry: JournalEntry, builder: _EntryBuilder) -
             f"WHERE (SELECT COUNT(*) FROM kinds INNER JOIN {account} found "
             "ON found.owner_key = kinds.owner_key AND found.kind = kinds.kind "
             "AND found.currency = %s) = (SELECT COUNT(*) FROM kinds) "
+            # counted from RETURNING: SQLite's rowcount is -1 for a statement
+            # that starts with WITH
             f"ORDER BY wanted.position RETURNING {posting}.id",
             [*params, entry.pk, builder.currency, builder.currency],
         )
@@ -169,12 +181,7 @@ def _write_entry_finding_accounts(entry: JournalEntry, builder: _EntryBuilder) -
     if inserted:
         raise AssertionError(f"{inserted} of {len(builder.postings)} postings of {entry}")
     accounts = _accounts(ref for ref, _, _ in builder.postings)
-    Posting.objects.bulk_create(
-        [
-            Posting(entry=entry, account=accounts[ref], amount=amount, line_id=line_id)
-            for ref, amount, line_id in builder.postings
-        ]
-    )
+    Posting.objects.bulk_create(_postings(entry, builder, accounts))
     return entry
 
 
