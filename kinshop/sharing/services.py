@@ -11,7 +11,7 @@ from typing import Literal
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q, Subquery
 
 from kinshop.accounts import services as accounts
@@ -175,21 +175,28 @@ def land(*, code: str, visitor_key: str, channel: str = "link") -> LandingTarget
     target = landing_target(code)
     channel = rules.channel_of_opening(channel, is_live_room=target.live_room_id is not None)
     at = clock.now()
-    Click.objects.bulk_create(
-        [
-            Click(
-                link_id=target.link_id,
-                shop_id=target.shop_id,
-                sharer_id=target.sharer_id,
-                visitor_key=visitor_key[:64],
-                channel=channel,
-                at=at,
-                window_index=click_window(at),
-            )
-        ],
-        ignore_conflicts=True,
-    )
+    values = [
+        target.link_id,
+        target.shop_id,
+        target.sharer_id,
+        visitor_key[:64],
+        channel,
+        connection.ops.adapt_datetimefield_value(at),
+        click_window(at),
+    ]
+    # Outside a transaction this is the request's only round trip: the ORM's
+    # bulk_create would wrap it in BEGIN and COMMIT, and compiling it cost more
+    # than running it.
+    with connection.cursor() as cursor:
+        cursor.execute(_INSERT_ANONYMOUS_CLICK, values)
     return target
+
+
+_INSERT_ANONYMOUS_CLICK = (
+    f"INSERT INTO {Click._meta.db_table}"
+    " (link_id, shop_id, sharer_id, visitor_key, channel, at, window_index)"
+    " VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING"
+)
 
 
 # Clicks and bindings --------------------------------------------------------

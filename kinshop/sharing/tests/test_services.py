@@ -3,6 +3,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import transaction
 
 from kinshop import testing
 from kinshop.core import clock
@@ -394,3 +395,31 @@ def test_my_shares_costs_the_same_whatever_the_history(sharer, shop, buyer, prod
         rows = list(order_queries.my_shares(sharer))
 
     assert [row.order_count for row in rows] == [0, 10]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_anonymous_landing_is_one_statement_outside_a_transaction():
+    # given a link whose target is in the cache, and no transaction open (as served)
+    with transaction.atomic():
+        _, staff = testing.make_supplier()
+        product = testing.make_product(staff=staff)
+        shop = testing.make_shop(products=[product])
+        sharer = testing.make_user("sharer")
+        link = services.create_share_link(sharer=sharer, shop=shop, product=product)
+    services.land(code=link.code, visitor_key="first")
+    # when a new visitor lands on it, then again within the click window
+    with testing.assert_query_count(1) as captured:
+        target = services.land(code=link.code, visitor_key="second", channel="qr")
+    services.land(code=link.code, visitor_key="second")
+    # then the click's INSERT ran alone, with no BEGIN and COMMIT around it, and
+    # the repeat added nothing
+    assert captured.captured_queries[0]["sql"].startswith("INSERT")
+    assert target.path == f"/shop/{shop.handle}/p/{product.id}/"
+    click = Click.objects.get(visitor_key="second")
+    assert (click.link_id, click.shop_id, click.sharer_id, click.viewer_id) == (
+        link.id,
+        shop.id,
+        sharer.id,
+        None,
+    )
+    assert click.channel == "qr" and click.window_index == services.click_window(click.at)
