@@ -10,7 +10,7 @@ from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
-from kinshop.accounts import rules
+from kinshop.accounts import queries, rules
 from kinshop.accounts.models import ApiToken, Identifier, IdentityVerification, User
 from kinshop.core import clock
 from kinshop.core.errors import Conflict, InvalidInput, NotAuthenticated
@@ -85,11 +85,7 @@ def token_for(token: str) -> ApiToken | None:
     """The live token record for a bearer token, with its user: not revoked,
     issued under the user's current password, used within the idle limit.
     Its last use is written at most once an hour, by a conditional update."""
-    record = (
-        ApiToken.objects.select_related("user")
-        .filter(key_hash=rules.hash_token(token), revoked_at__isnull=True, user__is_active=True)
-        .first()
-    )
+    record = queries.unrevoked_token(rules.hash_token(token))
     if record is None:
         return None
     fingerprint = rules.password_fingerprint(record.user.password, settings.SECRET_KEY)

@@ -8,8 +8,9 @@ from django.test import Client
 
 from kinshop import settings as production_settings
 from kinshop import testing
-from kinshop.accounts import rules
+from kinshop.accounts import queries, rules, services
 from kinshop.accounts.models import ApiToken, IdentityVerification, User
+from kinshop.core import clock
 
 pytestmark = pytest.mark.django_db
 
@@ -223,6 +224,25 @@ def test_a_deactivated_users_token_no_longer_signs_in(api):
     User.objects.filter(pk=user.pk).update(is_active=False)
 
     assert client.get("/me").status_code == 401
+
+
+def test_the_token_read_loads_what_the_orm_loads():
+    # given a token in use (its last use written), of a user with a login
+    user = testing.make_user("ann", phone="13800000009")
+    record, token = services.issue_token(user=user, name="app")
+    services.token_for(token)  # its first use, written
+    User.objects.filter(pk=user.pk).update(last_login=clock.now())
+    # when a request's token is read (the written-out query), in one statement
+    with testing.assert_query_count(1):
+        found = queries.unrevoked_token(rules.hash_token(token))
+    # then the token and its user are what the ORM gives, field by field, with
+    # aware datetimes and real booleans on every database
+    expected = ApiToken.objects.select_related("user").get(pk=record.pk)
+    for model, got, want in ((ApiToken, found, expected), (User, found.user, expected.user)):
+        for field in model._meta.concrete_fields:
+            assert getattr(got, field.attname) == getattr(want, field.attname), field.name
+    assert found.user.last_login.tzinfo is not None and found.user.is_active is True
+    assert not found._state.adding and found.user._state.db == "default"
 
 
 def test_me_works_with_a_browser_session():
