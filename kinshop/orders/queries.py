@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import TYPE_CHECKING, TypedDict
 
+from django.db import connection
 from django.db.models import (
     Count,
     Exists,
@@ -21,7 +22,8 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from kinshop.accounts.models import Identifier
-from kinshop.catalog.models import SKU, SupplierMembership
+from kinshop.catalog.models import SKU, Product, Supplier, SupplierMembership
+from kinshop.core import rows
 from kinshop.core.errors import Forbidden, NotFound
 from kinshop.orders.models import Allotment, Fulfilment, Order, OrderLine, Refund
 from kinshop.sharing.models import Click, ShareLink
@@ -131,46 +133,31 @@ def orders_as(user, role: str) -> QuerySet[Order]:
     return with_details(queryset).order_by("-id")
 
 
+# A fragment of SQL and its parameters, to be read in the same statement.
+Fragment = tuple[str, list]
+
+
 def lock_skus_with_prices(
-    shop_id: int | Subquery, sku_ids: list[int], *, also: dict[str, Subquery] | None = None
+    shop_id: int, sku_ids: list[int], *, also: dict[str, Fragment] | None = None
 ) -> list[SKU]:
     """The SKUs with their products and suppliers and, as `shop_price`, this
     shop's price (None when it does not sell one), their rows locked in
     primary-key order (so two orders never wait on each other in a cycle): the
-    start of taking stock, in one query. `shop_id` may be a subquery that finds
-    the shop in the same statement. `also`: more subqueries to annotate every
-    row with, read in the same statement."""
-    price = SelectionPrice.objects.filter(shop_id=shop_id, sku=OuterRef("pk")).values(
-        "retail_price"
-    )[:1]
-    return list(
-        SKU.objects.select_related("product", "supplier")
-        .select_for_update(of=("self",))
-        .filter(pk__in=sku_ids)
-        .annotate(shop_price=Subquery(price), **(also or {}))
-        .order_by("pk")
-    )
+    start of taking stock, in one query. `also`: scalar subqueries (SQL that may
+    refer to the shop's id as `shop.id`) to annotate every row with, read in
+    the same statement."""
+    return _lock_skus("shop.id = %s", shop_id, sku_ids, also or {})
 
 
 def lock_skus_with_shop(
-    handle: str, sku_ids: list[int], *, also: dict[str, Subquery] | None = None
+    handle: str, sku_ids: list[int], *, also: dict[str, Fragment] | None = None
 ) -> tuple[Shop | None, list[SKU]]:
     """`lock_skus_with_prices` for the active shop of this handle, found in the
     same query (its id, keeper and state as columns of every row): the same
     SKU rows locked in the same order, with the shop. The shop is None when
     there is no such active shop, or when none of the SKUs exists (then nothing
     says whether the shop does)."""
-    shops = Shop.objects.filter(handle=handle.lower(), is_active=True)
-    skus = lock_skus_with_prices(
-        Subquery(shops.values("pk")[:1]),
-        sku_ids,
-        also={
-            "at_shop_id": Subquery(shops.values("pk")[:1]),
-            "at_shop_owner_id": Subquery(shops.values("owner_id")[:1]),
-            "at_shop_is_suspended": Subquery(shops.values("is_suspended")[:1]),
-            **(also or {}),
-        },
-    )
+    skus = _lock_skus("shop.handle = %s AND shop.is_active", handle.lower(), sku_ids, also or {})
     first = skus[0] if skus else None
     if first is None or first.at_shop_id is None:  # type: ignore[attr-defined]
         return None, skus
@@ -185,6 +172,50 @@ def lock_skus_with_shop(
     names = [field.attname for field in Shop._meta.concrete_fields if field.attname in known]
     shop = Shop.from_db(SKU.objects.db, names, [known[name] for name in names])
     return shop, skus
+
+
+def _lock_skus(
+    shop_is: str, shop_key: int | str, sku_ids: list[int], also: dict[str, Fragment]
+) -> list[SKU]:
+    # Written out: every order starts with this statement, and compiling it as
+    # a queryset (select_related, one subquery per shop column, the price and
+    # the caller's fragments) cost ten times running it.
+    if not sku_ids:
+        return []
+    extra = "".join(
+        f", {sql} AS {connection.ops.quote_name(name)}" for name, (sql, _) in also.items()
+    )
+    lock = " FOR UPDATE OF sku" if connection.features.has_select_for_update_of else ""
+    sql = (
+        f"SELECT {rows.columns(SKU, 'sku')}, {rows.columns(Product, 'product')},"
+        f" {rows.columns(Supplier, 'supplier')}, shop.id, shop.owner_id, shop.is_suspended,"
+        f" (SELECT price.retail_price FROM {SelectionPrice._meta.db_table} price"
+        f" WHERE price.shop_id = shop.id AND price.sku_id = sku.id){extra}"
+        f" FROM {SKU._meta.db_table} sku"
+        f" JOIN {Product._meta.db_table} product ON product.id = sku.product_id"
+        f" JOIN {Supplier._meta.db_table} supplier ON supplier.id = sku.supplier_id"
+        f" LEFT JOIN {Shop._meta.db_table} shop ON {shop_is}"
+        f" WHERE sku.id IN ({', '.join(['%s'] * len(sku_ids))}) ORDER BY sku.id{lock}"
+    )
+    params = [value for _, values in also.values() for value in values]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, shop_key, *sku_ids])
+        found = cursor.fetchall()
+    skus = []
+    product_end = rows.width(SKU) + rows.width(Product)
+    supplier_end = product_end + rows.width(Supplier)
+    for row in found:
+        sku = rows.instance(SKU, row[: rows.width(SKU)])
+        sku.product = rows.instance(Product, row[rows.width(SKU) : product_end])
+        sku.supplier = rows.instance(Supplier, row[product_end:supplier_end])
+        shop_id, owner_id, is_suspended, price, *annotations = row[supplier_end:]
+        sku.at_shop_id, sku.at_shop_owner_id = shop_id, owner_id  # type: ignore[attr-defined]
+        sku.at_shop_is_suspended = is_suspended  # type: ignore[attr-defined]
+        sku.shop_price = price  # type: ignore[attr-defined]
+        for name, value in zip(also, annotations, strict=True):
+            setattr(sku, name, value)
+        skus.append(sku)
+    return skus
 
 
 def lines_in_memory(order: Order) -> list[OrderLine] | None:

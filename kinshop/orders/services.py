@@ -146,7 +146,9 @@ def _place(
     # (and, given a handle, the shop; and the buyer's last click on this shop,
     # for attribution), which also locks the SKU rows in primary-key order for
     # taking stock.
-    last_click = {"last_click_id": sharing.last_click_id(buyer=buyer, shop=shop, at=clock.now())}
+    last_click = {
+        "last_click_id": sharing.last_click_sql(buyer_id=buyer.pk, at=clock.now(), shop="shop.id")
+    }
     if isinstance(shop, str):
         found, locked = queries.lock_skus_with_shop(shop, list(quantities), also=last_click)
         shop = found or _active_shop(shop)

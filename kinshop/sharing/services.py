@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q, Subquery
+from django.db.models.expressions import RawSQL
 
 from kinshop.accounts import services as accounts
 from kinshop.core import clock
@@ -175,7 +175,7 @@ def land(*, code: str, visitor_key: str, channel: str = "link") -> LandingTarget
     target = landing_target(code)
     channel = rules.channel_of_opening(channel, is_live_room=target.live_room_id is not None)
     at = clock.now()
-    values = [
+    values: list[Any] = [
         target.link_id,
         target.shop_id,
         target.sharer_id,
@@ -362,18 +362,20 @@ def attribute(*, buyer, shop: Shop, share_code: str = "", at: dt.datetime) -> At
     return resolve_attribution(buyer=buyer, shop=shop, share_code=share_code, at=at).attribution
 
 
-def last_click_id(*, buyer, shop: Shop | str, at: dt.datetime) -> Subquery:
-    """The id of `buyer`'s latest click on the links of `shop` (or of the active
-    shop of this handle) within the window before `at`: the click
-    `resolve_attribution` looks for, as a subquery, so that a caller reading
-    other rows first (the order's SKUs) asks for it in the same statement."""
-    of_shop = (
-        Q(shop=shop)
-        if isinstance(shop, Shop)
-        else Q(shop__handle=shop.lower(), shop__is_active=True)
+def last_click_sql(*, buyer_id: int, at: dt.datetime, shop: str | int) -> tuple[str, list]:
+    """The id of the buyer's latest click on a shop's links within the window
+    before `at` (the click `resolve_attribution` looks for), as a scalar
+    subquery and its parameters, so that a caller reading other rows first (the
+    order's SKUs) asks for it in the same statement. `shop`: the column holding
+    the shop's id in the caller's statement, or the id itself."""
+    adapt = connection.ops.adapt_datetimefield_value
+    shop_sql, shop_params = (shop, []) if isinstance(shop, str) else ("%s", [shop])
+    return (
+        f"(SELECT click.id FROM {Click._meta.db_table} click"
+        f" WHERE click.shop_id = {shop_sql} AND click.viewer_id = %s"
+        " AND click.at > %s AND click.at <= %s ORDER BY click.at DESC, click.id DESC LIMIT 1)",
+        [*shop_params, buyer_id, adapt(at - window()), adapt(at)],
     )
-    clicks = Click.objects.filter(of_shop, viewer=buyer, at__gt=at - window(), at__lte=at)
-    return Subquery(clicks.order_by("-at", "-id").values("pk")[:1])
 
 
 def resolve_attribution(
@@ -391,7 +393,7 @@ def resolve_attribution(
     room). `binding`: the buyer's live binding for the shop wins;
     without one, the click rule finds the sharer and binds the buyer to them.
     `known_last_click_id`: that latest click as the caller found it with
-    `last_click_id` (None: there is none), so it is not looked for again."""
+    `last_click_sql` (None: there is none), so it is not looked for again."""
     current = policy()
     click = None
     if share_code:
@@ -430,7 +432,7 @@ def resolve_attribution(
         # The latest click in the window (one query either way): as the caller
         # found it, or looked for now by the same rule.
         click_id = (
-            last_click_id(buyer=buyer, shop=shop, at=at)
+            RawSQL(*last_click_sql(buyer_id=buyer.pk, at=at, shop=shop.pk))
             if known_last_click_id == "unknown"
             else known_last_click_id
         )
