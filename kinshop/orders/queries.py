@@ -235,10 +235,20 @@ def lock_order(order_id: int) -> Order:
     return order
 
 
-def lock_order_or_none(order_id: int | Subquery) -> Order | None:
-    """lock_order, or None; `order_id` may be a subquery (the order of a
-    payment, say), so that finding and locking the order is one statement."""
-    return Order.objects.select_for_update().filter(pk=order_id).first()
+def lock_order_or_none(order_id: int | Fragment) -> Order | None:
+    """lock_order, or None; `order_id` may be a scalar subquery that finds it
+    (the order of a payment, say), so that finding and locking the order is one
+    statement. Written out, as every change to an order starts here."""
+    sql, params = order_id if isinstance(order_id, tuple) else ("%s", [order_id])
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {rows.columns(Order, 'o')} FROM {Order._meta.db_table} o"
+            f" WHERE o.id = {sql}{lock}",
+            params,
+        )
+        row = cursor.fetchone()
+    return None if row is None else rows.instance(Order, row)
 
 
 def lock_refund(refund_id: int) -> Refund:

@@ -20,12 +20,12 @@ import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet, Subquery, Sum
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q, Sum
 from django.db.models.functions import Coalesce
 
 from kinshop.accounts import rules as accounts_rules
-from kinshop.core import clock
+from kinshop.core import clock, rows
 from kinshop.core import tasks as outbox
 from kinshop.core.errors import Conflict, InvalidInput, NotFound
 from kinshop.core.statemachine import record_creation, transition, transition_all
@@ -241,7 +241,7 @@ def capture(
     splits it. Money that arrives for an order that can no longer
     take it (cancelled at its deadline, or paid already) goes straight back."""
     order, payments = _lock_order_and_payments(
-        Payment.objects.filter(reference=reference, provider=provider)
+        "payment.reference = %s AND payment.provider = %s", [reference, provider]
     )
     payment = next(
         (p for p in payments if (p.reference, p.provider) == (reference, provider)), None
@@ -258,14 +258,25 @@ def capture(
     )
 
 
-def _lock_order_and_payments(payment: QuerySet[Payment]) -> tuple[Order | None, list[Payment]]:
-    """The order of this payment, locked (one statement: found through the
-    payment and locked), then all its payments, locked: order before payment,
-    always, and read after the order's lock so that they are current."""
-    order = order_queries.lock_order_or_none(Subquery(payment.values("order_id")[:1]))
+def _lock_order_and_payments(where: str, params: list) -> tuple[Order | None, list[Payment]]:
+    """The order of the payment matching `where` (SQL on its row, `payment`),
+    locked (one statement: found through the payment and locked), then all its
+    payments, locked: order before payment, always, and read after the order's
+    lock so that they are current. Both written out: every capture starts here."""
+    table = Payment._meta.db_table
+    order = order_queries.lock_order_or_none(
+        (f"(SELECT payment.order_id FROM {table} payment WHERE {where})", params)
+    )
     if order is None:
         return None, []
-    return order, list(Payment.objects.select_for_update().filter(order=order).order_by("pk"))
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {rows.columns(Payment, 'payment')} FROM {table} payment"
+            f" WHERE payment.order_id = %s ORDER BY payment.id{lock}",
+            [order.pk],
+        )
+        return order, [rows.instance(Payment, row) for row in cursor.fetchall()]
 
 
 def _capture_locked(
@@ -653,7 +664,7 @@ def sandbox_confirm(*, user, payment_id: int, payer_id: str = "") -> Payment:
         raise NotFound("The payment sandbox is off.", code="sandbox_disabled")
     # The capture's own locked reads come first (order, then its payments), so
     # that checking who asks costs nothing more.
-    order, payments = _lock_order_and_payments(Payment.objects.filter(pk=payment_id))
+    order, payments = _lock_order_and_payments("payment.id = %s", [payment_id])
     payment = next((p for p in payments if p.pk == payment_id), None)
     if order is None or payment is None:
         raise NotFound("No such payment.", code="payment_not_found")
