@@ -19,6 +19,7 @@ from django.db.models import (
     Sum,
     Value,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 
 from kinshop.accounts.models import Identifier
@@ -226,6 +227,26 @@ def lines_in_memory(order: Order) -> list[OrderLine] | None:
     return None if cached is None else list(cached)
 
 
+def lines_with_fulfilments(order_id: int) -> list[OrderLine]:
+    """An order's lines in primary-key order, each with its fulfilment: read
+    at every capture, so written out."""
+    line_table, fulfilment_table = OrderLine._meta.db_table, Fulfilment._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {rows.columns(OrderLine, 'line')}, {rows.columns(Fulfilment, 'part')}"
+            f" FROM {line_table} line JOIN {fulfilment_table} part ON part.id = line.fulfilment_id"
+            " WHERE line.order_id = %s ORDER BY line.id",
+            [order_id],
+        )
+        found = cursor.fetchall()
+    lines = []
+    for row in found:
+        line = rows.instance(OrderLine, row[: rows.width(OrderLine)])
+        line.fulfilment = rows.instance(Fulfilment, row[rows.width(OrderLine) :])
+        lines.append(line)
+    return lines
+
+
 def lock_order(order_id: int) -> Order:
     """Every change to an order starts here, so concurrent changes queue. Lock
     order: an order before its refunds and payments."""
@@ -271,29 +292,43 @@ def unpaid_units(*, buyer, sku_ids: list[int], at) -> dict[int, int]:
     """SKU id → units on the unpaid orders of `buyer` and of every account
     linked to them (one identifier in common: phone, device or payer account)
     that can still be paid at `at`, in one query whatever their history.
-    Consumer orders only: wholesale orders have the holding cap instead."""
-    theirs = Identifier.objects.filter(user=buyer, kind=OuterRef("kind"), value=OuterRef("value"))
-    linked = Identifier.objects.filter(Exists(theirs)).values("user_id")
-    rows = (
-        OrderLine.objects.filter(
-            sku_id__in=sku_ids,
-            order__status=Order.Status.PENDING_PAYMENT,
-            order__payment_deadline__gt=at,
-            is_wholesale=False,
+    Consumer orders only: wholesale orders have the holding cap instead.
+    Written out: every order counts these, under its SKUs' lock."""
+    if not sku_ids:
+        return {}
+    linked, linked_params = _linked_buyers_sql(buyer.pk)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT line.sku_id, SUM(line.quantity) FROM {OrderLine._meta.db_table} line"
+            f" JOIN {Order._meta.db_table} o ON o.id = line.order_id"
+            f" WHERE line.sku_id IN ({', '.join(['%s'] * len(sku_ids))})"
+            " AND o.status = %s AND o.payment_deadline > %s AND NOT line.is_wholesale"
+            f" AND (o.buyer_id = %s OR o.buyer_id IN ({linked})) GROUP BY line.sku_id",
+            [
+                *sku_ids,
+                Order.Status.PENDING_PAYMENT.value,
+                connection.ops.adapt_datetimefield_value(at),
+                buyer.pk,
+                *linked_params,
+            ],
         )
-        .filter(Q(order__buyer=buyer) | Q(order__buyer_id__in=linked))
-        .values("sku_id")
-        .annotate(units=Sum("quantity"))
-        .order_by()
+        return {sku_id: int(units) for sku_id, units in cursor.fetchall()}
+
+
+def _linked_buyers_sql(user_id: int) -> Fragment:
+    """The accounts sharing an identifier (phone, device or payer account) with
+    this one, itself included when it has any: the linked-identity rule, as SQL."""
+    table = Identifier._meta.db_table
+    return (
+        f"SELECT them.user_id FROM {table} them WHERE EXISTS (SELECT 1 FROM {table} mine"
+        " WHERE mine.user_id = %s AND mine.kind = them.kind AND mine.value = them.value)",
+        [user_id],
     )
-    return {row["sku_id"]: row["units"] for row in rows}
 
 
 def _linked_to(buyer) -> Q:
     """Orders of `buyer` or of any account sharing an identifier with them."""
-    theirs = Identifier.objects.filter(user=buyer, kind=OuterRef("kind"), value=OuterRef("value"))
-    linked = Identifier.objects.filter(Exists(theirs)).values("user_id")
-    return Q(buyer=buyer) | Q(buyer_id__in=linked)
+    return Q(buyer=buyer) | Q(buyer_id__in=RawSQL(*_linked_buyers_sql(buyer.pk)))
 
 
 def campaign_units_of(*, buyer, allotment_id: int) -> int:

@@ -449,9 +449,7 @@ def _read_lines_and_fulfilments(order: Order) -> None:
     later readers (the ledger's split, the fraud screening) take them from
     memory. Every fulfilment has lines (they are written together), so none
     is missed; lines of one supplier share one fulfilment object."""
-    lines = list(
-        OrderLine.objects.filter(order_id=order.pk).select_related("fulfilment").order_by("pk")
-    )
+    lines = queries.lines_with_fulfilments(order.pk)
     fulfilments: dict[int, Fulfilment] = {}
     for line in lines:
         line.fulfilment = fulfilments.setdefault(line.fulfilment_id, line.fulfilment)

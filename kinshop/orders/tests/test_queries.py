@@ -58,3 +58,14 @@ def test_the_locked_order_is_the_orms_found_by_id_or_through_a_payment(shop, pro
     want = _fields(Order.objects.get(pk=order.pk))
     assert _fields(by_id) == _fields(found) == want
     assert by_id.paid_at.tzinfo is not None and missing is None
+
+
+def test_the_lines_of_a_capture_are_the_orms_with_their_fulfilments(shop, product):
+    order = make_paid_order(shop=shop, product=product, lines=2)
+    with testing.assert_query_count(1):
+        lines = queries.lines_with_fulfilments(order.pk)
+    expected = list(order.lines.select_related("fulfilment").order_by("pk"))
+    assert [_fields(line) for line in lines] == [_fields(line) for line in expected]
+    assert [_fields(line.fulfilment) for line in lines] == [
+        _fields(line.fulfilment) for line in expected
+    ]
