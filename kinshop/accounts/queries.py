@@ -19,8 +19,7 @@ def unrevoked_token(key_hash: str) -> ApiToken | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    record = rows.instance(ApiToken, row[: rows.width(ApiToken)])
-    record.user = rows.instance(User, row[rows.width(ApiToken) :])
+    record, record.user = rows.split(row, ApiToken, User)
     return record
 
 

@@ -26,9 +26,31 @@ def columns(model: type[Model], alias: str) -> str:
     return ", ".join(f"{alias}.{quote(str(field.column))}" for field in model._meta.concrete_fields)
 
 
-def width(model: type[Model]) -> int:
-    """How many values of a row `columns(model, ...)` selects."""
-    return len(model._meta.concrete_fields)
+def split(row: Sequence[Any], *models: type[Model], using: str = "default") -> list[Any]:
+    """One instance of each of `models` from a row that selected their
+    `columns` in this order, followed by the row's remaining values."""
+    found: list[Any] = []
+    start = 0
+    for model in models:
+        end = start + len(model._meta.concrete_fields)
+        found.append(instance(model, row[start:end], using=using))
+        start = end
+    return [*found, *row[start:]]
+
+
+def placeholders(count: int) -> str:
+    """`%s, %s, ...`: the parameters of an `IN (...)` of `count` values."""
+    return ", ".join(["%s"] * count)
+
+
+def for_update(of: str = "") -> str:
+    """The clause that locks the rows read (only those of the table aliased
+    `of`, if given) until the transaction ends; nothing on SQLite, where a
+    write transaction holds the whole database."""
+    features = connections["default"].features
+    if of and features.has_select_for_update_of:
+        return f" FOR UPDATE OF {of}"
+    return " FOR UPDATE" if features.has_select_for_update else ""
 
 
 def instance(model: type[M], values: Sequence[Any], *, using: str = "default") -> M:

@@ -19,7 +19,7 @@ from django.db import connection, transaction
 from django.db.models import OuterRef, Q, Subquery, Sum
 
 from kinshop.catalog import rules as catalog_rules
-from kinshop.core import clock
+from kinshop.core import clock, rows
 from kinshop.core.errors import Conflict, Forbidden, InvalidInput
 from kinshop.core.statemachine import record_creation, transition
 from kinshop.ledger import queries, rules
@@ -786,11 +786,11 @@ def _settle_orders(order_ids: list[int], now: dt.datetime) -> int:
         """`sql` over `l`, the batch's unsettled lines (less `left_out`), and `p`,
         their postings. Both are materialized: the database reads the postings
         of these lines by their index, however many postings the ledger holds."""
-        excluded = f" AND id NOT IN ({', '.join(['%s'] * len(left_out))})" if left_out else ""
+        excluded = f" AND id NOT IN ({rows.placeholders(len(left_out))})" if left_out else ""
         cursor.execute(
             f"""WITH l AS MATERIALIZED (
                     SELECT id, order_id FROM {line}
-                    WHERE order_id IN ({", ".join(["%s"] * len(order_ids))}){excluded}
+                    WHERE order_id IN ({rows.placeholders(len(order_ids))}){excluded}
                     AND NOT EXISTS (SELECT 1 FROM {settled} s WHERE s.line_id = {line}.id)),
                 p AS MATERIALIZED (
                     SELECT l.id AS line_id, l.order_id, q.account_id, q.amount, q.entry_id

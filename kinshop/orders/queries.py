@@ -186,7 +186,6 @@ def _lock_skus(
     extra = "".join(
         f", {sql} AS {connection.ops.quote_name(name)}" for name, (sql, _) in also.items()
     )
-    lock = " FOR UPDATE OF sku" if connection.features.has_select_for_update_of else ""
     sql = (
         f"SELECT {rows.columns(SKU, 'sku')}, {rows.columns(Product, 'product')},"
         f" {rows.columns(Supplier, 'supplier')}, shop.id, shop.owner_id, shop.is_suspended,"
@@ -196,20 +195,18 @@ def _lock_skus(
         f" JOIN {Product._meta.db_table} product ON product.id = sku.product_id"
         f" JOIN {Supplier._meta.db_table} supplier ON supplier.id = sku.supplier_id"
         f" LEFT JOIN {Shop._meta.db_table} shop ON {shop_is}"
-        f" WHERE sku.id IN ({', '.join(['%s'] * len(sku_ids))}) ORDER BY sku.id{lock}"
+        f" WHERE sku.id IN ({rows.placeholders(len(sku_ids))})"
+        f" ORDER BY sku.id{rows.for_update(of='sku')}"
     )
     params = [value for _, values in also.values() for value in values]
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, shop_key, *sku_ids])
         found = cursor.fetchall()
     skus = []
-    product_end = rows.width(SKU) + rows.width(Product)
-    supplier_end = product_end + rows.width(Supplier)
     for row in found:
-        sku = rows.instance(SKU, row[: rows.width(SKU)])
-        sku.product = rows.instance(Product, row[rows.width(SKU) : product_end])
-        sku.supplier = rows.instance(Supplier, row[product_end:supplier_end])
-        shop_id, owner_id, is_suspended, price, *annotations = row[supplier_end:]
+        sku, sku.product, sku.supplier, shop_id, owner_id, is_suspended, price, *annotations = (
+            rows.split(row, SKU, Product, Supplier)
+        )
         sku.at_shop_id, sku.at_shop_owner_id = shop_id, owner_id  # type: ignore[attr-defined]
         sku.at_shop_is_suspended = is_suspended  # type: ignore[attr-defined]
         sku.shop_price = price  # type: ignore[attr-defined]
@@ -241,8 +238,7 @@ def lines_with_fulfilments(order_id: int) -> list[OrderLine]:
         found = cursor.fetchall()
     lines = []
     for row in found:
-        line = rows.instance(OrderLine, row[: rows.width(OrderLine)])
-        line.fulfilment = rows.instance(Fulfilment, row[rows.width(OrderLine) :])
+        line, line.fulfilment = rows.split(row, OrderLine, Fulfilment)
         lines.append(line)
     return lines
 
@@ -261,11 +257,10 @@ def lock_order_or_none(order_id: int | Fragment) -> Order | None:
     (the order of a payment, say), so that finding and locking the order is one
     statement. Written out, as every change to an order starts here."""
     sql, params = order_id if isinstance(order_id, tuple) else ("%s", [order_id])
-    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT {rows.columns(Order, 'o')} FROM {Order._meta.db_table} o"
-            f" WHERE o.id = {sql}{lock}",
+            f" WHERE o.id = {sql}{rows.for_update()}",
             params,
         )
         row = cursor.fetchone()
@@ -301,7 +296,7 @@ def unpaid_units(*, buyer, sku_ids: list[int], at) -> dict[int, int]:
         cursor.execute(
             f"SELECT line.sku_id, SUM(line.quantity) FROM {OrderLine._meta.db_table} line"
             f" JOIN {Order._meta.db_table} o ON o.id = line.order_id"
-            f" WHERE line.sku_id IN ({', '.join(['%s'] * len(sku_ids))})"
+            f" WHERE line.sku_id IN ({rows.placeholders(len(sku_ids))})"
             " AND o.status = %s AND o.payment_deadline > %s AND NOT line.is_wholesale"
             f" AND (o.buyer_id = %s OR o.buyer_id IN ({linked})) GROUP BY line.sku_id",
             [

@@ -269,11 +269,10 @@ def _lock_order_and_payments(where: str, params: list) -> tuple[Order | None, li
     )
     if order is None:
         return None, []
-    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT {rows.columns(Payment, 'payment')} FROM {table} payment"
-            f" WHERE payment.order_id = %s ORDER BY payment.id{lock}",
+            f" WHERE payment.order_id = %s ORDER BY payment.id{rows.for_update()}",
             [order.pk],
         )
         return order, [rows.instance(Payment, row) for row in cursor.fetchall()]
