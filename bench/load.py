@@ -30,6 +30,7 @@ import argparse
 import http.client
 import json
 import random
+import resource
 import threading
 import time
 import uuid
@@ -125,6 +126,11 @@ def flash_checkout(client: Http, sale_id: int, address: dict) -> tuple[str, floa
     return "ok", time.perf_counter() - started
 
 
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run(args) -> dict:
     seed = load("seed")
     lock = threading.Lock()
@@ -199,6 +205,7 @@ def run(args) -> dict:
         if args.mode not in ("crowd", "flashsale")
         else min(args.limit, HARD_LIMIT_SECONDS)
     )
+    cpu_at_start = _cpu_seconds()
     times["start"] = time.perf_counter()
     times["deadline"] = times["start"] + limit
     barrier.wait()
@@ -222,6 +229,9 @@ def run(args) -> dict:
         "p99_ms": percentile(latencies, 0.99) * 1000,
         "outcomes": dict(outcomes),
         "timed_out_threads": sum(thread.is_alive() for thread in threads),
+        # This process's own CPU (its clients, their HTTP and JSON): what the
+        # load generator took from the cores the server shares.
+        "cpu_seconds": _cpu_seconds() - cpu_at_start,
     }
     if args.mode == "flashsale":
         status, data = Http(args.port, None).call(

@@ -63,6 +63,20 @@ def _machine() -> dict:
     }
 
 
+def _cpu_per_checkout(name: str, run: dict) -> dict[str, float] | None:
+    """Milliseconds of CPU per checkout of the phase `name`: the app server's
+    processes, PostgreSQL's and the load generator's (bench/cpu.py)."""
+    start, end = _maybe(f"cpu_{name}_start"), _maybe(f"cpu_{name}_end")
+    if not (start and end and run["ok"] and "cpu_seconds" in run):
+        return None
+    per = 1000 / run["ok"]
+    return {
+        "server": (end["server"] - start["server"]) * per,
+        "postgres": (end["postgres"] - start["postgres"]) * per,
+        "load": run["cpu_seconds"] * per,
+    }
+
+
 def _ratio(a, b, digits: int = 3) -> str:
     if not isinstance(a, int | float) or not isinstance(b, int | float) or not b:
         return "n/a"
@@ -94,6 +108,17 @@ def build_rows() -> list[tuple[str, str, str, str]]:
                 _ratio(run["per_second"], bench["tps"], 4),
             )
         )
+        if cpu := _cpu_per_checkout(f"checkout_{clients}", run):
+            allowed = (os.cpu_count() or 1) * 1000 / (0.03 * bench["tps"]) if bench["tps"] else 0
+            rows.append(
+                (
+                    f"1. checkout, {clients} clients: CPU per checkout (app / PostgreSQL / load)",
+                    " / ".join(f"{cpu[part]:.1f}" for part in ("server", "postgres", "load"))
+                    + " ms",
+                    f"all the cores give a checkout at 0.03 × pgbench: {allowed:.1f} ms",
+                    _ratio(sum(cpu.values()), allowed, 1) + "×",
+                )
+            )
         rows.append(
             (
                 f"1. checkout, {clients} clients: latency p50 / p99",
@@ -341,6 +366,11 @@ How each figure is made:
    `{{provider: sandbox}}`, `POST /payments/{{id}}/sandbox-confirm`; latency is
    the whole checkout. Reference: `pgbench -b tpcb-like -c N -j 2 -T {seconds}`
    on a separate `-s 10` database of the same server, run right after.
+   CPU per checkout: the CPU time the app server's processes (gunicorn's master
+   and workers) and all of PostgreSQL's processes used during the phase
+   (`/proc`, `bench/cpu.py`), and the load generator's own, each divided by the
+   checkouts; set beside what the machine's cores give one checkout at the
+   target of 0.03 × pgbench's TPS.
 2. Flash crowd: 32 buyers keep checking out 1 unit of one SKU until each is
    told `out_of_stock`; orders/s counts from the start to the last paid
    checkout. Reference: the same 32 buyers and the same number of checkouts

@@ -84,7 +84,9 @@ LOAD=("$PYTHON" -m bench.load)
 
 for clients in 8 32; do
   phase "1. checkout, $clients clients, then pgbench"
+  "$PYTHON" -m bench.cpu mark "checkout_${clients}_start" "$server_pid"
   "${LOAD[@]}" checkout "checkout_$clients" --port "$PORT" --clients "$clients" --seconds "$BENCH_SECONDS"
+  "$PYTHON" -m bench.cpu mark "checkout_${clients}_end" "$server_pid"
   "$PGBENCH" -c "$clients" -j 2 -T "$BENCH_SECONDS" -b tpcb-like "$PGBENCH_URL" \
     >"$BENCH_TMP/pgbench_$clients.txt" 2>&1
   grep -E '^tps|latency average' "$BENCH_TMP/pgbench_$clients.txt" | sed 's/^/  pgbench: /'
