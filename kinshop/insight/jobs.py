@@ -26,8 +26,10 @@ whose commission was refused, which the link did not earn on."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.utils import timezone
 
@@ -64,7 +66,13 @@ def _day(column: str) -> tuple[str, list[str]]:
     """SQL for the local calendar day of a timestamp column, and its parameters."""
     tz = settings.TIME_ZONE
     if connection.vendor == "postgresql":
-        return f"(({column}) AT TIME ZONE %s)::date", [tz]
+        # The zone is written into the SQL, not bound: with the parameters bound
+        # by the server, a GROUP BY on this expression would not match the same
+        # expression in the SELECT list ($1 and $2 could differ). It is a setting
+        # (a zone name), checked here all the same.
+        if not re.fullmatch(r"[A-Za-z0-9_/+\-]+", tz):
+            raise ImproperlyConfigured(f"TIME_ZONE {tz!r} is not a time zone name.")
+        return f"(({column}) AT TIME ZONE '{tz}')::date", []
     return f"django_datetime_cast_date({column}, %s, %s)", [tz, "UTC"]
 
 
