@@ -142,6 +142,17 @@ elif (pool_size := env_int("KINSHOP_DB_POOL_SIZE", 4)) > 0 and not os.environ.ge
         "max_size": pool_size,
         "timeout": env_int("KINSHOP_DB_POOL_TIMEOUT", 10),
     }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # The server binds the parameters, and psycopg prepares a statement the
+    # second time a connection runs it: PostgreSQL then parses and plans it
+    # once per connection, not per request (README, "Connections"). "off" keeps
+    # server-side binding without prepared statements, for a pooler that
+    # cannot keep them (PgBouncer in transaction mode before 1.21).
+    _prepare = os.environ.get("KINSHOP_DB_PREPARE_THRESHOLD", "2")
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        server_side_binding=True,
+        prepare_threshold=None if _prepare in ("", "off") else int(_prepare),
+    )
 # Each test process gets its own test database, so parallel runs never collide.
 _test_suffix = os.environ.get("KINSHOP_TEST_WORKER") or str(os.getpid())
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
