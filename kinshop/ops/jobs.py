@@ -12,9 +12,10 @@ import datetime as dt
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
-from django.db import close_old_connections, transaction
+from django.db import close_old_connections, connection, transaction
 
 from kinshop.campaigns import jobs as campaign_jobs
 from kinshop.core import clock, tasks
@@ -64,9 +65,32 @@ def run_due(
     job handled (and how many tasks ran, as `tasks`); when given `seconds`, fills
     it with each job's wall time, commits included (the bench times settlement
     apart from the other jobs this way)."""
-    now = now or clock.now()
+    with unprepared():
+        return _run_due(now or clock.now(), {} if seconds is None else seconds)
+
+
+@contextmanager
+def unprepared() -> Iterator[None]:
+    """Statements run without being prepared on the server (PostgreSQL). A job
+    runs the same statements batch after batch with different parameters (a
+    batch's order ids); prepared, they would soon run on one plan made for any
+    parameters, and settlement took three times as long on such plans. Requests
+    keep preparing what they run again (settings.py)."""
+    connection.ensure_connection()
+    driver = connection.connection
+    if connection.vendor != "postgresql" or driver is None:
+        yield
+        return
+    kept = driver.prepare_threshold
+    driver.prepare_threshold = None
+    try:
+        yield
+    finally:
+        driver.prepare_threshold = kept
+
+
+def _run_due(now: dt.datetime, timings: dict[str, float]) -> dict[str, int]:
     done: dict[str, int] = {}
-    timings: dict[str, float] = {} if seconds is None else seconds
     for name, job in JOBS:
         started = time.perf_counter()
         total = 0
